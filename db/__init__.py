@@ -1,0 +1,1 @@
+"""Storage: tables, sessions, migrations, reference data, seeding. Never imports Strawberry."""

@@ -1,0 +1,44 @@
+"""Apply the Alembic migrations programmatically (used by the CLI, the app and the tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config("")).get_current_head()
+
+
+async def upgrade_to_head(engine: AsyncEngine) -> None:
+    """Run `alembic upgrade head` on a connection of `engine`, in one transaction."""
+
+    def _upgrade(connection: object) -> None:
+        config = alembic_config(engine.url.render_as_string(hide_password=False))
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+    async with engine.begin() as connection:
+        await connection.run_sync(_upgrade)
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    def _current(connection: object) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()  # type: ignore[arg-type]
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(_current)

@@ -1,0 +1,27 @@
+"""All tables; importing this package registers them on `Base.metadata`."""
+
+from db.models.base import Base
+from db.models.employers import Employer
+from db.models.insurance import InsuranceRecord
+from db.models.jobs import Application, Job
+from db.models.reference import Industry, Occupation, OccupationGroup, Region, Skill
+from db.models.trainings import Enrollment, Training
+from db.models.workers import JobIntention, Worker, WorkerSkill
+
+__all__ = [
+    "Application",
+    "Base",
+    "Employer",
+    "Enrollment",
+    "Industry",
+    "InsuranceRecord",
+    "Job",
+    "JobIntention",
+    "Occupation",
+    "OccupationGroup",
+    "Region",
+    "Skill",
+    "Training",
+    "Worker",
+    "WorkerSkill",
+]

@@ -1,0 +1,41 @@
+"""Monthly social-insurance contributions, one per worker, type, pooling region and month."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Numeric, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.models.base import Base, code_column, enum_column, id_column
+from db.models.enums import ContributionStatus, InsuranceType
+
+
+class InsuranceRecord(Base):
+    __tablename__ = "insurance_records"
+    __table_args__ = (
+        UniqueConstraint("worker_id", "insurance_type", "region_code", "period"),
+        CheckConstraint("extract(day from period) = 1", name="period_is_month"),
+        CheckConstraint(
+            "contribution_base >= 0 AND employer_amount >= 0 AND personal_amount >= 0",
+            name="amounts_non_negative",
+        ),
+        Index("ix_insurance_records_period_id", "period", "id"),
+    )
+
+    id: Mapped[int] = id_column()
+    worker_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("workers.id"))
+    # NULL employer: flexible employment, the worker contributes alone.
+    employer_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("employers.id"), index=True
+    )
+    insurance_type: Mapped[InsuranceType] = mapped_column(enum_column(InsuranceType), index=True)
+    region_code: Mapped[str] = mapped_column(
+        code_column(6), ForeignKey("regions.code"), index=True
+    )
+    period: Mapped[date] = mapped_column(Date)
+    contribution_base: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    employer_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    personal_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    status: Mapped[ContributionStatus] = mapped_column(enum_column(ContributionStatus), index=True)

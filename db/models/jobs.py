@@ -1,0 +1,81 @@
+"""Job postings (schema.org JobPosting) and the applications to them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.models.base import Base, code_column, created_at_column, enum_column, id_column
+from db.models.enums import ApplicationStatus, EmploymentType, JobStatus, SalaryUnit
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        CheckConstraint("salary_min >= 0 AND salary_max >= salary_min", name="salary_range"),
+        CheckConstraint("headcount > 0", name="headcount_positive"),
+        CheckConstraint("valid_through IS NULL OR valid_through > posted_at", name="validity"),
+        Index("ix_jobs_posted_at_id", "posted_at", "id"),
+        Index("ix_jobs_employer_id_posted_at", "employer_id", "posted_at", "id"),
+        Index("ix_jobs_salary_max_id", "salary_max", "id"),
+    )
+
+    id: Mapped[int] = id_column()
+    employer_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("employers.id"))
+    title: Mapped[str] = mapped_column(String(128))
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    occupation_code: Mapped[str | None] = mapped_column(
+        code_column(10), ForeignKey("occupations.code"), index=True
+    )
+    industry_code: Mapped[str | None] = mapped_column(
+        code_column(5), ForeignKey("industries.code"), index=True
+    )
+    region_code: Mapped[str] = mapped_column(
+        code_column(6), ForeignKey("regions.code"), index=True
+    )
+    salary_min: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    salary_max: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    salary_unit: Mapped[SalaryUnit] = mapped_column(enum_column(SalaryUnit))
+    headcount: Mapped[int] = mapped_column(Integer)
+    employment_type: Mapped[EmploymentType] = mapped_column(enum_column(EmploymentType))
+    lodging: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    board: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    status: Mapped[JobStatus] = mapped_column(enum_column(JobStatus), index=True)
+    posted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    valid_through: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at_column()
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+
+
+class Application(Base):
+    __tablename__ = "applications"
+    __table_args__ = (
+        UniqueConstraint("worker_id", "job_id"),
+        Index("ix_applications_job_id_submitted_at", "job_id", "submitted_at", "id"),
+    )
+
+    id: Mapped[int] = id_column()
+    worker_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("workers.id"))
+    job_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("jobs.id"))
+    status: Mapped[ApplicationStatus] = mapped_column(enum_column(ApplicationStatus), index=True)
+    submitted_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )

@@ -1,0 +1,83 @@
+"""Workers, their skills and job intentions. ID numbers and phones are stored encrypted."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    SmallInteger,
+    String,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.models.base import Base, code_column, created_at_column, enum_column, id_column
+from db.models.enums import EducationLevel, Gender
+
+
+class Worker(Base):
+    __tablename__ = "workers"
+    __table_args__ = (Index("ix_workers_created_at_id", "created_at", "id"),)
+
+    id: Mapped[int] = id_column()
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    # Resident ID number (GB 11643): AES-GCM ciphertext, HMAC for exact lookup, masked display.
+    id_number_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    id_number_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    id_number_masked: Mapped[str] = mapped_column(String(18))
+    gender: Mapped[Gender] = mapped_column(enum_column(Gender))
+    birth_date: Mapped[date] = mapped_column(Date)
+    phone_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_hash: Mapped[bytes | None] = mapped_column(LargeBinary, index=True)
+    phone_masked: Mapped[str | None] = mapped_column(String(16))
+    hukou_region_code: Mapped[str] = mapped_column(
+        code_column(6), ForeignKey("regions.code"), index=True
+    )
+    current_region_code: Mapped[str | None] = mapped_column(
+        code_column(6), ForeignKey("regions.code"), index=True
+    )
+    education_level: Mapped[EducationLevel] = mapped_column(enum_column(EducationLevel))
+    new_employment_form: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+
+
+class WorkerSkill(Base):
+    __tablename__ = "worker_skills"
+
+    worker_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("workers.id", ondelete="CASCADE"), primary_key=True
+    )
+    skill_code: Mapped[str] = mapped_column(
+        code_column(32), ForeignKey("skills.code"), primary_key=True, index=True
+    )
+    level: Mapped[int] = mapped_column(SmallInteger, server_default="1")
+
+
+class JobIntention(Base):
+    __tablename__ = "job_intentions"
+
+    id: Mapped[int] = id_column()
+    worker_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("workers.id", ondelete="CASCADE"), index=True
+    )
+    occupation_code: Mapped[str | None] = mapped_column(
+        code_column(10), ForeignKey("occupations.code"), index=True
+    )
+    region_code: Mapped[str | None] = mapped_column(
+        code_column(6), ForeignKey("regions.code"), index=True
+    )
+    expected_salary: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))

@@ -1,0 +1,1 @@
+"""The process around the schema: settings, the Starlette app, the CLI."""
