@@ -32,7 +32,7 @@ $$;
 
 
 def upgrade() -> None:
-        op.create_table('industries',
+    op.create_table('industries',
     sa.Column('code', sa.String(length=5, collation='C'), nullable=False),
     sa.Column('name', sa.String(length=128), nullable=False),
     sa.Column('section', sa.String(length=1, collation='C'), nullable=False),
@@ -270,7 +270,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-        op.drop_index(op.f('ix_worker_skills_skill_code'), table_name='worker_skills')
+    op.drop_index(op.f('ix_worker_skills_skill_code'), table_name='worker_skills')
     op.drop_table('worker_skills')
     op.drop_index('ix_enrollments_training_id_enrolled_at', table_name='enrollments')
     op.drop_index(op.f('ix_enrollments_status'), table_name='enrollments')
