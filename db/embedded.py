@@ -1,0 +1,177 @@
+"""The embedded PostgreSQL used when no DATABASE_URL is set.
+
+`EmbeddedPostgres(home)` runs PostgreSQL 16 from the `pgserver` wheel on the data directory
+`<home>/pgdata`. The first start runs `initdb` (about 0.7 s); later starts reuse the same data
+(about 0.1 s), so whatever one run wrote, the next run finds. If a server for that directory is
+already running (another `laborhub` process holds it), it is shared, not started twice.
+
+The server listens on a Unix socket only, never on TCP. The socket lives in the data directory
+when that path is short enough for a socket (about 100 characters); otherwise pgserver puts it
+in a short per-directory folder under `$XDG_RUNTIME_DIR` (or `/tmp/runtime-<uid>`) named
+`python_PostgresServer/<hash>`. `.url` always names the right one.
+
+Run as root, pgserver runs the server as a system user `pgserver` (created with `useradd` if
+missing), makes the data directory that user's, and adds o+rx to its parent directories.
+
+Lifetime: pgserver counts the processes that hold the server (in `pgdata/.handle_pids.json`).
+`stop()` (or leaving the `with` block, or process exit) releases this process's handle, and
+the last holder stops the server, unless it was started with `keep_running=True`.
+Use one `EmbeddedPostgres` per home per process.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import warnings
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pgserver import PostgresServer
+
+DATABASE = "laborhub"
+
+# pgserver logs every failed command with the whole server log; keep that out of stderr
+# unless the application configured logging (our errors name the log file instead).
+logging.getLogger("pgserver").addHandler(logging.NullHandler())
+
+
+class EmbeddedPostgresError(RuntimeError):
+    """The embedded server could not be started or prepared."""
+
+
+class EmbeddedPostgres:
+    """An embedded PostgreSQL server on `<home>/pgdata`, holding a database named `laborhub`.
+
+    Use as a context manager, or call `start()` and `stop()`:
+
+        with EmbeddedPostgres(settings.home) as pg:
+            engine = create_engine(pg.url)
+    """
+
+    def __init__(self, home: Path, *, database: str = DATABASE, keep_running: bool = False):
+        if not database.isidentifier():
+            raise ValueError(f"not a plain database name: {database!r}")
+        self.data_dir = Path(home).expanduser().resolve() / "pgdata"
+        self.database = database
+        self.keep_running = keep_running
+        self._server: PostgresServer | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    @property
+    def url(self) -> str:
+        """`postgresql://postgres:@/laborhub?host=<socket dir>`: libpq, psql, asyncpg and
+        `db.session.create_engine` all accept it."""
+        return self._require_server().get_uri(database=self.database)
+
+    @property
+    def admin_url(self) -> str:
+        """The same server's `postgres` maintenance database."""
+        return self._require_server().get_uri()
+
+    def start(self) -> EmbeddedPostgres:
+        """Start (or join) the server and make sure the database exists; returns self."""
+        if self._server is not None:
+            return self
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset; its fallback is fine here.
+            warnings.simplefilter("ignore")
+            import pgserver
+        _forget_dead_holders(self.data_dir, pgserver.PostgresServer)
+        try:
+            self._server = pgserver.get_server(
+                self.data_dir, cleanup_mode=None if self.keep_running else "stop"
+            )
+        except (subprocess.SubprocessError, OSError, AssertionError) as exc:
+            raise EmbeddedPostgresError(
+                f"could not start the embedded PostgreSQL in {self.data_dir} "
+                f"(see {self.data_dir / 'log'}): {exc}"
+            ) from exc
+        self._create_database()
+        return self
+
+    def stop(self) -> None:
+        """Release this process's handle; the last holder stops the server (data stays)."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.cleanup()
+        # pgserver caches one handle per data directory and would hand the released one
+        # back on the next start without registering this process again.
+        type(server)._instances.pop(server.pgdata, None)
+
+    def __enter__(self) -> EmbeddedPostgres:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _require_server(self) -> PostgresServer:
+        if self._server is None:
+            raise EmbeddedPostgresError("the embedded PostgreSQL is not started")
+        return self._server
+
+    def _create_database(self) -> None:
+        exists = f"SELECT 1 FROM pg_database WHERE datname = '{self.database}'"
+        if self._psql(exists) == "1":
+            return
+        try:
+            self._psql(f'CREATE DATABASE "{self.database}"')
+        except EmbeddedPostgresError:
+            if self._psql(exists) != "1":  # not a lost race with another process
+                raise
+
+    def _psql(self, sql: str) -> str:
+        from pgserver._commands import POSTGRES_BIN_PATH
+
+        result = subprocess.run(
+            [str(POSTGRES_BIN_PATH / "psql"), self.admin_url, "-XtAq", "-c", sql],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise EmbeddedPostgresError(f"embedded PostgreSQL: {result.stderr.strip()}")
+        return result.stdout.strip()
+
+
+def _forget_dead_holders(data_dir: Path, server_class: type[PostgresServer]) -> None:
+    """Drop holders that died without releasing the server (killed, crashed).
+
+    Otherwise the last live holder would think someone else still uses it and never stop it.
+    """
+    holders = data_dir / ".handle_pids.json"
+    if not holders.exists():
+        return
+    with server_class._lock:
+        try:
+            pids = json.loads(holders.read_text())
+        except (OSError, ValueError):
+            return
+        alive = [pid for pid in pids if isinstance(pid, int) and _alive(pid)]
+        if alive != pids:
+            holders.write_text(json.dumps(alive))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

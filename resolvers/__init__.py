@@ -1,0 +1,1 @@
+"""Functions that answer fields: where the schema meets the database."""

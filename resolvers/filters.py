@@ -1,0 +1,71 @@
+"""Conditions shared by the list filters: region subtrees, code prefixes, keywords, ranges."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_
+
+from db.codes import is_division_code_format, is_industry_code_format, is_occupation_code_format
+from db.models import Industry, Occupation, Region
+from db.models.enums import RegionLevel
+from resolvers.errors import BadArgument
+from resolvers.loaders import Loaders
+
+
+def within_prefix(column: ColumnElement[Any], prefix: str) -> ColumnElement[bool]:
+    """`column` starts with `prefix`, as an index-friendly range (codes compare byte-wise)."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return and_(column >= prefix, column < upper)
+
+
+async def in_region(
+    loaders: Loaders, column: ColumnElement[Any], code: str, argument: str
+) -> ColumnElement[bool]:
+    """Rows whose region is `code` or lies under it (a province matches all its counties)."""
+    if not is_division_code_format(code):
+        raise BadArgument(argument, f"'{code[:32]}' is not a 6-digit division code")
+    region = await loaders.row_by_key(Region.__table__, "code").load(code)
+    if region is None:
+        raise BadArgument(argument, f"unknown region code '{code}'")
+    if region["level"] is RegionLevel.PROVINCE:
+        return within_prefix(column, code[:2])
+    if region["level"] is RegionLevel.PREFECTURE:
+        return within_prefix(column, code[:4])
+    return column == code
+
+
+async def in_industry(
+    loaders: Loaders, column: ColumnElement[Any], code: str, argument: str
+) -> ColumnElement[bool]:
+    """Rows in industry `code` or under it (section `C` matches every manufacturing class)."""
+    if not is_industry_code_format(code):
+        raise BadArgument(argument, f"'{code[:32]}' is not a GB/T 4754 industry code")
+    if await loaders.row_by_key(Industry.__table__, "code").load(code) is None:
+        raise BadArgument(argument, f"unknown industry code '{code}'")
+    return within_prefix(column, code)
+
+
+async def is_occupation(
+    loaders: Loaders, column: ColumnElement[Any], code: str, argument: str
+) -> ColumnElement[bool]:
+    if not is_occupation_code_format(code):
+        raise BadArgument(argument, f"'{code[:32]}' is not an occupation code like 4-02-07-10")
+    if await loaders.row_by_key(Occupation.__table__, "code").load(code) is None:
+        raise BadArgument(argument, f"unknown occupation code '{code}'")
+    return column == code
+
+
+def contains_keyword(column: ColumnElement[Any], keyword: str, argument: str) -> ColumnElement[bool]:
+    text = keyword.strip()
+    if not text:
+        raise BadArgument(argument, "must not be blank")
+    if len(text) > 64:
+        raise BadArgument(argument, "must be at most 64 characters")
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")
+
+
+def check_range(low: Any, high: Any, argument: str) -> None:
+    if low is not None and high is not None and low > high:
+        raise BadArgument(argument, "the lower bound is above the upper bound")

@@ -1,0 +1,58 @@
+"""Global-ID lookups: which table holds each node type, and how its key is spelled."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.engine import RowMapping
+
+from db.models import (
+    Application,
+    Employer,
+    Enrollment,
+    Industry,
+    InsuranceRecord,
+    Job,
+    JobIntention,
+    Occupation,
+    Region,
+    Skill,
+    Training,
+    Worker,
+)
+from resolvers.loaders import Loaders
+
+NODE_TABLES: dict[str, Table] = {
+    "Application": Application.__table__,
+    "Employer": Employer.__table__,
+    "Enrollment": Enrollment.__table__,
+    "Industry": Industry.__table__,
+    "InsuranceRecord": InsuranceRecord.__table__,
+    "Job": Job.__table__,
+    "JobIntention": JobIntention.__table__,
+    "Occupation": Occupation.__table__,
+    "Region": Region.__table__,
+    "Skill": Skill.__table__,
+    "Training": Training.__table__,
+    "Worker": Worker.__table__,
+}
+
+MAX_INT_KEY = 2**63 - 1
+
+
+def key_column(type_name: str) -> str:
+    return "id" if "id" in NODE_TABLES[type_name].c else "code"
+
+
+def parse_key(type_name: str, text: str) -> Any | None:
+    """The typed key behind a global ID's text, or None when it can't name a row."""
+    if key_column(type_name) == "code":
+        return text if len(text) <= 32 else None
+    if not text.isdigit() or int(text) > MAX_INT_KEY:
+        return None
+    return int(text)
+
+
+async def load_row(loaders: Loaders, type_name: str, key: Any) -> RowMapping | None:
+    return await loaders.row_by_key(NODE_TABLES[type_name], key_column(type_name)).load(key)

@@ -1,0 +1,192 @@
+"""Keyset pagination: validated page requests, opaque cursors, page queries.
+
+A cursor names the ordering it was made under and holds that row's sort value and id, so a
+page starts exactly after (or before) that row however many rows were inserted meanwhile.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, func, select, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import RowMapping
+
+from resolvers.errors import BadArgument
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """Sort by `column`, then by the primary key, both in one direction."""
+
+    name: str
+    column: ColumnElement[Any]
+    id_column: ColumnElement[Any]
+    descending: bool
+
+    def order_by(self, reverse: bool) -> list[ColumnElement[Any]]:
+        down = self.descending != reverse
+        return [c.desc() if down else c.asc() for c in (self.column, self.id_column)]
+
+    def after(self, key: tuple[Any, Any], reverse: bool) -> ColumnElement[bool]:
+        """Rows that come after `key` in this ordering (before it when `reverse`)."""
+        down = self.descending != reverse
+        row = tuple_(self.column, self.id_column)
+        return row < tuple_(*key) if down else row > tuple_(*key)
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """A validated `first/after/last/before` combination."""
+
+    size: int
+    backward: bool
+    cursor: str | None
+    cursor_argument: str
+
+
+def page_request(
+    first: int | None, after: str | None, last: int | None, before: str | None
+) -> PageRequest:
+    if first is not None and last is not None:
+        raise BadArgument("last", "give either 'first' or 'last', not both")
+    for name, value in (("first", first), ("last", last)):
+        if value is not None and not 0 <= value <= MAX_PAGE_SIZE:
+            raise BadArgument(name, f"must be between 0 and {MAX_PAGE_SIZE}, got {value}")
+    if last is not None or (before is not None and first is None):
+        if after is not None:
+            raise BadArgument("after", "'after' pages forward; it can't go with 'last'/'before'")
+        return PageRequest(DEFAULT_PAGE_SIZE if last is None else last, True, before, "before")
+    if before is not None:
+        raise BadArgument("before", "'before' pages backward; it can't go with 'first'")
+    return PageRequest(DEFAULT_PAGE_SIZE if first is None else first, False, after, "after")
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[RowMapping]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool
+
+
+def encode_cursor(ordering: Ordering, row: RowMapping) -> str:
+    value = row[ordering.column.key]  # type: ignore[attr-defined]
+    text = value.isoformat() if isinstance(value, date | datetime) else str(value)
+    raw = json.dumps([ordering.name, text, row[ordering.id_column.key]])  # type: ignore[attr-defined]
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(ordering: Ordering, request: PageRequest) -> tuple[Any, Any] | None:
+    if request.cursor is None:
+        return None
+    argument = request.cursor_argument
+    try:
+        name, text, key = json.loads(base64.urlsafe_b64decode(request.cursor.encode()))
+    except (binascii.Error, UnicodeError, ValueError, TypeError):
+        raise BadArgument(argument, "not a cursor returned by this API") from None
+    if name != ordering.name:
+        raise BadArgument(argument, "the cursor was made for a different orderBy")
+    if not isinstance(key, int) or not isinstance(text, str):
+        raise BadArgument(argument, "not a cursor returned by this API")
+    return _parse_sort_value(ordering.column, text, argument), key
+
+
+def _parse_sort_value(column: ColumnElement[Any], text: str, argument: str) -> Any:
+    python_type = column.type.python_type
+    try:
+        if python_type is datetime:
+            return datetime.fromisoformat(text)
+        if python_type is date:
+            return date.fromisoformat(text)
+        if python_type is Decimal:
+            return Decimal(text)
+        return python_type(text)
+    except (ValueError, InvalidOperation):
+        raise BadArgument(argument, "not a cursor returned by this API") from None
+
+
+def readable_columns(table: Table) -> list[ColumnElement[Any]]:
+    """Every column but ciphertexts and lookup hashes, which no read path needs."""
+    return [c for c in table.c if not c.key.endswith(("_encrypted", "_hash"))]
+
+
+def page_query(
+    table: Table,
+    where: Sequence[ColumnElement[bool]],
+    ordering: Ordering,
+    request: PageRequest,
+) -> Select[Any]:
+    """One page (plus one row to tell whether more exist) of `table` under `where`."""
+    stmt = select(*readable_columns(table)).where(*where)
+    key = decode_cursor(ordering, request)
+    if key is not None:
+        stmt = stmt.where(ordering.after(key, request.backward))
+    return stmt.order_by(*ordering.order_by(request.backward)).limit(request.size + 1)
+
+
+def page_from_rows(
+    rows: Sequence[RowMapping], ordering: Ordering, request: PageRequest
+) -> Page:
+    more = len(rows) > request.size
+    kept = list(rows[: request.size])
+    if request.backward:
+        kept.reverse()
+    cursors = [encode_cursor(ordering, row) for row in kept]
+    came_from_cursor = request.cursor is not None
+    if request.backward:
+        return Page(kept, cursors, has_next_page=came_from_cursor, has_previous_page=more)
+    return Page(kept, cursors, has_next_page=more, has_previous_page=came_from_cursor)
+
+
+def per_parent_page_query(
+    table: Table,
+    parent_column: ColumnElement[Any],
+    parent_keys: Sequence[Any],
+    where: Sequence[ColumnElement[bool]],
+    ordering: Ordering,
+    request: PageRequest,
+) -> Select[Any]:
+    """The same page for many parents in one statement (a window over each parent's rows)."""
+    rank = func.row_number().over(
+        partition_by=parent_column, order_by=ordering.order_by(request.backward)
+    )
+    inner = select(*readable_columns(table), rank.label("_rank")).where(
+        matches_any(parent_column, parent_keys), *where
+    )
+    key = decode_cursor(ordering, request)
+    if key is not None:
+        inner = inner.where(ordering.after(key, request.backward))
+    ranked = inner.subquery()
+    return (
+        select(ranked)
+        .where(ranked.c._rank <= request.size + 1)
+        .order_by(ranked.c[parent_column.key], ranked.c._rank)  # type: ignore[attr-defined]
+    )
+
+
+def count_per_parent_query(
+    parent_column: ColumnElement[Any],
+    parent_keys: Sequence[Any],
+    where: Sequence[ColumnElement[bool]],
+) -> Select[Any]:
+    return (
+        select(parent_column, func.count())
+        .where(matches_any(parent_column, parent_keys), *where)
+        .group_by(parent_column)
+    )
+
+
+def matches_any(column: ColumnElement[Any], keys: Sequence[Any]) -> ColumnElement[bool]:
+    """`column = ANY($1)`: one array parameter, so the text is the same for any batch size."""
+    return column == any_(bindparam("keys", list(keys), type_=ARRAY(column.type)))

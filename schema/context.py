@@ -1,0 +1,29 @@
+"""The per-request context every resolver receives as `info.context`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.requests import Request
+from strawberry.types import Info as StrawberryInfo
+
+from db.pii import PersonalDataVault
+from resolvers.loaders import Loaders
+
+
+@dataclass
+class Context:
+    engine: AsyncEngine
+    vault: PersonalDataVault
+    loaders: Loaders
+    request: Request | None = None
+
+
+def build_context(
+    engine: AsyncEngine, vault: PersonalDataVault, request: Request | None = None
+) -> Context:
+    return Context(engine=engine, vault=vault, loaders=Loaders(engine), request=request)
+
+
+Info = StrawberryInfo[Context, None]

@@ -1,0 +1,164 @@
+"""The root Query: object identification, the five core lists, reference data."""
+
+from __future__ import annotations
+
+import asyncio
+
+import strawberry
+from sqlalchemy import select
+
+from db.models import Industry as IndustryRow
+from db.models import Occupation as OccupationRow
+from db.models import Region as RegionRow
+from db.models import Skill as SkillRow
+from resolvers.employers import EMPLOYERS, employer_conditions
+from resolvers.errors import BadArgument
+from resolvers.global_ids import decode_global_id
+from resolvers.insurance import RECORDS, insurance_record_conditions
+from resolvers.jobs import JOBS, job_conditions
+from resolvers.nodes import NODE_TABLES, parse_key
+from resolvers.trainings import TRAININGS, training_conditions
+from resolvers.workers import WORKERS, worker_conditions
+from schema.connections import Connection, PageArgs, listed
+from schema.context import Info
+from schema.employers import Employer, EmployerFilter, EmployerOrder
+from schema.insurance import InsuranceRecord, InsuranceRecordFilter, InsuranceRecordOrder
+from schema.jobs import Application, Job, JobFilter, JobOrder
+from schema.node import Node, graphql_name, load_node
+from schema.reference import Industry, Occupation, Region, Skill
+from schema.trainings import Enrollment, Training, TrainingFilter, TrainingOrder
+from schema.workers import JobIntention, Worker, WorkerFilter, WorkerOrder
+
+NODE_TYPES: dict[str, type[Node]] = {
+    graphql_name(cls): cls
+    for cls in (
+        Application, Employer, Enrollment, Industry, InsuranceRecord, Job, JobIntention,
+        Occupation, Region, Skill, Training, Worker,
+    )
+}
+assert set(NODE_TYPES) == set(NODE_TABLES), "every node type needs its table and back"
+
+MAX_NODES = 100
+
+
+async def resolve_node(info: Info, global_id: str, argument: str) -> Node | None:
+    type_name, text = decode_global_id(global_id, argument)
+    node_type = NODE_TYPES.get(type_name)
+    key = None if node_type is None else parse_key(type_name, text)
+    if node_type is None or key is None:
+        return None
+    return await load_node(info, node_type, key)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Any object by its global ID; null when there is none.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return await resolve_node(info, id, "id")
+
+    @strawberry.field(description="Objects by global ID, in the same order; null where none.")
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        if len(ids) > MAX_NODES:
+            raise BadArgument("ids", f"at most {MAX_NODES} IDs at once, got {len(ids)}")
+        return list(
+            await asyncio.gather(
+                *(resolve_node(info, value, f"ids[{i}]") for i, value in enumerate(ids))
+            )
+        )
+
+    @strawberry.field(description="Workers, newest registration first by default.")
+    async def workers(
+        self, info: Info, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+        filter: WorkerFilter | None = None, order_by: WorkerOrder | None = None,
+    ) -> Connection[Worker]:
+        order = order_by or WorkerOrder()
+        where = await worker_conditions(info.context.loaders, filter)
+        return await listed(info, Worker, WORKERS, where, (order.field, order.direction),
+                            PageArgs(first, after, last, before))
+
+    @strawberry.field(description="Employers, newest registration first by default.")
+    async def employers(
+        self, info: Info, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+        filter: EmployerFilter | None = None, order_by: EmployerOrder | None = None,
+    ) -> Connection[Employer]:
+        order = order_by or EmployerOrder()
+        where = await employer_conditions(info.context.loaders, filter)
+        return await listed(info, Employer, EMPLOYERS, where, (order.field, order.direction),
+                            PageArgs(first, after, last, before))
+
+    @strawberry.field(description="Job postings, most recently posted first by default.")
+    async def jobs(
+        self, info: Info, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+        filter: JobFilter | None = None, order_by: JobOrder | None = None,
+    ) -> Connection[Job]:
+        order = order_by or JobOrder()
+        where = await job_conditions(info.context.loaders, filter)
+        return await listed(info, Job, JOBS, where, (order.field, order.direction),
+                            PageArgs(first, after, last, before))
+
+    @strawberry.field(description="Trainings, latest start first by default.")
+    async def trainings(
+        self, info: Info, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+        filter: TrainingFilter | None = None, order_by: TrainingOrder | None = None,
+    ) -> Connection[Training]:
+        order = order_by or TrainingOrder()
+        where = await training_conditions(info.context.loaders, filter)
+        return await listed(info, Training, TRAININGS, where, (order.field, order.direction),
+                            PageArgs(first, after, last, before))
+
+    @strawberry.field(description="Social-insurance contributions, latest month first.")
+    async def insurance_records(
+        self, info: Info, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+        filter: InsuranceRecordFilter | None = None,
+        order_by: InsuranceRecordOrder | None = None,
+    ) -> Connection[InsuranceRecord]:
+        order = order_by or InsuranceRecordOrder()
+        where = await insurance_record_conditions(info.context.loaders, filter)
+        return await listed(info, InsuranceRecord, RECORDS, where,
+                            (order.field, order.direction), PageArgs(first, after, last, before))
+
+    @strawberry.field(description="Divisions under `parentCode`; provinces when it is null.")
+    async def regions(self, info: Info, parent_code: str | None = None) -> list[Region]:
+        table = RegionRow.__table__
+        if parent_code is None:
+            condition = table.c.parent_code.is_(None)
+        else:
+            if await load_node(info, Region, parent_code) is None:
+                raise BadArgument("parentCode", f"unknown region code '{parent_code[:32]}'")
+            condition = table.c.parent_code == parent_code
+        rows = await info.context.loaders.rows(
+            select(table).where(condition).order_by(table.c.code)
+        )
+        return [Region.from_row(row) for row in rows]
+
+    @strawberry.field(description="One division by its code; null when there is none.")
+    async def region(self, info: Info, code: str) -> Region | None:
+        return await load_node(info, Region, code)
+
+    @strawberry.field(description="Occupations, optionally of one major group (1–8).")
+    async def occupations(self, info: Info, major_group: int | None = None) -> list[Occupation]:
+        table = OccupationRow.__table__
+        stmt = select(table).order_by(table.c.code)
+        if major_group is not None:
+            stmt = stmt.where(table.c.major_group == major_group)
+        return [Occupation.from_row(row) for row in await info.context.loaders.rows(stmt)]
+
+    @strawberry.field(description="Industry sections A–T, or the divisions of `section`.")
+    async def industries(self, info: Info, section: str | None = None) -> list[Industry]:
+        table = IndustryRow.__table__
+        stmt = select(table).order_by(table.c.code)
+        stmt = stmt.where(
+            table.c.parent_code.is_(None) if section is None else table.c.parent_code == section
+        )
+        return [Industry.from_row(row) for row in await info.context.loaders.rows(stmt)]
+
+    @strawberry.field(description="The skills vocabulary.")
+    async def skills(self, info: Info) -> list[Skill]:
+        table = SkillRow.__table__
+        rows = await info.context.loaders.rows(select(table).order_by(table.c.code))
+        return [Skill.from_row(row) for row in rows]

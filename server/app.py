@@ -1,0 +1,124 @@
+"""The Starlette application: /graphql, /healthz and /readyz around one engine and one vault."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypedDict
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from strawberry.schema.base import BaseSchema
+
+from db.migrate import current_revision, head_revision
+from db.pii import PersonalDataVault
+from db.session import create_engine
+from server.graphql_http import GraphQLEndpoint
+from server.logging import configure_logging
+from server.settings import Settings
+
+READY_TIMEOUT_SECONDS = 3.0
+
+ContextBuilder = Callable[[AsyncEngine, PersonalDataVault, Request | None], Any]
+"""The shape of `schema.context.build_context`."""
+
+log = logging.getLogger("laborhub.app")
+
+
+class AppState(TypedDict):
+    """Lifespan state: every request sees it as `request.state.<name>`."""
+
+    engine: AsyncEngine
+    vault: PersonalDataVault
+
+
+def create_app(
+    settings: Settings,
+    database_url: str,
+    *,
+    schema: BaseSchema | None = None,
+    context_builder: ContextBuilder | None = None,
+) -> Starlette:
+    """The app; `schema` and `context_builder` default to the real ones in `schema/`."""
+    if schema is None:
+        from schema import schema as default_schema
+
+        schema = default_schema
+    if context_builder is None:
+        from schema.context import build_context
+
+        context_builder = build_context
+    build = context_builder
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[AppState]:
+        configure_logging(settings.log_level)
+        engine = create_engine(
+            database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            statement_timeout_ms=settings.statement_timeout_ms,
+        )
+        try:
+            yield {"engine": engine, "vault": PersonalDataVault(settings.master_key())}
+        finally:
+            await engine.dispose()
+
+    graphql = GraphQLEndpoint(
+        schema,
+        lambda request: build(request.state.engine, request.state.vault, request),
+        graphiql=not settings.is_production,
+        expose_sql_stats=settings.expose_sql_stats,
+    )
+    middleware = []
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Accept", "Authorization", "Content-Type"],
+                expose_headers=["X-SQL-Statements"],
+            )
+        )
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, name="graphql"),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+    )
+
+
+async def healthz(_request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    engine: AsyncEngine = request.state.engine
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            revision = await current_revision(engine)
+    except Exception as exc:
+        log.warning("Not ready: the database does not answer", exc_info=exc)
+        return not_ready(f"database not reachable ({type(exc).__name__})")
+    head = head_revision()
+    if revision != head:
+        return not_ready(f"migrations not at head: database at {revision}, code at {head}")
+    return JSONResponse({"status": "ready", "revision": revision})
+
+
+def not_ready(reason: str) -> JSONResponse:
+    return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503)
