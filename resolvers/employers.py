@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement
 
 from db.models import Employer
+from db.models.base import table_of
 from resolvers.filters import contains_keyword, in_industry, in_region
 from resolvers.loaders import Loaders
 
 if TYPE_CHECKING:
     from schema.employers import EmployerFilter
 
-EMPLOYERS = Employer.__table__
+EMPLOYERS = table_of(Employer)
 
 
 async def employer_conditions(

@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, and_
 
 from db.codes import is_division_code_format, is_industry_code_format, is_occupation_code_format
 from db.models import Industry, Occupation, Region
+from db.models.base import table_of
 from db.models.enums import RegionLevel
 from resolvers.errors import BadArgument
 from resolvers.loaders import Loaders
@@ -25,7 +26,7 @@ async def in_region(
     """Rows whose region is `code` or lies under it (a province matches all its counties)."""
     if not is_division_code_format(code):
         raise BadArgument(argument, f"'{code[:32]}' is not a 6-digit division code")
-    region = await loaders.row_by_key(Region.__table__, "code").load(code)
+    region = await loaders.row_by_key(table_of(Region), "code").load(code)
     if region is None:
         raise BadArgument(argument, f"unknown region code '{code}'")
     if region["level"] is RegionLevel.PROVINCE:
@@ -41,7 +42,7 @@ async def in_industry(
     """Rows in industry `code` or under it (section `C` matches every manufacturing class)."""
     if not is_industry_code_format(code):
         raise BadArgument(argument, f"'{code[:32]}' is not a GB/T 4754 industry code")
-    if await loaders.row_by_key(Industry.__table__, "code").load(code) is None:
+    if await loaders.row_by_key(table_of(Industry), "code").load(code) is None:
         raise BadArgument(argument, f"unknown industry code '{code}'")
     return within_prefix(column, code)
 
@@ -51,12 +52,14 @@ async def is_occupation(
 ) -> ColumnElement[bool]:
     if not is_occupation_code_format(code):
         raise BadArgument(argument, f"'{code[:32]}' is not an occupation code like 4-02-07-10")
-    if await loaders.row_by_key(Occupation.__table__, "code").load(code) is None:
+    if await loaders.row_by_key(table_of(Occupation), "code").load(code) is None:
         raise BadArgument(argument, f"unknown occupation code '{code}'")
     return column == code
 
 
-def contains_keyword(column: ColumnElement[Any], keyword: str, argument: str) -> ColumnElement[bool]:
+def contains_keyword(
+    column: ColumnElement[Any], keyword: str, argument: str
+) -> ColumnElement[bool]:
     text = keyword.strip()
     if not text:
         raise BadArgument(argument, "must not be blank")

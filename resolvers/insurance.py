@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement
 
 from db.models import InsuranceRecord
+from db.models.base import table_of
 from resolvers.errors import BadArgument
 from resolvers.filters import check_range, in_region
 from resolvers.global_ids import decode_int_id
@@ -17,7 +18,7 @@ from resolvers.loaders import Loaders
 if TYPE_CHECKING:
     from schema.insurance import InsuranceRecordFilter
 
-RECORDS = InsuranceRecord.__table__
+RECORDS = table_of(InsuranceRecord)
 
 
 def parse_month(text: str, argument: str) -> date:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement
 
 from db.models import Job
+from db.models.base import table_of
 from resolvers.filters import check_range, contains_keyword, in_industry, in_region, is_occupation
 from resolvers.global_ids import decode_int_id
 from resolvers.loaders import Loaders
@@ -14,7 +15,7 @@ from resolvers.loaders import Loaders
 if TYPE_CHECKING:
     from schema.jobs import JobFilter
 
-JOBS = Job.__table__
+JOBS = table_of(Job)
 
 
 async def job_conditions(loaders: Loaders, filter: JobFilter | None) -> list[ColumnElement[bool]]:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Executable, Table, select
+from sqlalchemy import Column, ColumnElement, Executable, Table, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.dataloader import DataLoader
@@ -42,7 +42,7 @@ class Relation:
     name: str = ""
 
     @property
-    def column(self) -> ColumnElement[Any]:
+    def column(self) -> Column[Any]:
         return self.table.c[self.parent_column]
 
     @property

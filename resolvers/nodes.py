@@ -21,21 +21,22 @@ from db.models import (
     Training,
     Worker,
 )
+from db.models.base import table_of
 from resolvers.loaders import Loaders
 
 NODE_TABLES: dict[str, Table] = {
-    "Application": Application.__table__,
-    "Employer": Employer.__table__,
-    "Enrollment": Enrollment.__table__,
-    "Industry": Industry.__table__,
-    "InsuranceRecord": InsuranceRecord.__table__,
-    "Job": Job.__table__,
-    "JobIntention": JobIntention.__table__,
-    "Occupation": Occupation.__table__,
-    "Region": Region.__table__,
-    "Skill": Skill.__table__,
-    "Training": Training.__table__,
-    "Worker": Worker.__table__,
+    "Application": table_of(Application),
+    "Employer": table_of(Employer),
+    "Enrollment": table_of(Enrollment),
+    "Industry": table_of(Industry),
+    "InsuranceRecord": table_of(InsuranceRecord),
+    "Job": table_of(Job),
+    "JobIntention": table_of(JobIntention),
+    "Occupation": table_of(Occupation),
+    "Region": table_of(Region),
+    "Skill": table_of(Skill),
+    "Training": table_of(Training),
+    "Worker": table_of(Worker),
 }
 
 MAX_INT_KEY = 2**63 - 1

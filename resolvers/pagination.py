@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, func, select, tuple_
+from sqlalchemy import Column, ColumnElement, Select, Table, any_, bindparam, func, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import RowMapping
 
@@ -30,8 +30,8 @@ class Ordering:
     """Sort by `column`, then by the primary key, both in one direction."""
 
     name: str
-    column: ColumnElement[Any]
-    id_column: ColumnElement[Any]
+    column: Column[Any]
+    id_column: Column[Any]
     descending: bool
 
     def order_by(self, reverse: bool) -> list[ColumnElement[Any]]:
@@ -81,9 +81,9 @@ class Page:
 
 
 def encode_cursor(ordering: Ordering, row: RowMapping) -> str:
-    value = row[ordering.column.key]  # type: ignore[attr-defined]
+    value = row[ordering.column.key]
     text = value.isoformat() if isinstance(value, date | datetime) else str(value)
-    raw = json.dumps([ordering.name, text, row[ordering.id_column.key]])  # type: ignore[attr-defined]
+    raw = json.dumps([ordering.name, text, row[ordering.id_column.key]])
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
@@ -151,7 +151,7 @@ def page_from_rows(
 
 def per_parent_page_query(
     table: Table,
-    parent_column: ColumnElement[Any],
+    parent_column: Column[Any],
     parent_keys: Sequence[Any],
     where: Sequence[ColumnElement[bool]],
     ordering: Ordering,
@@ -171,7 +171,7 @@ def per_parent_page_query(
     return (
         select(ranked)
         .where(ranked.c._rank <= request.size + 1)
-        .order_by(ranked.c[parent_column.key], ranked.c._rank)  # type: ignore[attr-defined]
+        .order_by(ranked.c[parent_column.key], ranked.c._rank)
     )
 
 

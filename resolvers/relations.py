@@ -13,23 +13,24 @@ from db.models import (
     Training,
     WorkerSkill,
 )
+from db.models.base import table_of
 from db.models.enums import EnrollmentStatus
 from resolvers.loaders import Relation
 
-EMPLOYER_JOBS = Relation(Job.__table__, "employer_id")
-EMPLOYER_TRAININGS = Relation(Training.__table__, "partner_employer_id")
-JOB_APPLICATIONS = Relation(Application.__table__, "job_id")
-WORKER_APPLICATIONS = Relation(Application.__table__, "worker_id")
-WORKER_ENROLLMENTS = Relation(Enrollment.__table__, "worker_id")
-WORKER_INSURANCE_RECORDS = Relation(InsuranceRecord.__table__, "worker_id")
-WORKER_SKILLS = Relation(WorkerSkill.__table__, "worker_id")
-WORKER_JOB_INTENTIONS = Relation(JobIntention.__table__, "worker_id")
-TRAINING_ENROLLMENTS = Relation(Enrollment.__table__, "training_id")
+EMPLOYER_JOBS = Relation(table_of(Job), "employer_id")
+EMPLOYER_TRAININGS = Relation(table_of(Training), "partner_employer_id")
+JOB_APPLICATIONS = Relation(table_of(Application), "job_id")
+WORKER_APPLICATIONS = Relation(table_of(Application), "worker_id")
+WORKER_ENROLLMENTS = Relation(table_of(Enrollment), "worker_id")
+WORKER_INSURANCE_RECORDS = Relation(table_of(InsuranceRecord), "worker_id")
+WORKER_SKILLS = Relation(table_of(WorkerSkill), "worker_id")
+WORKER_JOB_INTENTIONS = Relation(table_of(JobIntention), "worker_id")
+TRAINING_ENROLLMENTS = Relation(table_of(Enrollment), "training_id")
 TRAINING_ACTIVE_ENROLLMENTS = Relation(
-    Enrollment.__table__,
+    table_of(Enrollment),
     "training_id",
-    where=(Enrollment.__table__.c.status != EnrollmentStatus.DROPPED,),
+    where=(table_of(Enrollment).c.status != EnrollmentStatus.DROPPED,),
     name="enrollments.training_id.not_dropped",
 )
-REGION_CHILDREN = Relation(Region.__table__, "parent_code")
-INDUSTRY_CHILDREN = Relation(Industry.__table__, "parent_code")
+REGION_CHILDREN = Relation(table_of(Region), "parent_code")
+INDUSTRY_CHILDREN = Relation(table_of(Industry), "parent_code")

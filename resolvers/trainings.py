@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement
 
 from db.models import Training
+from db.models.base import table_of
 from resolvers.filters import check_range, contains_keyword, in_region, is_occupation
 from resolvers.loaders import Loaders
 
 if TYPE_CHECKING:
     from schema.trainings import TrainingFilter
 
-TRAININGS = Training.__table__
+TRAININGS = table_of(Training)
 
 
 async def training_conditions(

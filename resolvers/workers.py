@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement
 
 from db.models import Worker
+from db.models.base import table_of
 from resolvers.filters import contains_keyword, in_region
 from resolvers.loaders import Loaders
 
 if TYPE_CHECKING:
     from schema.workers import WorkerFilter
 
-WORKERS = Worker.__table__
+WORKERS = table_of(Worker)
 
 
 async def worker_conditions(

@@ -8,7 +8,6 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import strawberry
-
 from sqlalchemy import ColumnElement, Table
 
 from resolvers.lists import list_page, ordering, relation_page

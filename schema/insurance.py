@@ -68,7 +68,9 @@ class InsuranceRecordFilter:
     )
     insurance_type: InsuranceType | None = None
     status: ContributionStatus | None = None
-    from_: str | None = strawberry.field(default=None, name="from", description="YYYY-MM, inclusive.")
+    from_: str | None = strawberry.field(
+        default=None, name="from", description="YYYY-MM, inclusive."
+    )
     to: str | None = strawberry.field(default=None, description="YYYY-MM, inclusive.")
 
 

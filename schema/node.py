@@ -30,7 +30,7 @@ class Node:
     @classmethod
     def from_row(cls, row: RowMapping) -> Self:
         """Field names are column names: this is the one field-to-column mapping."""
-        values = {name: row[name] for name in _row_fields(cls)}
+        values = {name: row[name] for name in _row_fields(cls)}  # type: ignore[arg-type]
         return cls(pk=row[cls.key_column], **values)
 
 

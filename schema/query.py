@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import strawberry
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 from db.models import Industry as IndustryRow
 from db.models import Occupation as OccupationRow
 from db.models import Region as RegionRow
 from db.models import Skill as SkillRow
+from db.models.base import table_of
 from resolvers.employers import EMPLOYERS, employer_conditions
 from resolvers.errors import BadArgument
 from resolvers.global_ids import decode_global_id
@@ -124,7 +125,8 @@ class Query:
 
     @strawberry.field(description="Divisions under `parentCode`; provinces when it is null.")
     async def regions(self, info: Info, parent_code: str | None = None) -> list[Region]:
-        table = RegionRow.__table__
+        table = table_of(RegionRow)
+        condition: ColumnElement[bool]
         if parent_code is None:
             condition = table.c.parent_code.is_(None)
         else:
@@ -142,7 +144,7 @@ class Query:
 
     @strawberry.field(description="Occupations, optionally of one major group (1–8).")
     async def occupations(self, info: Info, major_group: int | None = None) -> list[Occupation]:
-        table = OccupationRow.__table__
+        table = table_of(OccupationRow)
         stmt = select(table).order_by(table.c.code)
         if major_group is not None:
             stmt = stmt.where(table.c.major_group == major_group)
@@ -150,7 +152,7 @@ class Query:
 
     @strawberry.field(description="Industry sections A–T, or the divisions of `section`.")
     async def industries(self, info: Info, section: str | None = None) -> list[Industry]:
-        table = IndustryRow.__table__
+        table = table_of(IndustryRow)
         stmt = select(table).order_by(table.c.code)
         stmt = stmt.where(
             table.c.parent_code.is_(None) if section is None else table.c.parent_code == section
@@ -159,6 +161,6 @@ class Query:
 
     @strawberry.field(description="The skills vocabulary.")
     async def skills(self, info: Info) -> list[Skill]:
-        table = SkillRow.__table__
+        table = table_of(SkillRow)
         rows = await info.context.loaders.rows(select(table).order_by(table.c.code))
         return [Skill.from_row(row) for row in rows]

@@ -27,7 +27,8 @@ class Region(Node):
 
     @strawberry.field(description="The division this one belongs to; null for provinces.")
     async def parent(self, info: Info) -> Region | None:
-        return None if self.parent_code is None else await load_node(info, Region, self.parent_code)
+        code = self.parent_code
+        return None if code is None else await load_node(info, Region, code)
 
     @strawberry.field(description="Divisions directly under this one, by code.")
     async def children(self, info: Info) -> list[Region]:
@@ -55,7 +56,8 @@ class Industry(Node):
 
     @strawberry.field
     async def parent(self, info: Info) -> Industry | None:
-        return None if self.parent_code is None else await load_node(info, Industry, self.parent_code)
+        code = self.parent_code
+        return None if code is None else await load_node(info, Industry, code)
 
     @strawberry.field
     async def children(self, info: Info) -> list[Industry]:

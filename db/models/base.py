@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, DateTime, Enum, MetaData, String, func
+from sqlalchemy import BigInteger, DateTime, Enum, MetaData, String, Table, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -46,3 +46,8 @@ def id_column() -> Mapped[int]:
 
 def created_at_column() -> Mapped[datetime]:
     return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's Core table, typed as one (SQLAlchemy types `__table__` as any FromClause)."""
+    return cast(Table, model.__table__)

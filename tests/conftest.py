@@ -1,0 +1,109 @@
+"""Fixtures: a migrated, seeded PostgreSQL database and the real app over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from db.migrate import upgrade_to_head
+from db.pii import PersonalDataVault
+from db.reference_data import sync_reference_data
+from db.seed import seed
+from db.session import create_engine
+from server.app import create_app
+from server.settings import Settings
+from tests.database import admin_database_url, fresh_database
+
+TEST_KEY = bytes(range(32))
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    import base64
+
+    return Settings(
+        home=tmp_path_factory.mktemp("home"),
+        secret_key=base64.b64encode(TEST_KEY).decode(),
+        expose_sql_stats=True,
+    )
+
+
+async def _prepare(url: str, vault: PersonalDataVault) -> None:
+    engine = create_engine(url)
+    try:
+        await upgrade_to_head(engine)
+        async with engine.begin() as connection:
+            await sync_reference_data(connection)
+    finally:
+        await engine.dispose()
+    await seed(url, "tiny", vault, progress=False)
+
+
+@pytest.fixture(scope="session")
+def database_url(settings: Settings) -> Iterator[str]:
+    """One database for the run: migrated, reference data loaded, `tiny` demo data seeded."""
+    with admin_database_url() as admin, fresh_database(admin) as url:
+        asyncio.run(_prepare(url, PersonalDataVault(settings.master_key())))
+        yield url
+
+
+@dataclass
+class GraphQLResponse:
+    status: int
+    body: dict[str, Any]
+    headers: httpx.Headers
+
+    @property
+    def data(self) -> Any:
+        return self.body.get("data")
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return list(self.body.get("errors") or [])
+
+    @property
+    def statements(self) -> int:
+        return int(self.headers["x-sql-statements"])
+
+
+class GraphQLClient:
+    """Posts GraphQL over HTTP to the app, as a front-end would."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def __call__(
+        self, query: str, variables: dict[str, Any] | None = None, **headers: str
+    ) -> GraphQLResponse:
+        response = await self.http.post(
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={"accept": "application/graphql-response+json", **headers},
+        )
+        return GraphQLResponse(response.status_code, response.json(), response.headers)
+
+    async def ok(self, query: str, variables: dict[str, Any] | None = None) -> Any:
+        """The `data` of a query that must succeed without errors."""
+        result = await self(query, variables)
+        assert result.status == 200 and not result.errors, result.body
+        return result.data
+
+
+@pytest.fixture(scope="session")
+async def http(settings: Settings, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, database_url)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client
+
+
+@pytest.fixture(scope="session")
+def gql(http: httpx.AsyncClient) -> GraphQLClient:
+    return GraphQLClient(http)

@@ -1,0 +1,73 @@
+"""Which PostgreSQL the tests use, and fresh databases on it.
+
+TEST_DATABASE_URL when set; else the server on 127.0.0.1:5432 when it answers; else an
+embedded one started for the run. Every run gets its own new database, dropped at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from db.session import sync_url
+
+LOCAL_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def _local_server_answers() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def admin_database_url() -> Iterator[str]:
+    """A URL of a maintenance database on the server the tests use."""
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if configured:
+        yield configured
+    elif _local_server_answers():
+        yield LOCAL_URL
+    else:
+        from db.embedded import EmbeddedPostgres
+
+        # A short home keeps the Unix socket path under its ~100-character limit.
+        with tempfile.TemporaryDirectory(prefix="lh-") as home, EmbeddedPostgres(
+            Path(home)
+        ) as server:
+            yield server.admin_url
+
+
+def with_database(url: str, name: str) -> str:
+    parsed = make_url(url)
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+async def _admin(url: str, sql: str) -> None:
+    connection = await asyncpg.connect(sync_url(url))
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@contextmanager
+def fresh_database(admin_url: str) -> Iterator[str]:
+    """Create an empty database for this run; drop it afterwards."""
+    name = f"laborhub_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(admin_url, f'CREATE DATABASE "{name}"'))
+    try:
+        yield with_database(admin_url, name)
+    finally:
+        asyncio.run(_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

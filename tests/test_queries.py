@@ -1,0 +1,222 @@
+"""Reads of the core contract: filters, relations both ways, node/nodes, reference data."""
+
+from __future__ import annotations
+
+import base64
+from decimal import Decimal
+
+from tests.conftest import GraphQLClient
+
+
+async def test_region_filter_matches_everything_under_a_province(gql: GraphQLClient) -> None:
+    query = """query ($code: String!) {
+      jobs(first: 100, filter: {regionCode: $code}) { totalCount nodes { region { code } } }
+    }"""
+    everything = (await gql.ok("{ jobs { totalCount } }"))["jobs"]["totalCount"]
+    provinces = await gql.ok("{ regions { code } }")
+    counted = 0
+    for province in provinces["regions"]:
+        jobs = (await gql.ok(query, {"code": province["code"]}))["jobs"]
+        assert all(n["region"]["code"][:2] == province["code"][:2] for n in jobs["nodes"])
+        counted += jobs["totalCount"]
+    assert counted == everything > 0
+
+
+async def test_region_filter_on_a_prefecture(gql: GraphQLClient) -> None:
+    data = await gql.ok("{ jobs(first: 100) { nodes { region { code level parent { code } } } } }")
+    prefecture = next(
+        n["region"]["parent"]["code"] for n in data["jobs"]["nodes"]
+        if n["region"]["level"] == "COUNTY"
+    )
+    filtered = await gql.ok(
+        "query ($c: String!) { jobs(first: 100, filter: {regionCode: $c}) "
+        "{ totalCount nodes { region { code } } } }",
+        {"c": prefecture},
+    )
+    codes = [n["region"]["code"] for n in filtered["jobs"]["nodes"]]
+    assert codes and all(code.startswith(prefecture[:4]) for code in codes)
+
+
+async def test_unknown_region_code_is_an_error_naming_the_field(gql: GraphQLClient) -> None:
+    for code, problem in (("999999", "unknown region code"), ("44", "6-digit")):
+        result = await gql(
+            "query ($c: String!) { jobs(filter: {regionCode: $c}) { totalCount } }", {"c": code}
+        )
+        message = result.errors[0]["message"]
+        assert "filter.regionCode" in message and problem in message
+
+
+async def test_job_filters_combine(gql: GraphQLClient) -> None:
+    data = await gql.ok(
+        """{ jobs(first: 100, filter: {status: PUBLISHED, salaryMin: "6000",
+             salaryUnit: MONTH, keyword: "工"}) {
+               totalCount nodes { status salaryMin salaryMax salaryUnit title } } }"""
+    )
+    for job in data["jobs"]["nodes"]:
+        assert job["status"] == "PUBLISHED" and job["salaryUnit"] == "MONTH"
+        assert Decimal(job["salaryMax"]) >= 6000 and "工" in job["title"]
+    unfiltered = await gql.ok("{ jobs { totalCount } }")
+    assert data["jobs"]["totalCount"] < unfiltered["jobs"]["totalCount"]
+
+
+async def test_posted_after_filter(gql: GraphQLClient) -> None:
+    jobs = (await gql.ok("{ jobs(first: 100) { nodes { postedAt } } }"))["jobs"]["nodes"]
+    middle = sorted(j["postedAt"] for j in jobs)[len(jobs) // 2]
+    later = await gql.ok(
+        "query ($t: DateTime!) { jobs(first: 100, filter: {postedAfter: $t}) "
+        "{ nodes { postedAt } } }",
+        {"t": middle},
+    )
+    posted = [j["postedAt"] for j in later["jobs"]["nodes"]]
+    assert posted and all(p >= middle for p in posted)
+    assert len(posted) < len(jobs)
+
+
+async def test_industry_section_matches_its_divisions(gql: GraphQLClient) -> None:
+    data = await gql.ok(
+        '{ employers(first: 100, filter: {industryCode: "C"}) { nodes { industry { code } } } }'
+    )
+    codes = [n["industry"]["code"] for n in data["employers"]["nodes"]]
+    assert codes and all(code.startswith("C") for code in codes)
+
+
+async def test_relations_both_ways(gql: GraphQLClient) -> None:
+    data = await gql.ok(
+        """{ employers(first: 50) { nodes { id jobs(first: 100) { totalCount nodes {
+             id employer { id } applications(first: 100) { nodes { id job { id }
+             worker { id applications(first: 100) { nodes { id } } } } } } } } } }"""
+    )
+    saw_application = False
+    for employer in data["employers"]["nodes"]:
+        assert employer["jobs"]["totalCount"] == len(employer["jobs"]["nodes"])
+        for job in employer["jobs"]["nodes"]:
+            assert job["employer"]["id"] == employer["id"]
+            for application in job["applications"]["nodes"]:
+                saw_application = True
+                assert application["job"]["id"] == job["id"]
+                mine = [a["id"] for a in application["worker"]["applications"]["nodes"]]
+                assert application["id"] in mine
+    assert saw_application
+
+
+async def test_training_enrollments_both_ways(gql: GraphQLClient) -> None:
+    data = await gql.ok(
+        """{ trainings(first: 50) { nodes { id capacity enrolledCount
+             enrollments(first: 100) { totalCount nodes { status training { id }
+             worker { enrollments(first: 100) { nodes { training { id } } } } } } } } }"""
+    )
+    trainings = data["trainings"]["nodes"]
+    assert any(t["enrollments"]["totalCount"] for t in trainings)
+    for training in trainings:
+        active = [e for e in training["enrollments"]["nodes"] if e["status"] != "DROPPED"]
+        assert training["enrolledCount"] == len(active)
+        for enrollment in training["enrollments"]["nodes"]:
+            assert enrollment["training"]["id"] == training["id"]
+            theirs = [e["training"]["id"] for e in enrollment["worker"]["enrollments"]["nodes"]]
+            assert training["id"] in theirs
+
+
+async def test_worker_fields_are_masked(gql: GraphQLClient) -> None:
+    data = await gql.ok(
+        """{ workers(first: 20) { nodes { name gender birthDate maskedIdNumber maskedPhone
+             hukouRegion { code } currentRegion { code } educationLevel
+             skills { level skill { code name } } jobIntentions { occupation { code } }
+             insuranceRecords(first: 3) { totalCount nodes { period insuranceType
+               contributionBase employerAmount personalAmount status region { code } } } } } }"""
+    )
+    workers = data["workers"]["nodes"]
+    assert workers
+    for worker in workers:
+        masked = worker["maskedIdNumber"]
+        assert len(masked) == 18 and masked[6:14] == "*" * 8
+        assert masked[:6].isdigit()
+        year = int(worker["birthDate"][:4])
+        assert 1900 < year < 2010
+        if worker["maskedPhone"]:
+            assert "****" in worker["maskedPhone"]
+    assert any(w["insuranceRecords"]["totalCount"] for w in workers)
+    periods = [r["period"] for w in workers for r in w["insuranceRecords"]["nodes"]]
+    assert all(len(p) == 7 and p[4] == "-" for p in periods)
+
+
+async def test_insurance_record_filters(gql: GraphQLClient) -> None:
+    worker = (await gql.ok("{ workers(first: 1, filter: {}) { nodes { id } } }"))["workers"]
+    worker_id = worker["nodes"][0]["id"]
+    data = await gql.ok(
+        """query ($w: ID!) { insuranceRecords(first: 100,
+             filter: {workerId: $w, insuranceType: PENSION, from: "2000-01", to: "2100-12"}) {
+             nodes { insuranceType worker { id } } } }""",
+        {"w": worker_id},
+    )
+    for record in data["insuranceRecords"]["nodes"]:
+        assert record["insuranceType"] == "PENSION" and record["worker"]["id"] == worker_id
+    bad = await gql('{ insuranceRecords(filter: {from: "2024-13"}) { totalCount } }')
+    assert "filter.from" in bad.errors[0]["message"]
+
+
+async def test_node_round_trip_for_every_type(gql: GraphQLClient) -> None:
+    data = await gql.ok(
+        """{ jobs(first: 1) { nodes { id employer { id } region { id }
+             applications(first: 1) { nodes { id worker { id } } } } }
+             trainings(first: 1) { nodes { id } } insuranceRecords(first: 1) { nodes { id } } }"""
+    )
+    job = data["jobs"]["nodes"][0]
+    ids = [job["id"], job["employer"]["id"], job["region"]["id"],
+           data["trainings"]["nodes"][0]["id"], data["insuranceRecords"]["nodes"][0]["id"]]
+    missing = base64.b64encode(b"Job:999999999").decode()
+    unknown_type = base64.b64encode(b"Spaceship:1").decode()
+    result = await gql.ok(
+        "query ($ids: [ID!]!) { nodes(ids: $ids) { id __typename } }",
+        {"ids": [*ids, missing, unknown_type]},
+    )
+    found = result["nodes"]
+    assert [n["id"] for n in found[: len(ids)]] == ids
+    assert found[len(ids):] == [None, None]
+    single = await gql.ok("query ($id: ID!) { node(id: $id) { ... on Job { title } } }",
+                          {"id": job["id"]})
+    assert single["node"]["title"]
+
+
+async def test_malformed_global_id_is_an_error_naming_the_argument(gql: GraphQLClient) -> None:
+    for value in ("", "%%%", base64.b64encode(b"no-colon").decode()):
+        result = await gql("query ($id: ID!) { node(id: $id) { id } }", {"id": value})
+        assert result.status == 200
+        assert "'id'" in result.errors[0]["message"], value
+    listed = await gql('{ nodes(ids: ["Sm9iOjE=", "???"]) { id } }')
+    assert "'ids[1]'" in listed.errors[0]["message"]
+
+
+async def test_request_errors_are_400_without_data(gql: GraphQLClient) -> None:
+    unknown_enum = await gql("{ jobs(filter: {status: SLEEPING}) { totalCount } }")
+    assert unknown_enum.status == 400 and "data" not in unknown_enum.body
+    assert "SLEEPING" in unknown_enum.errors[0]["message"]
+    wrong_type = await gql("query ($n: Int) { jobs(first: $n) { totalCount } }", {"n": "ten"})
+    assert wrong_type.status == 400 and "data" not in wrong_type.body
+    assert "$n" in wrong_type.errors[0]["message"]
+    unknown_field = await gql("{ jobs { nope } }")
+    assert unknown_field.status == 400 and "nope" in unknown_field.errors[0]["message"]
+
+
+async def test_region_tree(gql: GraphQLClient) -> None:
+    provinces = (await gql.ok("{ regions { code level } }"))["regions"]
+    assert len(provinces) == 31 and all(p["level"] == "PROVINCE" for p in provinces)
+    guangdong = await gql.ok(
+        '{ region(code: "440000") { name children { code parent { code } } } }'
+    )
+    children = guangdong["region"]["children"]
+    assert guangdong["region"]["name"] == "广东省" and len(children) == 21
+    assert all(child["parent"]["code"] == "440000" for child in children)
+    assert (await gql.ok('{ region(code: "000000") { code } }'))["region"] is None
+    under = await gql.ok('{ regions(parentCode: "440300") { code } }')
+    assert all(r["code"].startswith("4403") for r in under["regions"])
+
+
+async def test_reference_lists(gql: GraphQLClient) -> None:
+    data = await gql.ok(
+        "{ industries { code } occupations { code majorGroup } skills { code } "
+        'manufacturing: industries(section: "C") { code } }'
+    )
+    assert len(data["industries"]) == 20
+    assert {o["majorGroup"] for o in data["occupations"]} == set(range(1, 9))
+    assert all(i["code"].startswith("C") for i in data["manufacturing"])
+    assert len(data["manufacturing"]) >= 31
