@@ -35,9 +35,12 @@ if TYPE_CHECKING:
 
 DATABASE = "laborhub"
 
-# pgserver logs every failed command with the whole server log; keep that out of stderr
-# unless the application configured logging (our errors name the log file instead).
-logging.getLogger("pgserver").addHandler(logging.NullHandler())
+# pgserver logs each command it runs at INFO and each failure with the whole server log;
+# keep the chatter out of the app's log, and keep stderr clean when logging is not configured
+# (our errors name the server's log file instead).
+_pgserver_log = logging.getLogger("pgserver")
+_pgserver_log.setLevel(logging.WARNING)
+_pgserver_log.addHandler(logging.NullHandler())
 
 
 class EmbeddedPostgresError(RuntimeError):

@@ -46,19 +46,6 @@ T = TypeVar("T")
 Row = tuple[object, ...]
 
 CHUNK_ROWS = 20_000
-# Seeded tables in dependency order; `replace=True` empties exactly these.
-DATA_TABLES = (
-    "workers",
-    "worker_skills",
-    "job_intentions",
-    "employers",
-    "jobs",
-    "applications",
-    "trainings",
-    "enrollments",
-    "insurance_records",
-)
-TABLES_WITH_OWN_IDS = ("workers", "employers", "jobs", "trainings")
 
 
 class SeedError(RuntimeError):
@@ -77,7 +64,7 @@ class Scale:
 
 
 SCALES = {
-    "tiny": Scale(50, 10, 60, 120, 5, 40, 500),
+    "tiny": Scale(150, 20, 80, 300, 8, 60, 1_500),
     "demo": Scale(2_000, 200, 3_000, 5_000, 100, 2_000, 50_000),
     "large": Scale(100_000, 10_000, 50_000, 200_000, 2_000, 50_000, 1_000_000),
 }
@@ -86,7 +73,7 @@ SCALES = {
 class Weighted(Generic[T]):
     """A fixed distribution to draw from."""
 
-    def __init__(self, pairs: Iterable[tuple[T, float]]) -> None:
+    def __init__(self, *pairs: tuple[T, float]) -> None:
         items, weights = zip(*pairs, strict=True)
         self.items: tuple[T, ...] = items
         self._cumulative = list(itertools.accumulate(weights))
@@ -98,10 +85,12 @@ class Weighted(Generic[T]):
 # --- vocabularies ---------------------------------------------------------------------------
 
 SURNAMES = Weighted(
-    (surname, 1 / (rank + 4))
-    for rank, surname in enumerate(
-        "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶"
-        "程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾"
+    *(
+        (surname, 1 / (rank + 4))
+        for rank, surname in enumerate(
+            "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶"
+            "程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾"
+        )
     )
 )
 GIVEN_MALE = (
@@ -113,64 +102,52 @@ PROVIDER_KINDS = ("技师学院", "高级技工学校", "职业技能培训学�
 TITLE_SUFFIXES = ("", "", "", "（急招）", "（长白班）", "（两班倒）", "（可招学徒）")
 
 EDUCATION = Weighted(
-    (
-        (EducationLevel.NONE, 1),
-        (EducationLevel.PRIMARY, 13),
-        (EducationLevel.JUNIOR_SECONDARY, 52),
-        (EducationLevel.SENIOR_SECONDARY, 13),
-        (EducationLevel.VOCATIONAL, 8),
-        (EducationLevel.JUNIOR_COLLEGE, 9),
-        (EducationLevel.BACHELOR, 4),
-    )
+    (EducationLevel.NONE, 1),
+    (EducationLevel.PRIMARY, 13),
+    (EducationLevel.JUNIOR_SECONDARY, 52),
+    (EducationLevel.SENIOR_SECONDARY, 13),
+    (EducationLevel.VOCATIONAL, 8),
+    (EducationLevel.JUNIOR_COLLEGE, 9),
+    (EducationLevel.BACHELOR, 4),
 )
 EMPLOYER_SIZES = Weighted(
-    (
-        (EmployerSize.MICRO, 30),
-        (EmployerSize.SMALL, 40),
-        (EmployerSize.MEDIUM, 22),
-        (EmployerSize.LARGE, 8),
-    )
+    (EmployerSize.MICRO, 30),
+    (EmployerSize.SMALL, 40),
+    (EmployerSize.MEDIUM, 22),
+    (EmployerSize.LARGE, 8),
 )
 JOB_STATUSES = Weighted(
-    (
-        (JobStatus.PUBLISHED, 70),
-        (JobStatus.CLOSED, 12),
-        (JobStatus.EXPIRED, 12),
-        (JobStatus.DRAFT, 6),
-    )
+    (JobStatus.PUBLISHED, 70),
+    (JobStatus.CLOSED, 12),
+    (JobStatus.EXPIRED, 12),
+    (JobStatus.DRAFT, 6),
 )
 APPLICATION_STATUSES = Weighted(
-    (
-        (ApplicationStatus.SUBMITTED, 40),
-        (ApplicationStatus.SHORTLISTED, 15),
-        (ApplicationStatus.REJECTED, 20),
-        (ApplicationStatus.HIRED, 15),
-        (ApplicationStatus.WITHDRAWN, 10),
-    )
+    (ApplicationStatus.SUBMITTED, 40),
+    (ApplicationStatus.SHORTLISTED, 15),
+    (ApplicationStatus.REJECTED, 20),
+    (ApplicationStatus.HIRED, 15),
+    (ApplicationStatus.WITHDRAWN, 10),
 )
 TRAINING_KINDS = Weighted(
-    (
-        (TrainingKind.EMPLOYMENT_SKILLS, 50),
-        (TrainingKind.JOB_SKILLS_IMPROVEMENT, 40),
-        (TrainingKind.ENTREPRENEURSHIP, 10),
-    )
+    (TrainingKind.EMPLOYMENT_SKILLS, 50),
+    (TrainingKind.JOB_SKILLS_IMPROVEMENT, 40),
+    (TrainingKind.ENTREPRENEURSHIP, 10),
 )
 TRAINING_MODES = Weighted(
-    ((TrainingMode.ORDER_BASED, 35), (TrainingMode.TARGETED, 30), (TrainingMode.PROJECT_BASED, 35))
+    (TrainingMode.ORDER_BASED, 35), (TrainingMode.TARGETED, 30), (TrainingMode.PROJECT_BASED, 35)
 )
 KIND_LABELS = {
     TrainingKind.EMPLOYMENT_SKILLS: "就业技能培训班",
     TrainingKind.JOB_SKILLS_IMPROVEMENT: "岗位技能提升培训班",
 }
 CONTRIBUTION_STATUSES = Weighted(
-    (
-        (ContributionStatus.PAID, 93),
-        (ContributionStatus.BACK_PAID, 4),
-        (ContributionStatus.ARREARS, 3),
-    )
+    (ContributionStatus.PAID, 93),
+    (ContributionStatus.BACK_PAID, 4),
+    (ContributionStatus.ARREARS, 3),
 )
-SKILL_COUNTS = Weighted(((0, 25), (1, 40), (2, 25), (3, 10)))
-INTENTION_COUNTS = Weighted(((0, 30), (1, 50), (2, 20)))
+SKILL_COUNTS = Weighted((0, 25), (1, 40), (2, 25), (3, 10))
+INTENTION_COUNTS = Weighted((0, 30), (1, 50), (2, 20))
 
 # Employer and personal shares of the contribution base, in basis points.
 EMPLOYEE_RATES = {
@@ -195,19 +172,15 @@ SALARY_BOUNDS = {
 MONTHLY_CAP = 1_200_000
 
 
-def _employment(*pairs: tuple[EmploymentType, float]) -> Weighted[EmploymentType]:
-    return Weighted(pairs)
-
-
-FACTORY = _employment(
+FACTORY = Weighted(
     (EmploymentType.FULL_TIME, 88), (EmploymentType.PART_TIME, 4), (EmploymentType.SEASONAL, 8)
 )
-CONSTRUCTION = _employment((EmploymentType.FULL_TIME, 40), (EmploymentType.SEASONAL, 60))
-PLATFORM = _employment(
+CONSTRUCTION = Weighted((EmploymentType.FULL_TIME, 40), (EmploymentType.SEASONAL, 60))
+PLATFORM = Weighted(
     (EmploymentType.GIG, 80), (EmploymentType.PART_TIME, 10), (EmploymentType.FULL_TIME, 10)
 )
-SERVICE = _employment((EmploymentType.FULL_TIME, 70), (EmploymentType.PART_TIME, 30))
-FARM = _employment((EmploymentType.SEASONAL, 70), (EmploymentType.FULL_TIME, 30))
+SERVICE = Weighted((EmploymentType.FULL_TIME, 70), (EmploymentType.PART_TIME, 30))
+FARM = Weighted((EmploymentType.SEASONAL, 70), (EmploymentType.FULL_TIME, 30))
 
 
 @dataclass(frozen=True)
@@ -216,147 +189,51 @@ class Sector:
 
     industry: str
     trades: tuple[str, ...]
-    occupations: tuple[str, ...]
     employment: Weighted[EmploymentType]
     lodging: float
+    occupations: tuple[str, ...]
 
 
+# fmt: off
 SECTORS = Weighted(
-    (
-        (
-            Sector(
-                "C39",
-                ("电子科技", "电子", "智能科技"),
-                ("6-25-04-01", "6-25-04-02", "6-31-01-10", "4-02-06-01", "2-02-07-02"),
-                FACTORY,
-                0.8,
-            ),
-            14,
-        ),
-        (
-            Sector(
-                "C38",
-                ("电器", "新能源科技"),
-                ("6-28-01-01", "6-25-04-01", "6-31-01-03"),
-                FACTORY,
-                0.8,
-            ),
-            8,
-        ),
-        (
-            Sector(
-                "C36",
-                ("汽车零部件", "汽车科技"),
-                ("6-22-02-01", "6-18-02-04", "6-18-01-07", "6-20-01-01"),
-                FACTORY,
-                0.7,
-            ),
-            6,
-        ),
-        (
-            Sector(
-                "C33",
-                ("五金制品", "金属制品"),
-                ("6-18-02-04", "6-18-01-01", "6-18-01-02", "6-18-01-04"),
-                FACTORY,
-                0.7,
-            ),
-            6,
-        ),
-        (
-            Sector(
-                "C34",
-                ("机械设备", "智能装备"),
-                ("6-20-01-01", "6-18-01-07", "2-02-14-01", "6-31-01-03"),
-                FACTORY,
-                0.6,
-            ),
-            4,
-        ),
-        (Sector("C29", ("塑胶制品", "包装材料"), ("6-09-02-03", "6-25-04-02"), FACTORY, 0.8), 4),
-        (Sector("C18", ("服饰", "制衣"), ("6-05-01-03",), FACTORY, 0.8), 5),
-        (Sector("C19", ("鞋业",), ("6-07-03-01",), FACTORY, 0.8), 3),
-        (Sector("C14", ("食品",), ("6-02-01-01", "4-02-06-03"), FACTORY, 0.6), 4),
-        (
-            Sector(
-                "E47",
-                ("建筑工程", "建设工程"),
-                ("6-29-01-01", "6-29-01-03", "6-29-01-04", "6-29-01-05", "2-02-18-02"),
-                CONSTRUCTION,
-                0.9,
-            ),
-            8,
-        ),
-        (
-            Sector(
-                "E50",
-                ("装饰工程", "装饰设计工程"),
-                ("6-29-02-01", "6-29-03-01", "6-29-03-03"),
-                CONSTRUCTION,
-                0.5,
-            ),
-            4,
-        ),
-        (Sector("G60", ("快递服务", "速递"), ("4-02-07-08", "4-02-07-09"), SERVICE, 0.4), 5),
-        (
-            Sector(
-                "G59",
-                ("供应链管理", "仓储物流"),
-                ("4-02-06-01", "4-02-06-03", "6-30-05-03"),
-                FACTORY,
-                0.6,
-            ),
-            5,
-        ),
-        (
-            Sector(
-                "G54",
-                ("运输", "出行服务"),
-                ("4-02-02-02", "4-02-02-03", "4-02-02-01"),
-                PLATFORM,
-                0.1,
-            ),
-            3,
-        ),
-        (Sector("I", ("网络科技", "信息技术"), ("4-02-07-10", "4-04-05-05"), PLATFORM, 0.0), 4),
-        (Sector("H62", ("餐饮管理",), ("4-03-02-01", "4-03-02-02", "4-03-02-05"), SERVICE, 0.7), 6),
-        (Sector("H61", ("酒店管理",), ("4-03-01-01", "4-03-01-02"), SERVICE, 0.6), 3),
-        (
-            Sector(
-                "O801",
-                ("家政服务",),
-                ("4-10-01-06", "4-10-01-01", "4-10-01-05", "4-09-07-01"),
-                SERVICE,
-                0.3,
-            ),
-            6,
-        ),
-        (Sector("O81", ("汽车服务", "家电维修"), ("4-12-01-01", "4-12-02-02"), SERVICE, 0.3), 2),
-        (Sector("Q", ("养老服务", "健康管理"), ("4-10-01-05", "4-14-01-02"), SERVICE, 0.6), 3),
-        (
-            Sector(
-                "K",
-                ("物业服务", "物业管理"),
-                ("4-06-01-01", "4-07-05-01", "4-09-07-01"),
-                SERVICE,
-                0.4,
-            ),
-            4,
-        ),
-        (
-            Sector(
-                "A",
-                ("农业科技", "农业发展"),
-                ("5-01-01-01", "5-01-02-02", "5-05-01-01", "5-03-01-01"),
-                FARM,
-                0.7,
-            ),
-            2,
-        ),
-    )
+    (Sector("C39", ("电子科技", "电子", "智能科技"), FACTORY, 0.8,
+            ("6-25-04-01", "6-25-04-02", "6-31-01-10", "4-02-06-01", "2-02-07-02")), 14),
+    (Sector("C38", ("电器", "新能源科技"), FACTORY, 0.8,
+            ("6-28-01-01", "6-25-04-01", "6-31-01-03")), 8),
+    (Sector("C36", ("汽车零部件", "汽车科技"), FACTORY, 0.7,
+            ("6-22-02-01", "6-18-02-04", "6-18-01-07", "6-20-01-01")), 6),
+    (Sector("C33", ("五金制品", "金属制品"), FACTORY, 0.7,
+            ("6-18-02-04", "6-18-01-01", "6-18-01-02", "6-18-01-04")), 6),
+    (Sector("C34", ("机械设备", "智能装备"), FACTORY, 0.6,
+            ("6-20-01-01", "6-18-01-07", "2-02-14-01", "6-31-01-03")), 4),
+    (Sector("C29", ("塑胶制品", "包装材料"), FACTORY, 0.8, ("6-09-02-03", "6-25-04-02")), 4),
+    (Sector("C18", ("服饰", "制衣"), FACTORY, 0.8, ("6-05-01-03",)), 5),
+    (Sector("C19", ("鞋业",), FACTORY, 0.8, ("6-07-03-01",)), 3),
+    (Sector("C14", ("食品",), FACTORY, 0.6, ("6-02-01-01", "4-02-06-03")), 4),
+    (Sector("E47", ("建筑工程", "建设工程"), CONSTRUCTION, 0.9,
+            ("6-29-01-01", "6-29-01-03", "6-29-01-04", "6-29-01-05", "2-02-18-02")), 8),
+    (Sector("E50", ("装饰工程", "装饰设计工程"), CONSTRUCTION, 0.5,
+            ("6-29-02-01", "6-29-03-01", "6-29-03-03")), 4),
+    (Sector("G60", ("快递服务", "速递"), SERVICE, 0.4, ("4-02-07-08", "4-02-07-09")), 5),
+    (Sector("G59", ("供应链管理", "仓储物流"), FACTORY, 0.6,
+            ("4-02-06-01", "4-02-06-03", "6-30-05-03")), 5),
+    (Sector("G54", ("运输", "出行服务"), PLATFORM, 0.1,
+            ("4-02-02-02", "4-02-02-03", "4-02-02-01")), 3),
+    (Sector("I", ("网络科技", "信息技术"), PLATFORM, 0.0, ("4-02-07-10", "4-04-05-05")), 4),
+    (Sector("H62", ("餐饮管理",), SERVICE, 0.7, ("4-03-02-01", "4-03-02-02", "4-03-02-05")), 6),
+    (Sector("H61", ("酒店管理",), SERVICE, 0.6, ("4-03-01-01", "4-03-01-02")), 3),
+    (Sector("O801", ("家政服务",), SERVICE, 0.3,
+            ("4-10-01-06", "4-10-01-01", "4-10-01-05", "4-09-07-01")), 6),
+    (Sector("O81", ("汽车服务", "家电维修"), SERVICE, 0.3, ("4-12-01-01", "4-12-02-02")), 2),
+    (Sector("Q", ("养老服务", "健康管理"), SERVICE, 0.6, ("4-10-01-05", "4-14-01-02")), 3),
+    (Sector("K", ("物业服务", "物业管理"), SERVICE, 0.4,
+            ("4-06-01-01", "4-07-05-01", "4-09-07-01")), 4),
+    (Sector("A", ("农业科技", "农业发展"), FARM, 0.7,
+            ("5-01-01-01", "5-01-02-02", "5-05-01-01", "5-03-01-01")), 2),
 )
+# fmt: on
 ORIGIN_PROVINCES = ("410000", "510000")
-DESTINATION_PROVINCES = Weighted((("440000", 55), ("110000", 15), ("510000", 15), ("410000", 15)))
+DESTINATION_PROVINCES = Weighted(("440000", 55), ("110000", 15), ("510000", 15), ("410000", 15))
 
 
 # --- reference data as the generators need it ----------------------------------------------
@@ -377,7 +254,7 @@ class Places:
     def load(cls) -> Places:
         rows = read_reference_rows(Base.metadata.tables["regions"])
         names = {str(r["code"]): str(r["name"]) for r in rows}
-        parents = {str(r["code"]): r["parent_code"] for r in rows}
+        parents = {str(r["code"]): str(r["parent_code"] or "") or None for r in rows}
         levels = {str(r["code"]): RegionLevel(r["level"]) for r in rows}
         has_children = {parent for parent in parents.values() if parent}
         leaves = [
@@ -386,7 +263,7 @@ class Places:
         counties = [c for c in leaves if levels[c] is RegionLevel.COUNTY]
         return cls(
             names=names,
-            parents=parents,  # type: ignore[arg-type]
+            parents=parents,
             levels=levels,
             origins=[c for c in counties if _province(c) in ORIGIN_PROVINCES],
             counties=counties,
@@ -417,6 +294,11 @@ class Places:
             return self.names[code]
         return self.names[self.parents[prefecture] or prefecture]
 
+    def address(self, code: str) -> str:
+        """深圳市宝安区, 东莞市, 北京市海淀区."""
+        city, name = self.city_name(code), self.names[code]
+        return city if name == city else city + name
+
 
 def _province(code: str) -> str:
     return code[:2] + "0000"
@@ -433,7 +315,10 @@ def _reference_names(table: str) -> dict[str, str]:
 
 @dataclass
 class World:
-    """What later tables need to know about the rows generated before them."""
+    """What later tables need to know about the rows generated before them.
+
+    The per-row lists are indexed by id - 1.
+    """
 
     rng: random.Random
     scale: Scale
@@ -561,15 +446,8 @@ def employer_rows(world: World) -> Iterator[Row]:
         verified = world.ago(365) if rng.random() < 0.85 else None
         created = world.ago(8 * 365, 200)
         yield (
-            employer_id,
-            name,
-            credit_code,
-            sector.industry,
-            region,
-            size.value,
-            verified,
-            created,
-        )
+            employer_id, name, credit_code, sector.industry, region, size.value, verified, created
+        )  # fmt: skip
 
 
 def _salary_unit(rng: random.Random, employment: EmploymentType) -> SalaryUnit:
@@ -586,7 +464,11 @@ def _salary_range(rng: random.Random, unit: SalaryUnit) -> tuple[Decimal, Decima
     high = low + rng.randrange(0, spread + 1, step)
     if unit is SalaryUnit.MONTH:
         high = min(high, MONTHLY_CAP)
-    return Decimal(low).scaleb(-2), Decimal(high).scaleb(-2)
+    return _yuan(low), _yuan(high)
+
+
+def _yuan(cents: int) -> Decimal:
+    return Decimal(cents).scaleb(-2)
 
 
 def _job_dates(
@@ -630,7 +512,7 @@ def job_rows(world: World) -> Iterator[Row]:
         title = world.occupations[occupation] + suffix
         description = (
             f"{world.employer_names[employer]}招聘{world.occupations[occupation]}{headcount}名，"
-            f"工作地点：{places.city_name(region)}{places.names[region]}。"
+            f"工作地点：{places.address(region)}。"
         )
         status = JOB_STATUSES.pick(rng)
         posted, valid_through, verified = _job_dates(world, status)
@@ -738,7 +620,7 @@ def _recent_months(today: date, count: int) -> list[date]:
 def _contribution(base_cents: int, rates: tuple[int, int]) -> tuple[Decimal, Decimal, Decimal]:
     """Base, employer amount, personal amount in yuan, rounded half up to the cent."""
     employer, personal = ((base_cents * rate + 5_000) // 10_000 for rate in rates)
-    return tuple(Decimal(cents).scaleb(-2) for cents in (base_cents, employer, personal))  # type: ignore[return-value]
+    return _yuan(base_cents), _yuan(employer), _yuan(personal)
 
 
 def _coverage(
@@ -844,6 +726,9 @@ LOADS = (
     ),
     Load("insurance_records", INSURANCE_COLUMNS, insurance_rows, lambda s: s.insurance_records),
 )
+# The seeded tables, which `replace=True` empties; the reference tables are never touched.
+DATA_TABLES = tuple(load.table for load in LOADS)
+TABLES_WITH_OWN_IDS = tuple(load.table for load in LOADS if "id" in load.columns)
 
 
 async def _copy(conn: asyncpg.Connection, load: Load, world: World, *, progress: bool) -> int:

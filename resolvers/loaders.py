@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Column, ColumnElement, Executable, Table, select
 from sqlalchemy.engine import RowMapping
@@ -50,9 +51,20 @@ class Relation:
         return self.name or f"{self.table.name}.{self.parent_column}"
 
 
+_readers: WeakKeyDictionary[AsyncEngine, AsyncEngine] = WeakKeyDictionary()
+
+
+def reader_of(engine: AsyncEngine) -> AsyncEngine:
+    """The engine's autocommit twin (same pool), made once per engine rather than per request."""
+    reader = _readers.get(engine)
+    if reader is None:
+        reader = _readers[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return reader
+
+
 class Loaders:
     def __init__(self, engine: AsyncEngine) -> None:
-        self._reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._reader = reader_of(engine)
         self._loaders: dict[Hashable, DataLoader[Any, Any]] = {}
 
     async def rows(self, statement: Executable) -> list[RowMapping]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import inspect
 import os
 import socket
 import sys
@@ -77,14 +76,11 @@ async def has_workers(url: str) -> bool:
 
 
 def load_seed(settings: Settings, url: str, scale: str, *, replace: bool) -> dict[str, int]:
-    from db import seed as seeding
     from db.pii import PersonalDataVault
+    from db.seed import seed
 
     vault = PersonalDataVault(settings.master_key())
-    counts = seeding.seed(url, scale, vault, replace=replace)
-    if inspect.iscoroutine(counts):
-        counts = asyncio.run(counts)  # tolerate an async seed()
-    return dict(counts)
+    return asyncio.run(seed(url, scale, vault, replace=replace))
 
 
 # --- commands ------------------------------------------------------------------------------

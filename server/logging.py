@@ -49,3 +49,5 @@ def configure_logging(level: str | int = "INFO") -> None:
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    # Alembic narrates every revision check at INFO; /readyz checks on every probe.
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)

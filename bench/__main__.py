@@ -1,0 +1,159 @@
+"""`python -m bench`: seed once, run each workload through GraphQL and asyncpg, report."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import subprocess
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from sqlalchemy.engine import make_url
+
+from bench.database import BENCH_KEY, Prepared, bench_database_url, note, prepare
+from bench.harness import Result, Sanity, bench_workload, sanity_check
+from bench.report import errors_seen, table, write_json
+from bench.server import REPO_ROOT, RunningServer, app_server
+from bench.workloads import WORKLOADS, WORKLOADS_BY_NAME, Workload
+from db.seed import SCALES
+from db.session import sync_url
+
+DEFAULT_JSON = REPO_ROOT / "bench" / "results" / "latest.json"
+SERVER_LOG = REPO_ROOT / "bench" / "results" / "server.log"
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="GraphQL endpoint vs hand-written asyncpg on the same data, under load.",
+    )
+    parser.add_argument(
+        "--database-url",
+        help="default: laborhub_bench on 127.0.0.1:5432, "
+        "or an embedded server in .laborhub-bench when none answers",
+    )
+    parser.add_argument("--scale", choices=list(SCALES), default="large")
+    parser.add_argument("--reseed", action="store_true", help="replace the data even if seeded")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds per measurement")
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds before each one")
+    parser.add_argument("--json", type=Path, default=DEFAULT_JSON, dest="json_path")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=list(WORKLOADS_BY_NAME),
+        metavar="NAME",
+        help=f"one of {', '.join(WORKLOADS_BY_NAME)}; repeatable",
+    )
+    return parser.parse_args(argv)
+
+
+async def run(args: argparse.Namespace, url: str) -> int:
+    prepared = await prepare(url, args.scale, reseed=args.reseed)
+    workloads = [WORKLOADS_BY_NAME[name] for name in args.only] if args.only else list(WORKLOADS)
+    with app_server(url, key=BENCH_KEY, pool_size=args.concurrency, log_path=SERVER_LOG) as server:
+        sanity, results = await measure_all(args, prepared, server, workloads)
+    print()
+    print(table(results))
+    for line in errors_seen(results):
+        print(line)
+    write_json(args.json_path, run_info(args, prepared), sanity, results)
+    note(f"\nwrote {args.json_path}")
+    failed = any(not s.ok for s in sanity) or any(r.measurement.errors for r in results)
+    return 1 if failed else 0
+
+
+async def measure_all(
+    args: argparse.Namespace, prepared: Prepared, server: RunningServer, workloads: list[Workload]
+) -> tuple[list[Sanity], list[Result]]:
+    limits = httpx.Limits(
+        max_connections=args.concurrency, max_keepalive_connections=args.concurrency
+    )
+    sanity: list[Sanity] = []
+    results: list[Result] = []
+    async with (
+        httpx.AsyncClient(base_url=server.base_url, limits=limits, timeout=30) as client,
+        asyncpg.create_pool(
+            sync_url(prepared.url), min_size=args.concurrency, max_size=args.concurrency
+        ) as pool,
+    ):
+        for workload in workloads:
+            check = await sanity_check(workload, client, pool)
+            print(check.describe(), flush=True)
+            sanity.append(check)
+            note(
+                f"measuring {workload.name}: {args.warmup:g} s warm-up + {args.duration:g} s, "
+                f"{args.concurrency} clients, graphql then asyncpg"
+            )
+            results += await bench_workload(
+                workload,
+                client,
+                pool,
+                concurrency=args.concurrency,
+                duration=args.duration,
+                warmup=args.warmup,
+                server_pid=server.pid,
+                bench_pid=os.getpid(),
+            )
+    return sanity, results
+
+
+def run_info(args: argparse.Namespace, prepared: Prepared) -> dict[str, Any]:
+    return {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": " ".join(["python -m bench", *sys.argv[1:]]),
+        "database": make_url(prepared.url).render_as_string(hide_password=True),
+        "scale": prepared.scale,
+        "workers": prepared.workers,
+        "seeded_seconds": prepared.seeded_seconds,
+        "concurrency": args.concurrency,
+        "duration_seconds": args.duration,
+        "warmup_seconds": args.warmup,
+        "git_commit": git_commit(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+    }
+
+
+def git_commit() -> str | None:
+    try:
+        found = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return found.stdout.strip()
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop when installed (uvicorn's `standard` extra brings it), as uvicorn itself uses."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    with (
+        bench_database_url(args.database_url, args.scale) as url,
+        asyncio.Runner(loop_factory=new_event_loop) as runner,
+    ):
+        return runner.run(run(args, url))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

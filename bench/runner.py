@@ -1,0 +1,129 @@
+"""The load loop: N concurrent clients call one operation for D seconds after a warm-up."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+Operation = Callable[[], Awaitable[int]]
+"""One request; returns how many SQL statements it took, raises when it failed."""
+
+PERCENTILES = (0.50, 0.95, 0.99)
+
+
+@dataclass
+class Tally:
+    """What the clients recorded while the clock ran."""
+
+    latencies: list[float] = field(default_factory=list)
+    statements: int = 0
+    errors: int = 0
+    first_error: str | None = None
+
+    def failed(self, exc: BaseException) -> None:
+        self.errors += 1
+        if self.first_error is None:
+            self.first_error = f"{type(exc).__name__}: {exc}"[:500]
+
+
+@dataclass(frozen=True)
+class Measurement:
+    requests: int
+    errors: int
+    seconds: float
+    latencies_ms: dict[str, float]
+    statements_per_request: float
+    cpu_ms_per_request: dict[str, float]
+    first_error: str | None
+
+    @property
+    def requests_per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+CpuSample = dict[str, dict[int, float]]
+"""CPU seconds so far of each process (by pid) of each named group."""
+
+CpuSampler = Callable[[], Awaitable[CpuSample]]
+
+
+def cpu_used(before: CpuSample, after: CpuSample) -> dict[str, float]:
+    """CPU seconds each group used between two samples; processes new since count in full."""
+    return {
+        name: sum(seconds - before.get(name, {}).get(pid, 0.0) for pid, seconds in pids.items())
+        for name, pids in after.items()
+    }
+
+
+def process_cpu_seconds(pid: int) -> float:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(
+    operation: Operation,
+    *,
+    concurrency: int,
+    duration: float,
+    warmup: float,
+    cpu: CpuSampler,
+) -> Measurement:
+    """Warm up for `warmup` seconds, then count what `concurrency` clients do in `duration`."""
+    if warmup > 0:
+        await _drive(operation, concurrency, time.perf_counter() + warmup, Tally())
+    tally = Tally()
+    cpu_before = await cpu()
+    started = time.perf_counter()
+    await _drive(operation, concurrency, started + duration, tally)
+    seconds = time.perf_counter() - started
+    cpu_used_seconds = cpu_used(cpu_before, await cpu())
+    done = len(tally.latencies)
+    ordered = sorted(tally.latencies)
+    return Measurement(
+        requests=done,
+        errors=tally.errors,
+        seconds=seconds,
+        latencies_ms={f"p{round(q * 100)}": percentile(ordered, q) * 1000 for q in PERCENTILES},
+        statements_per_request=tally.statements / done if done else 0.0,
+        cpu_ms_per_request={
+            name: seconds * 1000 / done if done else 0.0
+            for name, seconds in cpu_used_seconds.items()
+        },
+        first_error=tally.first_error,
+    )
+
+
+async def _drive(operation: Operation, concurrency: int, deadline: float, tally: Tally) -> None:
+    async def client() -> None:
+        while (start := time.perf_counter()) < deadline:
+            try:
+                statements = await operation()
+            except Exception as exc:
+                tally.failed(exc)
+                continue
+            tally.latencies.append(time.perf_counter() - start)
+            tally.statements += statements
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(concurrency):
+            group.create_task(client())
+
+
+def percentile(ordered: list[float], q: float) -> float:
+    """The q-quantile of sorted values, interpolated between the closest ranks."""
+    if not ordered:
+        return math.nan
+    position = (len(ordered) - 1) * q
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
