@@ -31,6 +31,20 @@ class Settings:
     expose_sql_stats: bool = True
     log_level: str = "INFO"
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
+    # Who is asking: a JWT of the identity provider (one of the three), or a partner API key.
+    jwt_secret: str | None = None  # HS256
+    jwt_public_key: str | None = None  # RS256/ES256: PEM text, or a path to a PEM file
+    jwt_jwks_file: str | None = None  # RS256/ES256: a JWKS file (keys chosen by `kid`)
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_leeway_seconds: int = 30
+    # Abuse limits.
+    rate_limit_per_minute: int = 600  # per principal and process (token bucket)
+    rate_limit_burst: int = 60
+    max_query_cost: int = 20_000
+    max_batch_size: int = 10
+    max_body_bytes: int = 1_048_576
+    trusted_documents_only: bool = False
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -51,11 +65,28 @@ class Settings:
             cors_origins=tuple(
                 o.strip() for o in env.get("LABORHUB_CORS_ORIGINS", "").split(",") if o.strip()
             ),
+            jwt_secret=env.get("LABORHUB_JWT_SECRET") or None,
+            jwt_public_key=env.get("LABORHUB_JWT_PUBLIC_KEY") or None,
+            jwt_jwks_file=env.get("LABORHUB_JWT_JWKS_FILE") or None,
+            jwt_issuer=env.get("LABORHUB_JWT_ISSUER") or None,
+            jwt_audience=env.get("LABORHUB_JWT_AUDIENCE") or None,
+            jwt_leeway_seconds=int(env.get("LABORHUB_JWT_LEEWAY_SECONDS", "30")),
+            rate_limit_per_minute=int(env.get("LABORHUB_RATE_LIMIT_PER_MINUTE", "600")),
+            rate_limit_burst=int(env.get("LABORHUB_RATE_LIMIT_BURST", "60")),
+            max_query_cost=int(env.get("LABORHUB_MAX_QUERY_COST", "20000")),
+            max_batch_size=int(env.get("LABORHUB_MAX_BATCH_SIZE", "10")),
+            max_body_bytes=int(env.get("LABORHUB_MAX_BODY_BYTES", "1048576")),
+            trusted_documents_only=_bool(env.get("LABORHUB_TRUSTED_DOCUMENTS_ONLY", "0")),
         )
 
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def has_production_jwt_key(self) -> bool:
+        """An identity provider's key is configured (so no development tokens are minted)."""
+        return bool(self.jwt_secret or self.jwt_public_key or self.jwt_jwks_file)
 
     def master_key(self) -> bytes:
         """The 32-byte key behind PII encryption and keyed hashes.

@@ -1,5 +1,7 @@
 """All tables; importing this package registers them on `Base.metadata`."""
 
+from db.models.access import ApiKey, Consent, PersistedDocument
+from db.models.audit import AuditEvent
 from db.models.base import Base
 from db.models.employers import Employer
 from db.models.insurance import InsuranceRecord
@@ -9,8 +11,11 @@ from db.models.trainings import Enrollment, Training
 from db.models.workers import JobIntention, Worker, WorkerSkill
 
 __all__ = [
+    "ApiKey",
     "Application",
+    "AuditEvent",
     "Base",
+    "Consent",
     "Employer",
     "Enrollment",
     "Industry",
@@ -19,6 +24,7 @@ __all__ = [
     "JobIntention",
     "Occupation",
     "OccupationGroup",
+    "PersistedDocument",
     "Region",
     "Skill",
     "Training",
