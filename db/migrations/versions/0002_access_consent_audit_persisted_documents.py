@@ -17,18 +17,18 @@ branch_labels = None
 depends_on = None
 
 # The audit trail is append-only for everyone, the application's own role included.
-APPEND_ONLY_AUDIT = """
-CREATE FUNCTION audit_events_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+APPEND_ONLY_AUDIT = [
+    """CREATE FUNCTION audit_events_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   RAISE EXCEPTION 'audit_events is append-only: % refused', TG_OP
     USING ERRCODE = 'insufficient_privilege';
 END
-$$;
-CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
-  FOR EACH ROW EXECUTE FUNCTION audit_events_refuse_change();
-CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
-  FOR EACH STATEMENT EXECUTE FUNCTION audit_events_refuse_change();
-"""
+$$""",
+    """CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
+  FOR EACH ROW EXECUTE FUNCTION audit_events_refuse_change()""",
+    """CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_events_refuse_change()""",
+]
 
 
 def upgrade() -> None:
@@ -83,7 +83,8 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_consents_worker_id'), 'consents', ['worker_id'], unique=False)
     op.create_index('uq_consents_live', 'consents', ['worker_id', 'purpose'], unique=True, postgresql_where=sa.text('withdrawn_at IS NULL'))
-    op.execute(APPEND_ONLY_AUDIT)
+    for statement in APPEND_ONLY_AUDIT:
+        op.execute(statement)
 
 
 def downgrade() -> None:
