@@ -9,6 +9,7 @@ from starlette.requests import Request
 from strawberry.types import Info as StrawberryInfo
 
 from db.pii import PersonalDataVault
+from resolvers.access import ANONYMOUS, Viewer
 from resolvers.loaders import Loaders
 
 
@@ -17,13 +18,19 @@ class Context:
     engine: AsyncEngine
     vault: PersonalDataVault
     loaders: Loaders
+    viewer: Viewer
     request: Request | None = None
 
 
 def build_context(
-    engine: AsyncEngine, vault: PersonalDataVault, request: Request | None = None
+    engine: AsyncEngine,
+    vault: PersonalDataVault,
+    request: Request | None = None,
+    viewer: Viewer = ANONYMOUS,
 ) -> Context:
-    return Context(engine=engine, vault=vault, loaders=Loaders(engine), request=request)
+    return Context(
+        engine=engine, vault=vault, loaders=Loaders(engine), viewer=viewer, request=request
+    )
 
 
 Info = StrawberryInfo[Context, None]

@@ -1,0 +1,11 @@
+"""Authentication: who is asking, from a Bearer JWT or a partner API key (being built)."""
+
+from __future__ import annotations
+
+
+class AuthenticationError(Exception):
+    """Credentials were presented but can't be accepted; the client gets 401 and `message`."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
