@@ -145,6 +145,19 @@ def is_division_code_format(value: str) -> bool:
     return bool(_DIVISION.fullmatch(value))
 
 
+def division_prefix(code: str) -> str:
+    """The code prefix every division under `code` shares (GB/T 2260: PPCCXX).
+
+    A province (`440000`) owns `44....`, a prefecture (`440300`) owns `4403..`, and a county
+    only itself.
+    """
+    if code.endswith("0000"):
+        return code[:2]
+    if code.endswith("00"):
+        return code[:4]
+    return code
+
+
 def is_occupation_code_format(value: str) -> bool:
     return bool(_OCCUPATION.fullmatch(value))
 

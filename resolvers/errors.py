@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from graphql import GraphQLError
 
 
@@ -13,3 +15,12 @@ class BadArgument(GraphQLError):
             f"Invalid value for argument '{argument}': {problem}",
             extensions={"code": "BAD_USER_INPUT", "argument": argument},
         )
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An expected failure of a mutation: reported in `userErrors`, nothing changed."""
+
+    field: tuple[str, ...]
+    code: str  # a member name of the mutation's <Domain>ErrorCode enum
+    message: str

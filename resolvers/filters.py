@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_
+from sqlalchemy import ColumnElement
 
-from db.codes import is_division_code_format, is_industry_code_format, is_occupation_code_format
+from db.codes import (
+    is_division_code_format,
+    is_industry_code_format,
+    is_occupation_code_format,
+)
 from db.models import Industry, Occupation, Region
 from db.models.base import table_of
-from db.models.enums import RegionLevel
+from resolvers.divisions import within_division, within_prefix
 from resolvers.errors import BadArgument
 from resolvers.loaders import Loaders
-
-
-def within_prefix(column: ColumnElement[Any], prefix: str) -> ColumnElement[bool]:
-    """`column` starts with `prefix`, as an index-friendly range (codes compare byte-wise)."""
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return and_(column >= prefix, column < upper)
 
 
 async def in_region(
@@ -26,14 +24,9 @@ async def in_region(
     """Rows whose region is `code` or lies under it (a province matches all its counties)."""
     if not is_division_code_format(code):
         raise BadArgument(argument, f"'{code[:32]}' is not a 6-digit division code")
-    region = await loaders.row_by_key(table_of(Region), "code").load(code)
-    if region is None:
+    if await loaders.row_by_key(table_of(Region), "code").load(code) is None:
         raise BadArgument(argument, f"unknown region code '{code}'")
-    if region["level"] is RegionLevel.PROVINCE:
-        return within_prefix(column, code[:2])
-    if region["level"] is RegionLevel.PREFECTURE:
-        return within_prefix(column, code[:4])
-    return column == code
+    return within_division(column, code)
 
 
 async def in_industry(

@@ -29,6 +29,7 @@ async def list_page(
     order: Ordering,
     request: PageRequest,
 ) -> tuple[Page, Count]:
+    where = (*where, loaders.visible(table))
     rows = await loaders.rows(page_query(table, where, order, request))
 
     async def count() -> int:

@@ -4,14 +4,18 @@ Each batch runs on its own pooled connection (sibling resolvers run concurrently
 connection must never serve two tasks at once), in autocommit mode because reads need no
 transaction round trips. Loaders are made on first use and kept for the request, keyed by
 what they load, so every parent asking for the same relation shares one batch.
+
+Every statement made here applies the viewer's row policy (`resolvers.policies.visible`), so
+what a viewer may not see is absent from pages, counts and lookups alike.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from functools import partial
+from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Column, ColumnElement, Executable, Table, select
@@ -19,6 +23,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.dataloader import DataLoader
 
+from resolvers.access import Viewer
 from resolvers.pagination import (
     Ordering,
     Page,
@@ -29,8 +34,7 @@ from resolvers.pagination import (
     per_parent_page_query,
     readable_columns,
 )
-
-V = TypeVar("V")
+from resolvers.policies import visible
 
 
 @dataclass(frozen=True)
@@ -62,12 +66,24 @@ def reader_of(engine: AsyncEngine) -> AsyncEngine:
     return reader
 
 
+def _grouped(rows: Sequence[RowMapping], column: str) -> defaultdict[Any, list[RowMapping]]:
+    groups: defaultdict[Any, list[RowMapping]] = defaultdict(list)
+    for row in rows:
+        groups[row[column]].append(row)
+    return groups
+
+
 class Loaders:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, viewer: Viewer) -> None:
         self._reader = reader_of(engine)
+        self.viewer = viewer
         self._loaders: dict[Hashable, DataLoader[Any, Any]] = {}
 
+    def visible(self, table: Table) -> ColumnElement[bool]:
+        return visible(self.viewer, table)
+
     async def rows(self, statement: Executable) -> list[RowMapping]:
+        """Run a statement that already applies `self.visible` to every table it reads."""
         async with self._reader.connect() as connection:
             return list((await connection.execute(statement)).mappings())
 
@@ -75,67 +91,71 @@ class Loaders:
         async with self._reader.connect() as connection:
             return (await connection.execute(statement)).scalar_one()
 
+    async def visible_rows(
+        self, table: Table, *where: ColumnElement[bool], order_by: Sequence[Column[Any]] = ()
+    ) -> list[RowMapping]:
+        """Every row of `table` under `where` that the viewer may see (small lists only)."""
+        statement = select(*readable_columns(table)).where(*where, self.visible(table))
+        return await self.rows(statement.order_by(*order_by))
+
     def _loader(
-        self, key: Hashable, batch: Callable[[Sequence[Any]], Any]
+        self, key: Hashable, load: Callable[..., Awaitable[list[Any]]], *args: Any
     ) -> DataLoader[Any, Any]:
         loader = self._loaders.get(key)
         if loader is None:
-            loader = self._loaders[key] = DataLoader(load_fn=batch)
+            loader = self._loaders[key] = DataLoader(load_fn=partial(load, *args))
         return loader
 
     def row_by_key(self, table: Table, column: str = "id") -> DataLoader[Any, RowMapping | None]:
-        """RowByKeyLoader: the row whose unique `column` equals the key, or None."""
+        """RowByKeyLoader: the visible row whose unique `column` equals the key, or None."""
+        return self._loader(("row", table.name, column), self._rows_by_key, table, column)
 
-        async def batch(keys: Sequence[Any]) -> list[RowMapping | None]:
-            key_column = table.c[column]
-            found = await self.rows(
-                select(*readable_columns(table)).where(matches_any(key_column, keys))
-            )
-            by_key = {row[column]: row for row in found}
-            return [by_key.get(k) for k in keys]
-
-        return self._loader(("row", table.name, column), batch)
+    async def _rows_by_key(
+        self, table: Table, column: str, keys: Sequence[Any]
+    ) -> list[RowMapping | None]:
+        found = await self.visible_rows(table, matches_any(table.c[column], keys))
+        by_key = {row[column]: row for row in found}
+        return [by_key.get(k) for k in keys]
 
     def rows_by_parent(self, relation: Relation) -> DataLoader[Any, list[RowMapping]]:
         """RowsByParentLoader: every row of a small relation (skills, intentions, children)."""
+        return self._loader(("rows", relation.cache_key), self._rows_by_parent, relation)
 
-        async def batch(keys: Sequence[Any]) -> list[list[RowMapping]]:
-            found = await self.rows(
-                select(*readable_columns(relation.table))
-                .where(matches_any(relation.column, keys), *relation.where)
-                .order_by(*relation.table.primary_key.columns)
-            )
-            grouped: dict[Any, list[RowMapping]] = defaultdict(list)
-            for row in found:
-                grouped[row[relation.parent_column]].append(row)
-            return [grouped.get(k, []) for k in keys]
-
-        return self._loader(("rows", relation.cache_key), batch)
+    async def _rows_by_parent(
+        self, relation: Relation, keys: Sequence[Any]
+    ) -> list[list[RowMapping]]:
+        found = await self.visible_rows(
+            relation.table,
+            matches_any(relation.column, keys),
+            *relation.where,
+            order_by=list(relation.table.primary_key.columns),
+        )
+        groups = _grouped(found, relation.parent_column)
+        return [groups.get(k, []) for k in keys]
 
     def page_by_parent(
         self, relation: Relation, ordering: Ordering, request: PageRequest
     ) -> DataLoader[Any, Page]:
         """PageByParentLoader: the same page of a relation for every parent, in one query."""
+        key = ("page", relation.cache_key, ordering.name, request)
+        return self._loader(key, self._pages_by_parent, relation, ordering, request)
 
-        async def batch(keys: Sequence[Any]) -> list[Page]:
-            found = await self.rows(
-                per_parent_page_query(
-                    relation.table, relation.column, keys, relation.where, ordering, request
-                )
-            )
-            grouped: dict[Any, list[RowMapping]] = defaultdict(list)
-            for row in found:
-                grouped[row[relation.parent_column]].append(row)
-            return [page_from_rows(grouped.get(k, []), ordering, request) for k in keys]
-
-        return self._loader(("page", relation.cache_key, ordering.name, request), batch)
+    async def _pages_by_parent(
+        self, relation: Relation, ordering: Ordering, request: PageRequest, keys: Sequence[Any]
+    ) -> list[Page]:
+        where = (*relation.where, self.visible(relation.table))
+        found = await self.rows(
+            per_parent_page_query(relation.table, relation.column, keys, where, ordering, request)
+        )
+        groups = _grouped(found, relation.parent_column)
+        return [page_from_rows(groups.get(k, []), ordering, request) for k in keys]
 
     def count_by_parent(self, relation: Relation) -> DataLoader[Any, int]:
-        """CountByParentLoader: how many rows of the relation each parent has."""
+        """CountByParentLoader: how many visible rows of the relation each parent has."""
+        return self._loader(("count", relation.cache_key), self._counts_by_parent, relation)
 
-        async def batch(keys: Sequence[Any]) -> list[int]:
-            found = await self.rows(count_per_parent_query(relation.column, keys, relation.where))
-            counts = {row[relation.parent_column]: row["count"] for row in found}
-            return [counts.get(k, 0) for k in keys]
-
-        return self._loader(("count", relation.cache_key), batch)
+    async def _counts_by_parent(self, relation: Relation, keys: Sequence[Any]) -> list[int]:
+        where = (*relation.where, self.visible(relation.table))
+        found = await self.rows(count_per_parent_query(relation.column, keys, where))
+        counts = {row[relation.parent_column]: row["count"] for row in found}
+        return [counts.get(k, 0) for k in keys]

@@ -9,6 +9,8 @@ from sqlalchemy.engine import RowMapping
 
 from db.models import (
     Application,
+    AuditEvent,
+    Consent,
     Employer,
     Enrollment,
     Industry,
@@ -26,6 +28,8 @@ from resolvers.loaders import Loaders
 
 NODE_TABLES: dict[str, Table] = {
     "Application": table_of(Application),
+    "AuditEvent": table_of(AuditEvent),
+    "Consent": table_of(Consent),
     "Employer": table_of(Employer),
     "Enrollment": table_of(Enrollment),
     "Industry": table_of(Industry),

@@ -11,6 +11,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from schema.privacy import PrivacyMutations
 from schema.query import Query
 
 MAX_DEPTH = 16
@@ -18,8 +19,16 @@ MAX_ALIASES = 30
 MAX_TOKENS = 5_000
 CACHED_DOCUMENTS = 1_024
 
+
+
+@strawberry.type
+class Mutation(PrivacyMutations):
+    pass
+
+
 schema = strawberry.Schema(
     query=Query,
+    mutation=Mutation,
     extensions=[
         lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
         lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),

@@ -29,7 +29,7 @@ def build_context(
     viewer: Viewer = ANONYMOUS,
 ) -> Context:
     return Context(
-        engine=engine, vault=vault, loaders=Loaders(engine), viewer=viewer, request=request
+        engine=engine, vault=vault, loaders=Loaders(engine, viewer), viewer=viewer, request=request
     )
 
 

@@ -39,11 +39,13 @@ class InsuranceRecord(Node):
     def period_label(self) -> str:
         return self.period.strftime("%Y-%m")
 
-    @strawberry.field
-    async def worker(self, info: Info) -> Annotated[Worker, strawberry.lazy("schema.workers")]:
+    @strawberry.field(description="Null when the viewer may not see this worker.")
+    async def worker(
+        self, info: Info
+    ) -> Annotated[Worker, strawberry.lazy("schema.workers")] | None:
         from schema.workers import Worker
 
-        return await load_required(info, Worker, self.worker_id)
+        return await load_node(info, Worker, self.worker_id)
 
     @strawberry.field(description="Null for flexible employment (the worker pays alone).")
     async def employer(

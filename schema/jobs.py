@@ -89,11 +89,13 @@ class Application(Node):
     submitted_at: datetime
     updated_at: datetime
 
-    @strawberry.field
-    async def worker(self, info: Info) -> Annotated[Worker, strawberry.lazy("schema.workers")]:
+    @strawberry.field(description="Null when the viewer may not see this worker.")
+    async def worker(
+        self, info: Info
+    ) -> Annotated[Worker, strawberry.lazy("schema.workers")] | None:
         from schema.workers import Worker
 
-        return await load_required(info, Worker, self.worker_id)
+        return await load_node(info, Worker, self.worker_id)
 
     @strawberry.field
     async def job(self, info: Info) -> Job:

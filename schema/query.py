@@ -5,27 +5,25 @@ from __future__ import annotations
 import asyncio
 
 import strawberry
-from sqlalchemy import ColumnElement, select
 
-from db.models import Industry as IndustryRow
-from db.models import Occupation as OccupationRow
-from db.models import Region as RegionRow
-from db.models import Skill as SkillRow
-from db.models.base import table_of
+from resolvers.audit import AUDIT_EVENTS, audit_event_conditions
 from resolvers.employers import EMPLOYERS, employer_conditions
 from resolvers.errors import BadArgument
 from resolvers.global_ids import decode_global_id
 from resolvers.insurance import RECORDS, insurance_record_conditions
 from resolvers.jobs import JOBS, job_conditions
 from resolvers.nodes import NODE_TABLES, parse_key
+from resolvers.reference import all_skills, industries_of, occupations_of, regions_under
 from resolvers.trainings import TRAININGS, training_conditions
 from resolvers.workers import WORKERS, worker_conditions
+from schema.audit import AuditEventFilter, AuditEventOrder
 from schema.connections import Connection, PageArgs, listed
 from schema.context import Info
 from schema.employers import Employer, EmployerFilter, EmployerOrder
 from schema.insurance import InsuranceRecord, InsuranceRecordFilter, InsuranceRecordOrder
 from schema.jobs import Application, Job, JobFilter, JobOrder
 from schema.node import Node, graphql_name, load_node
+from schema.privacy import AuditEvent, Consent
 from schema.reference import Industry, Occupation, Region, Skill
 from schema.trainings import Enrollment, Training, TrainingFilter, TrainingOrder
 from schema.workers import JobIntention, Worker, WorkerFilter, WorkerOrder
@@ -33,8 +31,8 @@ from schema.workers import JobIntention, Worker, WorkerFilter, WorkerOrder
 NODE_TYPES: dict[str, type[Node]] = {
     graphql_name(cls): cls
     for cls in (
-        Application, Employer, Enrollment, Industry, InsuranceRecord, Job, JobIntention,
-        Occupation, Region, Skill, Training, Worker,
+        Application, AuditEvent, Consent, Employer, Enrollment, Industry, InsuranceRecord,
+        Job, JobIntention, Occupation, Region, Skill, Training, Worker,
     )
 }
 assert set(NODE_TYPES) == set(NODE_TABLES), "every node type needs its table and back"
@@ -123,19 +121,19 @@ class Query:
         return await listed(info, InsuranceRecord, RECORDS, where,
                             (order.field, order.direction), PageArgs(first, after, last, before))
 
+    @strawberry.field(description="Audited reads of personal data, newest first (admins).")
+    async def audit_events(
+        self, info: Info, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+        filter: AuditEventFilter | None = None, order_by: AuditEventOrder | None = None,
+    ) -> Connection[AuditEvent]:
+        order = order_by or AuditEventOrder()
+        return await listed(info, AuditEvent, AUDIT_EVENTS, audit_event_conditions(filter),
+                            (order.field, order.direction), PageArgs(first, after, last, before))
+
     @strawberry.field(description="Divisions under `parentCode`; provinces when it is null.")
     async def regions(self, info: Info, parent_code: str | None = None) -> list[Region]:
-        table = table_of(RegionRow)
-        condition: ColumnElement[bool]
-        if parent_code is None:
-            condition = table.c.parent_code.is_(None)
-        else:
-            if await load_node(info, Region, parent_code) is None:
-                raise BadArgument("parentCode", f"unknown region code '{parent_code[:32]}'")
-            condition = table.c.parent_code == parent_code
-        rows = await info.context.loaders.rows(
-            select(table).where(condition).order_by(table.c.code)
-        )
+        rows = await regions_under(info.context.loaders, parent_code)
         return [Region.from_row(row) for row in rows]
 
     @strawberry.field(description="One division by its code; null when there is none.")
@@ -144,23 +142,14 @@ class Query:
 
     @strawberry.field(description="Occupations, optionally of one major group (1–8).")
     async def occupations(self, info: Info, major_group: int | None = None) -> list[Occupation]:
-        table = table_of(OccupationRow)
-        stmt = select(table).order_by(table.c.code)
-        if major_group is not None:
-            stmt = stmt.where(table.c.major_group == major_group)
-        return [Occupation.from_row(row) for row in await info.context.loaders.rows(stmt)]
+        rows = await occupations_of(info.context.loaders, major_group)
+        return [Occupation.from_row(row) for row in rows]
 
     @strawberry.field(description="Industry sections A–T, or the divisions of `section`.")
     async def industries(self, info: Info, section: str | None = None) -> list[Industry]:
-        table = table_of(IndustryRow)
-        stmt = select(table).order_by(table.c.code)
-        stmt = stmt.where(
-            table.c.parent_code.is_(None) if section is None else table.c.parent_code == section
-        )
-        return [Industry.from_row(row) for row in await info.context.loaders.rows(stmt)]
+        rows = await industries_of(info.context.loaders, section)
+        return [Industry.from_row(row) for row in rows]
 
     @strawberry.field(description="The skills vocabulary.")
     async def skills(self, info: Info) -> list[Skill]:
-        table = table_of(SkillRow)
-        rows = await info.context.loaders.rows(select(table).order_by(table.c.code))
-        return [Skill.from_row(row) for row in rows]
+        return [Skill.from_row(row) for row in await all_skills(info.context.loaders)]

@@ -82,11 +82,13 @@ class Enrollment(Node):
     enrolled_at: datetime
     completed_at: datetime | None
 
-    @strawberry.field
-    async def worker(self, info: Info) -> Annotated[Worker, strawberry.lazy("schema.workers")]:
+    @strawberry.field(description="Null when the viewer may not see this worker.")
+    async def worker(
+        self, info: Info
+    ) -> Annotated[Worker, strawberry.lazy("schema.workers")] | None:
         from schema.workers import Worker
 
-        return await load_required(info, Worker, self.worker_id)
+        return await load_node(info, Worker, self.worker_id)
 
     @strawberry.field
     async def training(self, info: Info) -> Training:

@@ -1,0 +1,20 @@
+"""Code-subtree conditions: a division and everything under it, as index-friendly ranges."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_
+
+from db.codes import division_prefix
+
+
+def within_prefix(column: ColumnElement[Any], prefix: str) -> ColumnElement[bool]:
+    """`column` starts with `prefix`, as a range (code columns compare byte-wise)."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return and_(column >= prefix, column < upper)
+
+
+def within_division(column: ColumnElement[Any], code: str) -> ColumnElement[bool]:
+    """Rows whose division is `code` or lies under it."""
+    return within_prefix(column, division_prefix(code))

@@ -1,0 +1,187 @@
+"""Personal data on purpose: revealing an ID number (audited), consents, the audit trail."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from db.models import AuditEvent, Consent, Worker
+from db.models.base import table_of
+from db.pii import PersonalDataVault
+from resolvers.access import Role, Viewer
+from resolvers.errors import Problem
+from resolvers.policies import visible
+
+AUDIT_EVENTS = table_of(AuditEvent)
+CONSENTS = table_of(Consent)
+WORKERS = table_of(Worker)
+
+PURPOSE_PATTERN = re.compile(r"[a-z][a-z0-9_.:-]{0,63}")
+REVEAL_ROLES = {Role.ADMIN, Role.STAFF, Role.WORKER, Role.PARTNER}
+CONSENT_ROLES = {Role.ADMIN, Role.STAFF, Role.WORKER}
+
+
+async def record_audit_event(
+    connection: AsyncConnection,
+    viewer: Viewer,
+    operation: str,
+    record_ids: Sequence[str],
+    sensitive_fields: Sequence[str],
+    purpose: str | None,
+) -> None:
+    """Append one audit event inside the caller's transaction."""
+    await connection.execute(
+        insert(AUDIT_EVENTS).values(
+            actor=viewer.principal,
+            role=viewer.role.value,
+            operation=operation,
+            record_ids=list(record_ids),
+            sensitive_fields=list(sensitive_fields),
+            purpose=purpose,
+            client_address=viewer.client_address,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Revealed:
+    id_number: str | None
+    worker: RowMapping | None
+    problems: tuple[Problem, ...]
+
+
+def _purpose_problem(purpose: str) -> Problem | None:
+    if not purpose.strip():
+        return Problem(("purpose",), "INVALID", "State the purpose of this read.")
+    if len(purpose) > 256:
+        return Problem(("purpose",), "INVALID", "The purpose must be at most 256 characters.")
+    return None
+
+
+async def reveal_id_number(
+    engine: AsyncEngine,
+    vault: PersonalDataVault,
+    viewer: Viewer,
+    worker_id: int,
+    worker_global_id: str,
+    purpose: str,
+) -> Revealed:
+    """The full ID number for a permitted viewer, with its audit event in the same transaction."""
+    if viewer.role not in REVEAL_ROLES:
+        problem = Problem((), "NOT_ALLOWED", "Your role may not reveal ID numbers.")
+        return Revealed(None, None, (problem,))
+    invalid = _purpose_problem(purpose)
+    if invalid is not None:
+        return Revealed(None, None, (invalid,))
+    async with engine.begin() as connection:
+        worker = (
+            await connection.execute(
+                select(WORKERS).where(WORKERS.c.id == worker_id, visible(viewer, WORKERS))
+            )
+        ).mappings().first()
+        if worker is None:
+            missing = Problem(("workerId",), "NOT_FOUND", "No such worker.")
+            return Revealed(None, None, (missing,))
+        await record_audit_event(
+            connection, viewer, "revealIdNumber", [worker_global_id], ["Worker.idNumber"],
+            purpose.strip(),
+        )
+    return Revealed(vault.decrypt("id_number", worker["id_number_encrypted"]), worker, ())
+
+
+@dataclass(frozen=True)
+class ConsentChange:
+    consent: RowMapping | None
+    problems: tuple[Problem, ...]
+
+
+def _consent_subject(viewer: Viewer, worker_id: int | None) -> int | Problem:
+    """Whose consent this viewer may record or withdraw."""
+    if viewer.role not in CONSENT_ROLES:
+        return Problem((), "NOT_ALLOWED", "Only the worker, or staff on their behalf, may do this.")
+    if viewer.role is Role.WORKER:
+        if worker_id is not None and worker_id != viewer.worker_id:
+            return Problem(("workerId",), "NOT_ALLOWED", "Workers decide only their own consent.")
+        assert viewer.worker_id is not None
+        return viewer.worker_id
+    if worker_id is None:
+        return Problem(("workerId",), "INVALID", "Say whose consent this is.")
+    return worker_id
+
+
+def _consent_text_problem(purpose: str, version: str | None) -> Problem | None:
+    if not PURPOSE_PATTERN.fullmatch(purpose):
+        return Problem(
+            ("purpose",), "INVALID",
+            "A purpose is 1–64 lowercase letters, digits or . _ : - and starts with a letter.",
+        )
+    if version is not None and not 0 < len(version.strip()) <= 32:
+        return Problem(("version",), "INVALID", "The version must be 1–32 characters.")
+    return None
+
+
+async def _visible_worker(connection: AsyncConnection, viewer: Viewer, worker_id: int) -> bool:
+    found = await connection.execute(
+        select(WORKERS.c.id).where(WORKERS.c.id == worker_id, visible(viewer, WORKERS))
+    )
+    return found.first() is not None
+
+
+async def _withdraw_live(
+    connection: AsyncConnection, worker_id: int, purpose: str
+) -> RowMapping | None:
+    result = await connection.execute(
+        update(CONSENTS)
+        .where(
+            CONSENTS.c.worker_id == worker_id,
+            CONSENTS.c.purpose == purpose,
+            CONSENTS.c.withdrawn_at.is_(None),
+        )
+        .values(withdrawn_at=func.now())
+        .returning(*CONSENTS.c)
+    )
+    return result.mappings().first()
+
+
+async def record_consent(
+    engine: AsyncEngine, viewer: Viewer, worker_id: int | None, purpose: str, version: str
+) -> ConsentChange:
+    """Record a live consent; a live one for the same purpose is withdrawn (history is kept)."""
+    subject = _consent_subject(viewer, worker_id)
+    problem = subject if isinstance(subject, Problem) else _consent_text_problem(purpose, version)
+    if problem is not None:
+        return ConsentChange(None, (problem,))
+    assert isinstance(subject, int)
+    async with engine.begin() as connection:
+        if not await _visible_worker(connection, viewer, subject):
+            return ConsentChange(None, (Problem(("workerId",), "NOT_FOUND", "No such worker."),))
+        await _withdraw_live(connection, subject, purpose)
+        created = await connection.execute(
+            insert(CONSENTS)
+            .values(worker_id=subject, purpose=purpose, version=version.strip())
+            .returning(*CONSENTS.c)
+        )
+        return ConsentChange(created.mappings().one(), ())
+
+
+async def withdraw_consent(
+    engine: AsyncEngine, viewer: Viewer, worker_id: int | None, purpose: str
+) -> ConsentChange:
+    subject = _consent_subject(viewer, worker_id)
+    problem = subject if isinstance(subject, Problem) else _consent_text_problem(purpose, None)
+    if problem is not None:
+        return ConsentChange(None, (problem,))
+    assert isinstance(subject, int)
+    async with engine.begin() as connection:
+        if not await _visible_worker(connection, viewer, subject):
+            return ConsentChange(None, (Problem(("workerId",), "NOT_FOUND", "No such worker."),))
+        withdrawn = await _withdraw_live(connection, subject, purpose)
+    if withdrawn is None:
+        problem = Problem(("purpose",), "NOT_FOUND", "There is no live consent for this purpose.")
+        return ConsentChange(None, (problem,))
+    return ConsentChange(withdrawn, ())
