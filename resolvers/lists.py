@@ -31,6 +31,7 @@ async def list_page(
 ) -> tuple[Page, Count]:
     where = (*where, loaders.visible(table))
     rows = await loaders.rows(page_query(table, where, order, request))
+    loaders.note_reads(table, rows)
 
     async def count() -> int:
         return int(await loaders.scalar(select(func.count()).select_from(table).where(*where)))

@@ -36,6 +36,9 @@ from resolvers.pagination import (
 )
 from resolvers.policies import visible
 
+# Tables whose rows, read through a partner key, are listed in an audit event (by `id`).
+PERSONAL_DATA_TABLES = {"workers", "insurance_records"}
+
 
 @dataclass(frozen=True)
 class Relation:
@@ -78,9 +81,16 @@ class Loaders:
         self._reader = reader_of(engine)
         self.viewer = viewer
         self._loaders: dict[Hashable, DataLoader[Any, Any]] = {}
+        # Personal-data rows a partner read in this request: table name -> ids (audited).
+        self.partner_reads: defaultdict[str, set[int]] = defaultdict(set)
 
     def visible(self, table: Table) -> ColumnElement[bool]:
         return visible(self.viewer, table)
+
+    def note_reads(self, table: Table, rows: Sequence[RowMapping]) -> None:
+        """Remember which personal-data rows a partner's request returned."""
+        if self.viewer.partner is not None and table.name in PERSONAL_DATA_TABLES:
+            self.partner_reads[table.name].update(row["id"] for row in rows)
 
     async def rows(self, statement: Executable) -> list[RowMapping]:
         """Run a statement that already applies `self.visible` to every table it reads."""
@@ -96,7 +106,9 @@ class Loaders:
     ) -> list[RowMapping]:
         """Every row of `table` under `where` that the viewer may see (small lists only)."""
         statement = select(*readable_columns(table)).where(*where, self.visible(table))
-        return await self.rows(statement.order_by(*order_by))
+        found = await self.rows(statement.order_by(*order_by))
+        self.note_reads(table, found)
+        return found
 
     def _loader(
         self, key: Hashable, load: Callable[..., Awaitable[list[Any]]], *args: Any
@@ -147,6 +159,7 @@ class Loaders:
         found = await self.rows(
             per_parent_page_query(relation.table, relation.column, keys, where, ordering, request)
         )
+        self.note_reads(relation.table, found)
         groups = _grouped(found, relation.parent_column)
         return [page_from_rows(groups.get(k, []), ordering, request) for k in keys]
 

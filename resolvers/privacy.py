@@ -15,6 +15,7 @@ from db.models.base import table_of
 from db.pii import PersonalDataVault
 from resolvers.access import Role, Viewer
 from resolvers.errors import Problem
+from resolvers.global_ids import encode_global_id
 from resolvers.policies import visible
 
 AUDIT_EVENTS = table_of(AuditEvent)
@@ -46,6 +47,30 @@ async def record_audit_event(
             client_address=viewer.client_address,
         )
     )
+
+
+NODE_TYPE_OF_TABLE = {"workers": "Worker", "insurance_records": "InsuranceRecord"}
+
+
+async def audit_partner_reads(
+    engine: AsyncEngine,
+    viewer: Viewer,
+    operation_name: str | None,
+    reads: dict[str, set[int]],
+    fields: set[str],
+) -> None:
+    """One audit event for the personal-data rows a partner's operation returned."""
+    record_ids = [
+        encode_global_id(NODE_TYPE_OF_TABLE[table], key)
+        for table, keys in sorted(reads.items())
+        for key in sorted(keys)
+    ]
+    purpose = viewer.partner.purpose if viewer.partner else None
+    async with engine.begin() as connection:
+        await record_audit_event(
+            connection, viewer, f"partnerRead:{operation_name or 'anonymous'}", record_ids,
+            sorted(fields), purpose,
+        )
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from schema.extensions import AuditPartnerReads
 from schema.privacy import PrivacyMutations
 from schema.query import Query
 
@@ -35,6 +36,7 @@ schema = strawberry.Schema(
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        AuditPartnerReads,
     ],
 )
 

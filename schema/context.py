@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
@@ -20,6 +20,8 @@ class Context:
     loaders: Loaders
     viewer: Viewer
     request: Request | None = None
+    # Personal-data fields a partner's operation reads (set by the agreement check; audited).
+    personal_fields: set[str] = field(default_factory=set)
 
 
 def build_context(

@@ -1,0 +1,30 @@
+"""Schema extensions of laborhub's own."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from strawberry.extensions import SchemaExtension
+
+from resolvers.privacy import audit_partner_reads
+from schema.context import Context
+
+
+class AuditPartnerReads(SchemaExtension):
+    """After a partner's operation, record which personal-data rows it returned.
+
+    Fails closed: if the audit event can't be written, the operation fails.
+    """
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        yield
+        context = self.execution_context.context
+        if not isinstance(context, Context) or not context.loaders.partner_reads:
+            return
+        await audit_partner_reads(
+            context.engine,
+            context.viewer,
+            self.execution_context.operation_name,
+            context.loaders.partner_reads,
+            context.personal_fields,
+        )

@@ -1,0 +1,294 @@
+"""Checks of a parsed, validated operation before it runs: query cost, and who may introspect.
+
+A `DocumentCheck` sees the schema, the document, the operation chosen to run, the coerced
+variables and the request's context, and returns the errors that refuse the operation (an empty
+list lets it run). The endpoint runs every check after parsing and validation and before
+execution, so a refused operation never reaches a resolver or the database.
+
+Query cost (`query_cost`): each field selected costs 1, times the sizes of the lists it sits
+in. A list's size is
+
+- for a paginated field (one with a `first` or `last` argument, i.e. a connection): the page
+  size asked for, `first` or `last` (the larger when both are given), `DEFAULT_PAGE_SIZE` when
+  neither is; the connection's own `edges`/`nodes` lists then count once (they *are* the page);
+- for another list field with a list argument (`nodes(ids: [...])`): the length of that list;
+- for any other list field (`regions`, `children`, `skills`...): `DEFAULT_LIST_SIZE`.
+
+Multipliers compound with nesting: `workers(first: 100) { edges { node { applications(first: 100)
+{ nodes { id } } } } }` costs 1 + 100 + 100 + 100 + 100·100 + 100·100 = 20 401. `@skip`/`@include`
+are evaluated with the variables; each inline fragment counts in full (an upper bound for unions
+and interfaces); introspection (`__schema`, `__type`) costs 1 whatever it selects, since it never
+reaches the database (the depth limit still bounds it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from graphql import (
+    SKIP,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLBoolean,
+    GraphQLError,
+    GraphQLField,
+    GraphQLIncludeDirective,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLSkipDirective,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    TypeInfo,
+    TypeInfoVisitor,
+    Visitor,
+    get_nullable_type,
+    is_list_type,
+    value_from_ast,
+    visit,
+)
+
+DocumentCheck = Callable[
+    [GraphQLSchema, DocumentNode, OperationDefinitionNode, dict[str, Any], Any],
+    list[GraphQLError],
+]
+"""`check(schema, document, operation, variables, context) -> errors`; no errors lets it run.
+
+`variables` are the coerced variable values of `operation` (defaults applied); `context` is
+what the endpoint's context factory built (a `schema.context.Context` in the app).
+"""
+
+DEFAULT_PAGE_SIZE = 20  # `first`/`last` absent: what the connections return
+DEFAULT_LIST_SIZE = 20  # a plain list field: a guess, bounded in practice by the data
+INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
+PAGE_SIZE_ARGUMENTS = ("first", "last")
+
+
+# --- query cost ------------------------------------------------------------------------------
+
+
+def query_cost_check(max_cost: int) -> DocumentCheck:
+    """A check refusing operations whose cost exceeds `max_cost` (QUERY_TOO_COMPLEX)."""
+
+    def check(
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        variables: dict[str, Any],
+        context: Any,
+    ) -> list[GraphQLError]:
+        cost = query_cost(schema, document, operation, variables)
+        if cost <= max_cost:
+            return []
+        return [
+            GraphQLError(
+                f"Query cost {cost} exceeds the limit of {max_cost} "
+                "(lists multiply: lower first/last).",
+                operation,
+                extensions={"code": "QUERY_TOO_COMPLEX", "cost": cost, "maxCost": max_cost},
+            )
+        ]
+
+    return check
+
+
+def query_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: Mapping[str, Any],
+) -> int:
+    """The static cost of `operation` (see the module docstring). Assumes a valid document."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    fragment_costs: dict[str, int] = {}
+
+    def cost_of(node: OperationDefinitionNode | FragmentDefinitionNode) -> int:
+        counter = _CostCounter(schema, variables, fragment_cost)
+        visit(node, TypeInfoVisitor(counter.type_info, counter))
+        return counter.cost
+
+    def fragment_cost(name: str) -> int:
+        # Validation guarantees the fragment exists and that spreads form no cycle.
+        if name not in fragment_costs:
+            fragment = fragments.get(name)
+            fragment_costs[name] = cost_of(fragment) if fragment is not None else 0
+        return fragment_costs[name]
+
+    return cost_of(operation)
+
+
+class _CostCounter(Visitor):
+    """Adds each field's multiplier product; a spread adds its fragment's cost times it."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        variables: Mapping[str, Any],
+        fragment_cost: Callable[[str], int],
+    ) -> None:
+        super().__init__()
+        self.type_info = TypeInfo(schema)
+        self.variables = dict(variables)
+        self.fragment_cost = fragment_cost
+        self.cost = 0
+        self.multipliers: list[int] = []
+
+    @property
+    def scale(self) -> int:
+        return math.prod(self.multipliers)
+
+    def enter_field(self, node: FieldNode, *_args: Any) -> object:
+        if not self._included(node):
+            return SKIP
+        self.cost += self.scale
+        if node.name.value in INTROSPECTION_FIELDS:
+            return SKIP
+        self.multipliers.append(self._multiplier(node))
+        return None
+
+    def leave_field(self, node: FieldNode, *_args: Any) -> None:
+        # Only fields that were entered in full pushed a multiplier (SKIP skips `leave`).
+        self.multipliers.pop()
+
+    def enter_inline_fragment(self, node: InlineFragmentNode, *_args: Any) -> object:
+        return None if self._included(node) else SKIP
+
+    def enter_fragment_spread(self, node: FragmentSpreadNode, *_args: Any) -> None:
+        if self._included(node):
+            self.cost += self.scale * self.fragment_cost(node.name.value)
+
+    def _multiplier(self, node: FieldNode) -> int:
+        field = self.type_info.get_field_def()
+        if field is None:
+            return 1
+        if any(name in field.args for name in PAGE_SIZE_ARGUMENTS):
+            return self._page_size(field, node)
+        if not is_list_type(get_nullable_type(field.type)):
+            return 1
+        if _is_connection(self.type_info.get_parent_type()):
+            return 1
+        return self._list_argument_size(field, node)
+
+    def _page_size(self, field: GraphQLField, node: FieldNode) -> int:
+        sizes = [self._argument(field, node, name) for name in PAGE_SIZE_ARGUMENTS]
+        given = [size for size in sizes if isinstance(size, int) and not isinstance(size, bool)]
+        return max(max(given), 0) if given else DEFAULT_PAGE_SIZE
+
+    def _list_argument_size(self, field: GraphQLField, node: FieldNode) -> int:
+        sizes = [
+            len(value)
+            for name, argument in field.args.items()
+            if is_list_type(get_nullable_type(argument.type))
+            and isinstance(value := self._argument(field, node, name), list)
+        ]
+        return max(sizes) if sizes else DEFAULT_LIST_SIZE
+
+    def _argument(self, field: GraphQLField, node: FieldNode, name: str) -> Any:
+        for argument in node.arguments or ():
+            if argument.name.value == name:
+                return value_from_ast(argument.value, field.args[name].type, self.variables)
+        return field.args[name].default_value
+
+    def _included(self, node: FieldNode | InlineFragmentNode | FragmentSpreadNode) -> bool:
+        for directive in node.directives or ():
+            name = directive.name.value
+            if name not in (GraphQLSkipDirective.name, GraphQLIncludeDirective.name):
+                continue
+            condition = next(
+                (a.value for a in directive.arguments or () if a.name.value == "if"), None
+            )
+            value = value_from_ast(condition, GraphQLBoolean, self.variables) if condition else None
+            if (name == GraphQLSkipDirective.name) == (value is True):
+                return False
+        return True
+
+
+def _is_connection(parent: GraphQLNamedType | None) -> bool:
+    """A Relay connection type: its `edges`/`nodes` lists are the page its field asked for."""
+    return isinstance(parent, GraphQLObjectType) and {"edges", "pageInfo"} <= set(parent.fields)
+
+
+# --- introspection ---------------------------------------------------------------------------
+
+
+def anonymous_introspection_check(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: dict[str, Any],
+    context: Any,
+) -> list[GraphQLError]:
+    """Refuse `__schema` and `__type` to anonymous viewers (production); `__typename` is fine."""
+    if not _is_anonymous(context):
+        return []
+    for field in selected_fields(document, operation):
+        if field.name.value in INTROSPECTION_FIELDS:
+            return [
+                GraphQLError(
+                    f"Introspection ({field.name.value}) is disabled for anonymous callers "
+                    "here; send credentials to introspect the schema.",
+                    field,
+                    extensions={"code": "INTROSPECTION_DISABLED"},
+                )
+            ]
+    return []
+
+
+def _is_anonymous(context: Any) -> bool:
+    """Contexts without a viewer (tests, tools) count as anonymous."""
+    role = getattr(getattr(context, "viewer", None), "role", None)
+    return getattr(role, "value", "anonymous") == "anonymous"
+
+
+def selected_fields(
+    document: DocumentNode, operation: OperationDefinitionNode
+) -> Iterator[FieldNode]:
+    """Every field node `operation` selects, through the fragments it spreads (each once)."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    seen: set[str] = set()
+    pending: list[SelectionSetNode] = [operation.selection_set]
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode):
+                yield selection
+                if selection.selection_set is not None:
+                    pending.append(selection.selection_set)
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                if name not in seen and name in fragments:
+                    seen.add(name)
+                    pending.append(fragments[name].selection_set)
+
+
+# --- the checks the app runs -----------------------------------------------------------------
+
+
+def default_document_checks(*, max_query_cost: int, production: bool) -> list[DocumentCheck]:
+    """The app's checks: the cost limit, and in production no introspection for anonymous."""
+    checks: list[DocumentCheck] = [query_cost_check(max_query_cost)]
+    if production:
+        checks.append(anonymous_introspection_check)
+    return checks
+
+
+__all__ = [
+    "DEFAULT_LIST_SIZE",
+    "DEFAULT_PAGE_SIZE",
+    "DocumentCheck",
+    "anonymous_introspection_check",
+    "default_document_checks",
+    "query_cost",
+    "query_cost_check",
+    "selected_fields",
+]

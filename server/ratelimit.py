@@ -1,0 +1,135 @@
+"""Rate limits per principal: a token bucket in process memory.
+
+Each principal (`Viewer.principal`: `worker:<sub>`, `key:<id>`, `anonymous:<address>`...) has a
+bucket holding up to `burst` tokens, refilled at `per_minute / 60` tokens a second. Every
+operation takes one token (a batch of N operations takes N at once, or is refused whole); an
+empty bucket means HTTP 429 with `Retry-After`, the seconds until enough tokens are back.
+
+Memory is bounded: a bucket that has refilled completely is the same as no bucket and is
+dropped when the table is swept; beyond `max_principals` buckets the least recently used ones
+are dropped (which only ever errs in the caller's favour).
+
+Several processes: the buckets live in each process. With `laborhub serve --workers N` (or N
+replicas behind a load balancer) each worker keeps its own buckets, so a principal whose
+requests are spread over the workers gets up to N × the limit, and a burst of N × `burst`.
+Set the per-process limit with that in mind (limit / N), or make the limit exact with a shared
+store: a PostgreSQL table updated with one `UPDATE ... RETURNING` per request, or Redis with a
+Lua script doing the same refill-and-take atomically. `RateLimiter.take` is the only method the
+endpoint calls, so another implementation can replace this one.
+
+Anonymous callers are keyed by client address; behind a reverse proxy, run uvicorn with
+`--proxy-headers --forwarded-allow-ips=<proxy>` so that address is the client's, not the
+proxy's.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+MAX_PRINCIPALS = 100_000
+SWEEP_EVERY = 1_000  # takes between sweeps of full buckets
+
+
+class RateLimiter(Protocol):
+    def take(self, principal: str, tokens: int = 1) -> float | None:
+        """Take `tokens` for `principal`: None when allowed, else seconds until they would be."""
+        ...
+
+    def describe(self) -> str:
+        """The limit in words, for error messages."""
+        ...
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class TokenBucketLimiter:
+    """Token buckets per principal, in this process's memory (see the module docstring)."""
+
+    def __init__(
+        self,
+        per_minute: float,
+        burst: int,
+        *,
+        max_principals: int = MAX_PRINCIPALS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if per_minute <= 0 or burst < 1:
+            raise ValueError("a rate limit needs per_minute > 0 and burst >= 1")
+        self.per_minute = per_minute
+        self.rate = per_minute / 60.0  # tokens per second
+        self.capacity = float(burst)
+        self.max_principals = max_principals
+        self.clock = clock
+        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
+        self._takes = 0
+
+    def take(self, principal: str, tokens: int = 1) -> float | None:
+        now = self.clock()
+        # More than the burst can never be taken at once: charge a full bucket instead.
+        wanted = min(float(tokens), self.capacity)
+        bucket = self._buckets.pop(principal, None)
+        if bucket is None:
+            bucket = _Bucket(self.capacity, now)
+        else:
+            elapsed = max(now - bucket.updated, 0.0)
+            bucket.tokens = min(self.capacity, bucket.tokens + elapsed * self.rate)
+            bucket.updated = now
+        self._buckets[principal] = bucket  # most recently used last
+        self._housekeeping(now)
+        if bucket.tokens >= wanted:
+            bucket.tokens -= wanted
+            return None
+        return (wanted - bucket.tokens) / self.rate
+
+    def describe(self) -> str:
+        per_minute = f"{self.per_minute:g}"
+        return f"{per_minute} operations per minute, bursts of {self.capacity:g}"
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def _housekeeping(self, now: float) -> None:
+        self._takes += 1
+        if self._takes % SWEEP_EVERY == 0 or len(self._buckets) > self.max_principals:
+            self._drop_full(now)
+        while len(self._buckets) > self.max_principals:
+            self._buckets.popitem(last=False)
+
+    def _drop_full(self, now: float) -> None:
+        refill_time = self.capacity / self.rate
+        idle = [
+            principal
+            for principal, bucket in self._buckets.items()
+            if now - bucket.updated >= refill_time - bucket.tokens / self.rate
+        ]
+        for principal in idle:
+            del self._buckets[principal]
+
+
+def retry_after_header(seconds: float) -> str:
+    """Whole seconds, rounded up, at least 1 (RFC 9110 delay-seconds)."""
+    return str(max(1, math.ceil(seconds)))
+
+
+def limiter_from_settings(per_minute: int, burst: int) -> TokenBucketLimiter | None:
+    """The app's limiter; `per_minute <= 0` turns rate limiting off (e.g. for test suites)."""
+    if per_minute <= 0:
+        return None
+    return TokenBucketLimiter(per_minute, max(burst, 1))
+
+
+__all__ = [
+    "RateLimiter",
+    "TokenBucketLimiter",
+    "limiter_from_settings",
+    "retry_after_header",
+]
