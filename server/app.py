@@ -21,13 +21,15 @@ from strawberry.schema.base import BaseSchema
 from db.migrate import current_revision, head_revision
 from db.pii import PersonalDataVault
 from db.session import create_engine
+from resolvers.access import Viewer
+from server.auth import Authenticator
 from server.graphql_http import GraphQLEndpoint
 from server.logging import configure_logging
 from server.settings import Settings
 
 READY_TIMEOUT_SECONDS = 3.0
 
-ContextBuilder = Callable[[AsyncEngine, PersonalDataVault, Request | None], Any]
+ContextBuilder = Callable[[AsyncEngine, PersonalDataVault, Request | None, Viewer], Any]
 """The shape of `schema.context.build_context`."""
 
 log = logging.getLogger("laborhub.app")
@@ -38,6 +40,7 @@ class AppState(TypedDict):
 
     engine: AsyncEngine
     vault: PersonalDataVault
+    authenticator: Authenticator
 
 
 def create_app(
@@ -67,14 +70,22 @@ def create_app(
             max_overflow=settings.db_max_overflow,
             statement_timeout_ms=settings.statement_timeout_ms,
         )
+        vault = PersonalDataVault(settings.master_key())
         try:
-            yield {"engine": engine, "vault": PersonalDataVault(settings.master_key())}
+            authenticator = Authenticator(settings, engine, vault)
+            yield {"engine": engine, "vault": vault, "authenticator": authenticator}
         finally:
             await engine.dispose()
 
+    async def context(request: Request) -> Any:
+        """Who is asking (AuthenticationError: the endpoint answers 401), then the context."""
+        state = request.state
+        viewer = await state.authenticator.authenticate(request)
+        return build(state.engine, state.vault, request, viewer)
+
     graphql = GraphQLEndpoint(
         schema,
-        lambda request: build(request.state.engine, request.state.vault, request),
+        context,
         graphiql=not settings.is_production,
         expose_sql_stats=settings.expose_sql_stats,
     )
@@ -85,7 +96,7 @@ def create_app(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=["Accept", "Authorization", "Content-Type"],
+                allow_headers=["Accept", "Authorization", "Content-Type", "X-API-Key"],
                 expose_headers=["X-SQL-Statements"],
             )
         )

@@ -34,8 +34,8 @@ from typing import Any, TypeVar
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
-from sqlalchemy import Select, func, insert, or_, select, update
-from sqlalchemy.engine import Row
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 
@@ -71,7 +71,7 @@ class Authenticator:
         engine: AsyncEngine,
         vault: PersonalDataVault,
         *,
-        key_cache_seconds: float = 30.0,
+        key_cache_seconds: float = KEY_CACHE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.tokens = TokenVerifier(settings)
@@ -122,7 +122,7 @@ _JWT_ERRORS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
     (jwt.InvalidSignatureError, "token signature is invalid"),
     (jwt.InvalidIssuerError, "token issuer is not accepted"),
     (jwt.InvalidAudienceError, "token audience is not accepted"),
-    (jwt.InvalidSubjectError, "claim 'sub' must be a string"),
+    (jwt.exceptions.InvalidSubjectError, "claim 'sub' must be a string"),
     (jwt.DecodeError, "malformed token"),
 )
 
@@ -359,8 +359,10 @@ def mint_token(
     Raises ValueError when a production key is configured (such tokens would not be accepted
     there, and must never be) or when the claims would be refused.
     """
-    if settings.is_production or settings.has_production_jwt_key:
+    if settings.has_production_jwt_key:
         raise ValueError("refusing to mint: a production key is configured")
+    if settings.is_production:
+        raise ValueError("refusing to mint: development tokens are not accepted in production")
     if ttl_seconds < 1:
         raise ValueError(f"refusing to mint: the lifetime must be positive, got {ttl_seconds}s")
     now = int(time.time())
@@ -387,11 +389,27 @@ PREFIX_LENGTH = 8
 PREFIX_ALPHABET = string.ascii_letters + string.digits  # never '-': `keys revoke -x` is a flag
 SECRET_BYTES = 32
 HASH_FIELD = "api_key"  # PersonalDataVault.lookup_hash field of key secrets
+KEY_CACHE_SECONDS = 30.0  # how long a revoked key may still be accepted by a running server
 TOUCH_INTERVAL_SECONDS = 60.0
 UNKNOWN_KEY = "unknown or revoked API key"
 
 _SCOPE = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}", re.ASCII)  # a root field name
 _FIELD_RULE = re.compile(r"(?=.{1,128}$)[_A-Za-z]\w*\.(\*|[_A-Za-z]\w*)", re.ASCII)
+
+
+_KEY_ROWS = select(  # the secret hash is read to verify, never shown
+    ApiKey.id,
+    ApiKey.prefix,
+    ApiKey.secret_hash,
+    ApiKey.partner,
+    ApiKey.scopes,
+    ApiKey.regions,
+    ApiKey.fields,
+    ApiKey.purpose,
+    ApiKey.created_at,
+    ApiKey.last_used_at,
+    ApiKey.revoked_at,
+)
 
 
 @dataclass(frozen=True)
@@ -416,7 +434,7 @@ class ApiKeyVerifier:
         engine: AsyncEngine,
         vault: PersonalDataVault,
         *,
-        cache_seconds: float = 30.0,
+        cache_seconds: float = KEY_CACHE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.engine = engine
@@ -447,11 +465,11 @@ class ApiKeyVerifier:
 
     async def _load(self, prefix: str, expires: float) -> _CachedKey | None:
         async with self.engine.connect() as connection:
-            row = (await connection.execute(_key_columns().where(ApiKey.prefix == prefix))).first()
+            found = await connection.execute(_KEY_ROWS.where(ApiKey.prefix == prefix))
+            row = found.mappings().first()
         if row is None:
             return None
-        grant = None if row.revoked_at is not None else _grant(row)
-        return _CachedKey(row.secret_hash, grant, expires)
+        return _CachedKey(row["secret_hash"], _key_info(row).grant, expires)
 
     async def _touch(self, key_id: int) -> None:
         recently = func.now() - timedelta(seconds=TOUCH_INTERVAL_SECONDS)
@@ -481,17 +499,6 @@ def partner_viewer(grant: PartnerGrant, client_address: str | None = None) -> Vi
     )
 
 
-def _grant(row: Row[Any]) -> PartnerGrant:
-    return PartnerGrant(
-        key_id=row.id,
-        partner=row.partner,
-        scopes=frozenset(row.scopes),
-        regions=tuple(row.regions),
-        fields=frozenset(row.fields or ()) or None,
-        purpose=row.purpose,
-    )
-
-
 async def outside_statement_count(work: Coroutine[Any, Any, T]) -> T:
     """Await `work` with its own SQL statement counter, so the request's count leaves it out."""
     context = contextvars.copy_context()
@@ -517,6 +524,20 @@ class ApiKeyInfo:
     last_used_at: datetime | None
     revoked_at: datetime | None
 
+    @property
+    def grant(self) -> PartnerGrant | None:
+        """What the key allows; None once revoked."""
+        if self.revoked_at is not None:
+            return None
+        return PartnerGrant(
+            key_id=self.id,
+            partner=self.partner,
+            scopes=frozenset(self.scopes),
+            regions=self.regions,
+            fields=frozenset(self.fields or ()) or None,
+            purpose=self.purpose,
+        )
+
 
 async def create_api_key(
     engine: AsyncEngine,
@@ -536,7 +557,9 @@ async def create_api_key(
         "partner": _text(partner, "partner", 128),
         "scopes": _names(scopes, "scope", _SCOPE.fullmatch, "a GraphQL field name"),
         "regions": _names(regions, "region", is_division_code_format, "a 6-digit division code"),
-        "fields": None if fields is None else (
+        "fields": None
+        if fields is None
+        else (
             _names(fields, "field", _FIELD_RULE.fullmatch, "'Type.field' or 'Type.*'", 0) or None
         ),
         "purpose": _text(purpose, "purpose", 64),
@@ -554,22 +577,23 @@ async def create_api_key(
 
 async def list_api_keys(engine: AsyncEngine) -> list[ApiKeyInfo]:
     async with engine.connect() as connection:
-        rows = (await connection.execute(_key_columns().order_by(ApiKey.id))).all()
-    return [
-        ApiKeyInfo(
-            id=row.id,
-            prefix=row.prefix,
-            partner=row.partner,
-            scopes=tuple(row.scopes),
-            regions=tuple(row.regions),
-            fields=None if row.fields is None else tuple(row.fields),
-            purpose=row.purpose,
-            created_at=row.created_at,
-            last_used_at=row.last_used_at,
-            revoked_at=row.revoked_at,
-        )
-        for row in rows
-    ]
+        found = await connection.execute(_KEY_ROWS.order_by(ApiKey.id))
+        return [_key_info(row) for row in found.mappings()]
+
+
+def _key_info(row: RowMapping) -> ApiKeyInfo:
+    return ApiKeyInfo(
+        id=row["id"],
+        prefix=row["prefix"],
+        partner=row["partner"],
+        scopes=tuple(row["scopes"]),
+        regions=tuple(row["regions"]),
+        fields=None if row["fields"] is None else tuple(row["fields"]),
+        purpose=row["purpose"],
+        created_at=row["created_at"],
+        last_used_at=row["last_used_at"],
+        revoked_at=row["revoked_at"],
+    )
 
 
 async def revoke_api_key(engine: AsyncEngine, prefix_or_id: str) -> bool:
@@ -588,23 +612,6 @@ async def revoke_api_key(engine: AsyncEngine, prefix_or_id: str) -> bool:
             if revoked.first() is not None:
                 return True
     return False
-
-
-def _key_columns() -> Select[Any]:
-    """Every column of `api_keys` (the secret hash is only read to verify, never shown)."""
-    return select(
-        ApiKey.id,
-        ApiKey.prefix,
-        ApiKey.secret_hash,
-        ApiKey.partner,
-        ApiKey.scopes,
-        ApiKey.regions,
-        ApiKey.fields,
-        ApiKey.purpose,
-        ApiKey.created_at,
-        ApiKey.last_used_at,
-        ApiKey.revoked_at,
-    )
 
 
 def _text(value: str, what: str, max_length: int) -> str:

@@ -17,6 +17,7 @@ from db.reference_data import sync_reference_data
 from db.seed import seed
 from db.session import create_engine
 from server.app import create_app
+from server.auth import mint_token
 from server.settings import Settings
 from tests.database import admin_database_url, fresh_database
 
@@ -31,6 +32,9 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         home=tmp_path_factory.mktemp("home"),
         secret_key=base64.b64encode(TEST_KEY).decode(),
         expose_sql_stats=True,
+        # The suite sends hundreds of requests per principal in seconds; limits have own tests.
+        rate_limit_per_minute=1_000_000,
+        rate_limit_burst=1_000_000,
     )
 
 
@@ -73,18 +77,23 @@ class GraphQLResponse:
 
 
 class GraphQLClient:
-    """Posts GraphQL over HTTP to the app, as a front-end would."""
+    """Posts GraphQL over HTTP to the app, as a front-end would, with fixed credentials."""
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, headers: dict[str, str] | None = None) -> None:
         self.http = http
+        self.headers = headers or {}
+
+    def as_(self, headers: dict[str, str]) -> GraphQLClient:
+        """The same client with other credentials."""
+        return GraphQLClient(self.http, headers)
 
     async def __call__(
-        self, query: str, variables: dict[str, Any] | None = None, **headers: str
+        self, query: str, variables: dict[str, Any] | None = None
     ) -> GraphQLResponse:
         response = await self.http.post(
             "/graphql",
             json={"query": query, "variables": variables or {}},
-            headers={"accept": "application/graphql-response+json", **headers},
+            headers={"accept": "application/graphql-response+json", **self.headers},
         )
         return GraphQLResponse(response.status_code, response.json(), response.headers)
 
@@ -104,6 +113,18 @@ async def http(settings: Settings, database_url: str) -> AsyncIterator[httpx.Asy
             yield client
 
 
+def bearer(settings: Settings, role: str, **claims: str) -> dict[str, str]:
+    """Headers with a development token for `role` (claims: region, worker_id, employer_id)."""
+    token = mint_token(settings, role=role, subject=f"test-{role}", **claims)
+    return {"authorization": f"Bearer {token}"}
+
+
 @pytest.fixture(scope="session")
-def gql(http: httpx.AsyncClient) -> GraphQLClient:
+def gql(http: httpx.AsyncClient, settings: Settings) -> GraphQLClient:
+    """An admin's client: the data tests see every row."""
+    return GraphQLClient(http, bearer(settings, "admin"))
+
+
+@pytest.fixture(scope="session")
+def anonymous(http: httpx.AsyncClient) -> GraphQLClient:
     return GraphQLClient(http)
