@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 NONCE_BYTES = 12
 
 
-def _derive(master_key: bytes, purpose: bytes) -> bytes:
+def derive_key(master_key: bytes, purpose: bytes) -> bytes:
+    """A 32-byte key for one `purpose`, derived from the master key (HKDF-SHA256)."""
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(master_key)
 
 
@@ -34,8 +35,8 @@ class SealedValue:
 
 class PersonalDataVault:
     def __init__(self, master_key: bytes) -> None:
-        self._aead = AESGCM(_derive(master_key, b"laborhub pii encryption v1"))
-        self._hash_key = _derive(master_key, b"laborhub pii lookup hash v1")
+        self._aead = AESGCM(derive_key(master_key, b"laborhub pii encryption v1"))
+        self._hash_key = derive_key(master_key, b"laborhub pii lookup hash v1")
 
     def encrypt(self, field: str, value: str) -> bytes:
         nonce = os.urandom(NONCE_BYTES)

@@ -24,7 +24,10 @@ from db.session import create_engine
 from resolvers.access import Viewer
 from server.auth import Authenticator
 from server.graphql_http import GraphQLEndpoint
+from server.limits import default_document_checks
 from server.logging import configure_logging
+from server.persisted import SqlDocumentStore
+from server.ratelimit import limiter_from_settings
 from server.settings import Settings
 
 READY_TIMEOUT_SECONDS = 3.0
@@ -88,6 +91,17 @@ def create_app(
         context,
         graphiql=not settings.is_production,
         expose_sql_stats=settings.expose_sql_stats,
+        max_body_bytes=settings.max_body_bytes,
+        max_batch_size=settings.max_batch_size,
+        document_checks=default_document_checks(
+            max_query_cost=settings.max_query_cost, production=settings.is_production
+        ),
+        rate_limiter=limiter_from_settings(
+            settings.rate_limit_per_minute, settings.rate_limit_burst
+        ),
+        documents=SqlDocumentStore(),
+        trusted_documents_only=settings.trusted_documents_only,
+        hide_suggestions=settings.is_production,
     )
     middleware = []
     if settings.cors_origins:
@@ -97,7 +111,7 @@ def create_app(
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
                 allow_headers=["Accept", "Authorization", "Content-Type", "X-API-Key"],
-                expose_headers=["X-SQL-Statements"],
+                expose_headers=["X-SQL-Statements", "Retry-After", "WWW-Authenticate"],
             )
         )
     return Starlette(

@@ -41,8 +41,7 @@ from starlette.requests import Request
 
 from db.codes import is_division_code_format
 from db.models.access import ApiKey
-from db.pii import PersonalDataVault
-from db.pii import _derive as derive_key
+from db.pii import PersonalDataVault, derive_key
 from db.session import start_counting
 from resolvers.access import PartnerGrant, Role, Viewer
 from resolvers.errors import BadArgument
@@ -52,6 +51,8 @@ from server.settings import Settings, SettingsError
 log = logging.getLogger("laborhub.auth")
 
 T = TypeVar("T")
+
+KEY_CACHE_SECONDS = 30.0  # how long a revoked API key may still be accepted by a running server
 
 
 class AuthenticationError(Exception):
@@ -341,7 +342,9 @@ def _id_claim(claims: Mapping[str, Any], claim: str, type_name: str, role: Role)
             return decode_int_id(value, type_name, claim)
         except BadArgument:
             pass
-    raise AuthenticationError(f"claim '{claim}' must be the ID of a {type_name}")
+    raise AuthenticationError(
+        f"claim '{claim}' must be a global ID of type {type_name} or an integer id"
+    )
 
 
 def mint_token(
@@ -389,7 +392,6 @@ PREFIX_LENGTH = 8
 PREFIX_ALPHABET = string.ascii_letters + string.digits  # never '-': `keys revoke -x` is a flag
 SECRET_BYTES = 32
 HASH_FIELD = "api_key"  # PersonalDataVault.lookup_hash field of key secrets
-KEY_CACHE_SECONDS = 30.0  # how long a revoked key may still be accepted by a running server
 TOUCH_INTERVAL_SECONDS = 60.0
 UNKNOWN_KEY = "unknown or revoked API key"
 
@@ -446,6 +448,14 @@ class ApiKeyVerifier:
 
     async def verify(self, presented: str) -> PartnerGrant:
         prefix, secret = split_api_key(presented)
+        cached = await self._cached(prefix)
+        presented_hash = self.vault.lookup_hash(HASH_FIELD, secret)
+        if cached.grant is None or not hmac.compare_digest(cached.secret_hash, presented_hash):
+            raise AuthenticationError(UNKNOWN_KEY)
+        await self._record_use(cached.grant.key_id)
+        return cached.grant
+
+    async def _cached(self, prefix: str) -> _CachedKey:
         now = self.clock()
         cached = self._cache.get(prefix)
         if cached is None or cached.expires <= now:
@@ -453,15 +463,14 @@ class ApiKeyVerifier:
             if cached is None:
                 raise AuthenticationError(UNKNOWN_KEY)
             self._cache[prefix] = cached
-        presented_hash = self.vault.lookup_hash(HASH_FIELD, secret)
-        if cached.grant is None or not hmac.compare_digest(cached.secret_hash, presented_hash):
-            raise AuthenticationError(UNKNOWN_KEY)
-        if now - self._touched.get(cached.grant.key_id, -TOUCH_INTERVAL_SECONDS) >= (
-            TOUCH_INTERVAL_SECONDS
-        ):
-            self._touched[cached.grant.key_id] = now
-            await outside_statement_count(self._touch(cached.grant.key_id))
-        return cached.grant
+        return cached
+
+    async def _record_use(self, key_id: int) -> None:
+        now = self.clock()
+        touched = self._touched.get(key_id)
+        if touched is None or now - touched >= TOUCH_INTERVAL_SECONDS:
+            self._touched[key_id] = now
+            await outside_statement_count(self._touch(key_id))
 
     async def _load(self, prefix: str, expires: float) -> _CachedKey | None:
         async with self.engine.connect() as connection:
@@ -557,11 +566,7 @@ async def create_api_key(
         "partner": _text(partner, "partner", 128),
         "scopes": _names(scopes, "scope", _SCOPE.fullmatch, "a GraphQL field name"),
         "regions": _names(regions, "region", is_division_code_format, "a 6-digit division code"),
-        "fields": None
-        if fields is None
-        else (
-            _names(fields, "field", _FIELD_RULE.fullmatch, "'Type.field' or 'Type.*'", 0) or None
-        ),
+        "fields": _field_list(fields),
         "purpose": _text(purpose, "purpose", 64),
     }
     prefix = "".join(secrets.choice(PREFIX_ALPHABET) for _ in range(PREFIX_LENGTH))
@@ -614,6 +619,13 @@ async def revoke_api_key(engine: AsyncEngine, prefix_or_id: str) -> bool:
     return False
 
 
+def _field_list(fields: Iterable[str] | None) -> list[str] | None:
+    """The readable fields; None (every field) when none are given."""
+    if fields is None:
+        return None
+    return _names(fields, "field", _FIELD_RULE.fullmatch, "'Type.field' or 'Type.*'", 0) or None
+
+
 def _text(value: str, what: str, max_length: int) -> str:
     """`value` stripped; the lengths are those of the `api_keys` columns."""
     text = value.strip()
@@ -644,11 +656,15 @@ def _names(
 
 
 __all__ = [
+    "KEY_CACHE_SECONDS",
+    "TOKEN_ROLES",
     "ApiKeyInfo",
     "AuthenticationError",
     "Authenticator",
     "create_api_key",
+    "development_jwt_secret",
     "list_api_keys",
     "mint_token",
     "revoke_api_key",
+    "viewer_from_claims",
 ]

@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from db.embedded import EmbeddedPostgres
 from db.migrate import current_revision, upgrade_to_head
 from db.session import create_engine
+from server.cli_documents import register as register_documents
 from server.settings import Settings
 
 SCALES = ("tiny", "demo", "large")
@@ -255,6 +256,10 @@ def build_parser() -> argparse.ArgumentParser:
         "print the database URL; starts the embedded PostgreSQL and leaves it running",
     )
     add("db-stop", cmd_db_stop, "stop the embedded PostgreSQL left running by db-url")
+    from server.cli_access import register  # imports this module: import it late
+
+    register(commands)
+    register_documents(commands)
     return parser
 
 

@@ -10,7 +10,7 @@ import argparse
 import asyncio
 import re
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -32,7 +32,7 @@ from server.settings import Settings
 
 T = TypeVar("T")
 
-SubParsers = argparse._SubParsersAction  # type: ignore[type-arg]
+SubParsers = argparse._SubParsersAction
 _DURATION = re.compile(r"(\d+)([smhd]?)", re.ASCII)
 _SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -42,26 +42,35 @@ def register(commands: SubParsers) -> None:
     keys = commands.add_parser(
         "keys",
         help="partner API keys: create, list, revoke",
-        description="Partner API keys (sent as 'X-API-Key: lh_<prefix>_<secret>'). "
+        description="Partner API keys, sent as 'X-API-Key: lh_<prefix>_<secret>'. "
         "Only a keyed hash of each secret is stored.",
     )
     actions = keys.add_subparsers(dest="action", required=True, metavar="ACTION")
     create = _add(actions, "create", cmd_keys_create, "create a key and print it (shown once)")
-    create.add_argument("--partner", required=True, help="the partner agency's name")
-    create.add_argument(
-        "--scopes", required=True, type=comma_list, help="root Query/Mutation fields, e.g. jobs,node"
+    option = create.add_argument
+    option("--partner", required=True, metavar="NAME", help="the partner agency")
+    option(
+        "--scopes",
+        required=True,
+        type=comma_list,
+        metavar="NAMES",
+        help="root Query/Mutation fields it may use, e.g. jobs,trainings",
     )
-    create.add_argument(
-        "--regions", required=True, type=comma_list, help="division codes, e.g. 440000,440300"
+    option(
+        "--regions",
+        required=True,
+        type=comma_list,
+        metavar="CODES",
+        help="division codes it may see, e.g. 440000,440300",
     )
-    create.add_argument(
+    option(
         "--fields",
         type=comma_list,
-        default=None,
-        help="readable fields, e.g. Job.title,Job.* (default: every field)",
+        metavar="FIELDS",
+        help="fields it may read, e.g. Job.title,Employer.* (default: every field)",
     )
-    create.add_argument(
-        "--purpose", required=True, help="the consent purpose its personal-data reads rely on"
+    option(
+        "--purpose", required=True, help="the consent purpose its reads of personal data rely on"
     )
     _add(actions, "list", cmd_keys_list, "list the keys (never their secrets)")
     revoke = _add(actions, "revoke", cmd_keys_revoke, "revoke a key")
@@ -71,18 +80,21 @@ def register(commands: SubParsers) -> None:
         commands,
         "token",
         cmd_token,
-        "print a token signed with the development secret (refused when a production key "
-        "is configured)",
+        "print a token signed with the development secret (for GraphiQL and tests; "
+        "refused when a production key is configured)",
     )
-    token.add_argument("--role", required=True, choices=[role.value for role in TOKEN_ROLES])
-    token.add_argument("--subject", default=None, help="the 'sub' claim (default: dev-ROLE)")
-    token.add_argument("--region", default=None, help="division code (required for staff)")
-    token.add_argument("--worker", default=None, help="worker ID or id (required for worker)")
-    token.add_argument(
-        "--employer", default=None, help="employer ID or id (required for employer)"
-    )
-    token.add_argument(
-        "--ttl", type=duration, default=3600, help="lifetime: 3600, 30m, 1h, 7d (default 1h)"
+    option = token.add_argument
+    option("--role", required=True, choices=[role.value for role in TOKEN_ROLES])
+    option("--subject", metavar="S", help="the 'sub' claim (default: dev-ROLE)")
+    option("--region", metavar="CODE", help="the division a staff member serves (staff)")
+    option("--worker", metavar="ID", help="the worker's ID or database id (worker)")
+    option("--employer", metavar="ID", help="the employer's ID or database id (employer)")
+    option(
+        "--ttl",
+        type=duration,
+        default=3600,
+        metavar="DURATION",
+        help="lifetime: seconds, or 30m, 1h, 7d (default: 1h)",
     )
 
 
@@ -149,7 +161,8 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     print(token)
-    note(f"valid for {args.ttl} s; send it as 'Authorization: Bearer <token>'")
+    expires = format_time(datetime.now(UTC) + timedelta(seconds=args.ttl))
+    note(f"valid until {expires}; send it as 'Authorization: Bearer <token>'")
     return 0
 
 
@@ -165,7 +178,7 @@ def on_database(url: str, work: Callable[[AsyncEngine], Coroutine[Any, Any, T]])
             revision = await current_revision(engine)
             if revision != head_revision():
                 raise UsageError(
-                    f"the database is at revision {revision}, not at head: "
+                    f"the database is not migrated (at revision {revision or 'none'}): "
                     "run `laborhub migrate` first"
                 )
             return await work(engine)

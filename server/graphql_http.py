@@ -5,6 +5,20 @@ negotiates the response media type, picks the operation, executes it with a per-
 context, counts SQL statements, and answers with the status code the specification asks for.
 Unexpected exceptions never reach the client: they are logged to `laborhub.errors` with an
 error id, and the client sees only that id.
+
+Abuse limits, in the order they apply (each refusal is a GraphQL error with an
+`extensions.code`, before any resolver runs):
+
+1. body size (413), content type (415: only `application/json` is executed over POST, which
+   keeps cross-site form posts out), batch size (400 `BATCH_TOO_LARGE`: a POSTed JSON array
+   is a batch, run in order, answered with an array; GET never batches);
+2. the context factory: `AuthenticationError` -> 401 `UNAUTHENTICATED` with `WWW-Authenticate`;
+3. the rate limiter, per principal, one token per operation (429 `RATE_LIMITED`, `Retry-After`);
+4. persisted queries (server/persisted.py): APQ and the trusted-documents mode;
+5. parsing, the operation's method (no mutation over GET), validation (suggestions hidden when
+   `hide_suggestions`), variable coercion;
+6. the document checks (server/limits.py: query cost, introspection), then execution, where the
+   schema's own extensions (depth, aliases, tokens) apply.
 """
 
 from __future__ import annotations
@@ -12,13 +26,22 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import re
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
+from graphql import (
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    parse,
+    validate,
+)
+from graphql.execution.values import get_variable_values
 from graphql.language import DocumentNode
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -30,8 +53,13 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from db.session import start_counting
+from server.auth import AuthenticationError
+from server.limits import DocumentCheck
+from server.persisted import DocumentStore, PersistedQueryError, resolve_document
+from server.ratelimit import RateLimiter, retry_after_header
 
 MAX_BODY_BYTES = 1024 * 1024
+MAX_BATCH_SIZE = 10
 # A parse guard, far above any real query; the schema may set a stricter MaxTokensLimiter.
 MAX_DOCUMENT_TOKENS = 50_000
 CACHED_QUERY_CHARS = 8 * 1024
@@ -55,23 +83,44 @@ _ALLOWED_OPERATIONS = {
 class RequestError(Exception):
     """The HTTP request can't be executed; answered with `status` and one error, no `data`."""
 
-    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        headers: Mapping[str, str] | None = None,
+        code: str | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.message = message
         self.headers = dict(headers or {})
+        self.code = code
 
 
 @dataclass(frozen=True)
 class GraphQLParams:
-    query: str
+    query: str | None  # None: a persisted query sent by hash only
     variables: dict[str, Any] | None = None
     operation_name: str | None = None
     extensions: dict[str, Any] | None = None
 
 
+@dataclass
+class Outcome:
+    """The answer to one operation: its body, and the status and headers if it came alone."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
 class GraphQLEndpoint:
-    """ASGI app serving one schema; `context_factory(request)` builds each request's context."""
+    """ASGI app serving one schema; `context_factory(request)` builds each operation's context.
+
+    `document_checks` run on every parsed, validated operation before it executes (see
+    `server.limits.DocumentCheck`); `rate_limiter` throttles per principal; `documents` enables
+    persisted queries (APQ), and `trusted_documents_only` runs nothing but trusted documents.
+    """
 
     def __init__(
         self,
@@ -81,12 +130,26 @@ class GraphQLEndpoint:
         graphiql: bool = True,
         expose_sql_stats: bool = False,
         max_body_bytes: int = MAX_BODY_BYTES,
+        max_batch_size: int = MAX_BATCH_SIZE,
+        document_checks: Sequence[DocumentCheck] = (),
+        rate_limiter: RateLimiter | None = None,
+        documents: DocumentStore | None = None,
+        trusted_documents_only: bool = False,
+        hide_suggestions: bool = False,
     ) -> None:
         self.schema = schema
+        self.graphql_schema = graphql_schema_of(schema)
         self.context_factory = context_factory
         self.graphiql_html = get_graphql_ide_html("graphiql") if graphiql else None
         self.expose_sql_stats = expose_sql_stats
         self.max_body_bytes = max_body_bytes
+        self.max_batch_size = max_batch_size
+        self.document_checks = tuple(document_checks)
+        self.rate_limiter = rate_limiter
+        self.documents = documents
+        self.trusted_documents_only = trusted_documents_only
+        self.hide_suggestions = hide_suggestions
+        self._validate_cached = lru_cache(maxsize=256)(self._validate_text)
         silence_strawberry_error_log()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -113,37 +176,182 @@ class GraphQLEndpoint:
             )
             return error_response(406, message, JSON)
         counter = start_counting()
-        try:
-            params = await self._read_params(request)
-            operation = select_operation(parse_document(params.query), params.operation_name)
-            check_operation_allowed(operation, request.method)
-            result = await self._execute(request, params)
-        except RequestError as exc:
-            return error_response(exc.status, exc.message, media_type, exc.headers)
-        except GraphQLError as error:
-            result = PreExecutionError(data=None, errors=[error])
-        response = result_response(result, media_type)
+        response = await self._respond(request, media_type)
         if self.expose_sql_stats:
             response.headers["X-SQL-Statements"] = str(counter.value)
         return response
 
-    async def _read_params(self, request: Request) -> GraphQLParams:
-        if request.method == "GET":
-            return params_from_query_string(request.query_params)
-        return params_from_mapping(await read_json_body(request, self.max_body_bytes))
+    async def _respond(self, request: Request, media_type: str) -> Response:
+        try:
+            operations, is_batch = await self._read_operations(request)
+            context = await self._build_context(request)
+            self._throttle(request, context, len(operations))
+        except RequestError as exc:
+            return error_response(exc.status, exc.message, media_type, exc.headers, exc.code)
+        outcomes: list[Outcome] = []
+        for index, params in enumerate(operations):
+            if index > 0:  # each operation of a batch gets a fresh context (and loaders)
+                try:
+                    context = await self._build_context(request)
+                except RequestError as exc:
+                    outcomes.append(Outcome(exc.status, error_body(exc.message, exc.code)))
+                    continue
+            outcomes.append(await self._run(request, params, context, media_type))
+        if is_batch:
+            return json_response([outcome.body for outcome in outcomes], 200, media_type)
+        [outcome] = outcomes
+        return json_response(outcome.body, outcome.status, media_type, outcome.headers)
 
-    async def _execute(self, request: Request, params: GraphQLParams) -> ExecutionResult:
-        context = self.context_factory(request)
-        if inspect.isawaitable(context):
-            context = await context
-        return await self.schema.execute(
+    async def _read_operations(self, request: Request) -> tuple[list[GraphQLParams], bool]:
+        """The operations to run, and whether they came as a batch (a JSON array)."""
+        if request.method == "GET":
+            return [params_from_query_string(request.query_params)], False
+        raw = await read_json_body(request, self.max_body_bytes)
+        if not isinstance(raw, list):
+            return [params_from_mapping(raw)], False
+        if not raw:
+            raise RequestError(400, "The batch is empty: send at least one operation.")
+        if len(raw) > self.max_batch_size:
+            raise RequestError(
+                400,
+                f"The batch holds {len(raw)} operations, over the limit of "
+                f"{self.max_batch_size} (max batch size): split it.",
+                code="BATCH_TOO_LARGE",
+            )
+        return [params_from_mapping(entry, entry=i) for i, entry in enumerate(raw)], True
+
+    async def _build_context(self, request: Request) -> Any:
+        try:
+            context = self.context_factory(request)
+            if inspect.isawaitable(context):
+                context = await context
+        except AuthenticationError as exc:
+            challenge = bearer_challenge(exc.message)
+            raise RequestError(
+                401, exc.message, {"WWW-Authenticate": challenge}, code="UNAUTHENTICATED"
+            ) from exc
+        return context
+
+    def _throttle(self, request: Request, context: Any, operations: int) -> None:
+        if self.rate_limiter is None:
+            return
+        wait = self.rate_limiter.take(principal_of(context, request), operations)
+        if wait is None:
+            return
+        retry_after = retry_after_header(wait)
+        raise RequestError(
+            429,
+            f"Rate limit exceeded: {self.rate_limiter.describe()} per caller. "
+            f"Retry after {retry_after} s.",
+            {"Retry-After": retry_after},
+            code="RATE_LIMITED",
+        )
+
+    async def _run(
+        self, request: Request, params: GraphQLParams, context: Any, media_type: str
+    ) -> Outcome:
+        try:
+            result = await self._run_operation(request, params, context)
+        except RequestError as exc:
+            return Outcome(exc.status, error_body(exc.message, exc.code), exc.headers)
+        except PersistedQueryError as exc:
+            if exc.status is not None:
+                return Outcome(exc.status, error_body(exc.message, exc.code))
+            error = GraphQLError(exc.message, extensions={"code": exc.code})
+            result = PreExecutionError(data=None, errors=[error])
+        except GraphQLError as error:
+            result = PreExecutionError(data=None, errors=[error])
+        status, body = result_body(result, media_type)
+        return Outcome(status, body)
+
+    async def _run_operation(
+        self, request: Request, params: GraphQLParams, context: Any
+    ) -> ExecutionResult:
+        resolved = await resolve_document(
+            request,
             params.query,
+            params.extensions,
+            self.documents,
+            trusted_only=self.trusted_documents_only,
+        )
+        if resolved is None:
+            raise RequestError(400, "Missing parameter 'query': the GraphQL document to execute.")
+        document = parse_document(resolved.query)
+        operation = select_operation(document, params.operation_name)
+        check_operation_allowed(operation, request.method)
+        errors = self._validate(resolved.query, document)
+        if errors:
+            return PreExecutionError(data=None, errors=errors)
+        variables = get_variable_values(
+            self.graphql_schema,
+            operation.variable_definitions or (),
+            params.variables or {},
+            hide_suggestions=self.hide_suggestions,
+        )
+        if isinstance(variables, list):
+            return PreExecutionError(data=None, errors=variables)
+        for check in self.document_checks:
+            errors = check(self.graphql_schema, document, operation, variables.coerced, context)
+            if errors:
+                return PreExecutionError(data=None, errors=errors)
+        if resolved.store_as is not None and self.documents is not None:
+            await self._persist(request, resolved.store_as, resolved.query)
+        return await self.schema.execute(
+            resolved.query,
             variable_values=params.variables,
             context_value=context,
             operation_name=params.operation_name,
             allowed_operation_types=_ALLOWED_OPERATIONS[request.method],
             operation_extensions=params.extensions,
         )
+
+    def _validate(self, query: str, document: DocumentNode) -> list[GraphQLError]:
+        if len(query) <= CACHED_QUERY_CHARS:
+            return list(self._validate_cached(query))
+        return self._validate_document(document)
+
+    def _validate_text(self, query: str) -> tuple[GraphQLError, ...]:
+        return tuple(self._validate_document(parse_document(query)))
+
+    def _validate_document(self, document: DocumentNode) -> list[GraphQLError]:
+        return validate(self.graphql_schema, document, hide_suggestions=self.hide_suggestions)
+
+    async def _persist(self, request: Request, sha256: str, query: str) -> None:
+        """Store an APQ document; a failure to store is logged and the query still runs."""
+        assert self.documents is not None
+        try:
+            await self.documents.add(request, sha256, query)
+        except Exception as exc:
+            log_unexpected(exc, path=None)
+
+
+def graphql_schema_of(schema: BaseSchema) -> GraphQLSchema:
+    inner = getattr(schema, "_schema", None)
+    if not isinstance(inner, GraphQLSchema):
+        raise TypeError(f"{type(schema).__name__} does not expose its GraphQLSchema as _schema")
+    return inner
+
+
+def principal_of(context: Any, request: Request) -> str:
+    """Whom a request counts against: the viewer's principal; anonymous ones by address."""
+    viewer = getattr(context, "viewer", None)
+    principal = getattr(viewer, "principal", None)
+    role = getattr(getattr(viewer, "role", None), "value", "anonymous")
+    if isinstance(principal, str) and (
+        role != "anonymous" or getattr(viewer, "client_address", None)
+    ):
+        return principal
+    host = request.client.host if request.client is not None else "unknown"
+    return f"anonymous:{host}"
+
+
+_NOT_IN_QUOTED_STRING = re.compile(r"[^\x20-\x21\x23-\x5b\x5d-\x7e]")
+
+
+def bearer_challenge(message: str) -> str:
+    """`WWW-Authenticate` for a refused token (RFC 6750 section 3; its charset is ASCII)."""
+    description = _NOT_IN_QUOTED_STRING.sub("?", message.replace('"', "'"))
+    return f'Bearer error="invalid_token", error_description="{description}"'
 
 
 # --- reading the request -------------------------------------------------------------------
@@ -153,6 +361,7 @@ def wants_ide(request: Request) -> bool:
     return (
         request.method == "GET"
         and "query" not in request.query_params
+        and "extensions" not in request.query_params
         and "text/html" in request.headers.get("accept", "")
     )
 
@@ -218,20 +427,32 @@ def params_from_query_string(query_params: Mapping[str, str]) -> GraphQLParams:
     return params_from_mapping(raw)
 
 
-def params_from_mapping(raw: object) -> GraphQLParams:
+def params_from_mapping(raw: object, entry: int | None = None) -> GraphQLParams:
+    """The parameters of one operation; `entry` is its index in a batch."""
     if not isinstance(raw, dict):
-        raise RequestError(400, f"The request body must be a JSON object, not {json_type(raw)}.")
-    query = raw.get("query")
-    if query is None:
-        raise RequestError(400, "Missing parameter 'query': the GraphQL document to execute.")
-    if not isinstance(query, str):
-        raise RequestError(400, f"Parameter 'query' must be a string, not {json_type(query)}.")
-    return GraphQLParams(
-        query=query,
-        variables=_optional(raw, "variables", dict),
-        operation_name=_optional(raw, "operationName", str),
-        extensions=_optional(raw, "extensions", dict),
-    )
+        if entry is not None:
+            raise RequestError(
+                400, f"Batch entry {entry} must be a JSON object, not {json_type(raw)}."
+            )
+        raise RequestError(
+            400,
+            "The request body must be a JSON object (or an array of them, a batch), "
+            f"not {json_type(raw)}.",
+        )
+    try:
+        query = raw.get("query")
+        if query is not None and not isinstance(query, str):
+            raise RequestError(400, f"Parameter 'query' must be a string, not {json_type(query)}.")
+        return GraphQLParams(
+            query=query,
+            variables=_optional(raw, "variables", dict),
+            operation_name=_optional(raw, "operationName", str),
+            extensions=_optional(raw, "extensions", dict),
+        )
+    except RequestError as exc:
+        if entry is None:
+            raise
+        raise RequestError(exc.status, f"Batch entry {entry}: {exc.message}") from exc
 
 
 def _optional(raw: dict[str, object], name: str, kind: type[T]) -> T | None:
@@ -345,7 +566,8 @@ def _quality(candidate: str, ranges: list[tuple[str, float]]) -> tuple[float, bo
 # --- writing the response ------------------------------------------------------------------
 
 
-def result_response(result: ExecutionResult, media_type: str) -> Response:
+def result_body(result: ExecutionResult, media_type: str) -> tuple[int, dict[str, Any]]:
+    """The status and body answering one executed (or refused) operation."""
     errors = result.errors or []
     formatted = [format_error(error) for error in errors]
     # No data means the operation never started (parse, validation, variables): a request error.
@@ -362,13 +584,29 @@ def result_response(result: ExecutionResult, media_type: str) -> Response:
         status = 500
     elif request_error and media_type == GRAPHQL_RESPONSE_JSON:
         status = 400
+    return status, body
+
+
+def result_response(result: ExecutionResult, media_type: str) -> Response:
+    status, body = result_body(result, media_type)
     return json_response(body, status, media_type)
 
 
 def error_response(
-    status: int, message: str, media_type: str, headers: Mapping[str, str] | None = None
+    status: int,
+    message: str,
+    media_type: str,
+    headers: Mapping[str, str] | None = None,
+    code: str | None = None,
 ) -> Response:
-    return json_response({"errors": [{"message": message}]}, status, media_type, headers)
+    return json_response(error_body(message, code), status, media_type, headers)
+
+
+def error_body(message: str, code: str | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"message": message}
+    if code is not None:
+        error["extensions"] = {"code": code}
+    return {"errors": [error]}
 
 
 def json_response(
@@ -438,9 +676,12 @@ def silence_strawberry_error_log() -> None:
 __all__ = [
     "GRAPHQL_RESPONSE_JSON",
     "JSON",
+    "MAX_BATCH_SIZE",
     "MAX_BODY_BYTES",
     "ContextFactory",
     "GraphQLEndpoint",
     "GraphQLParams",
+    "bearer_challenge",
     "negotiate",
+    "principal_of",
 ]

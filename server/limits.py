@@ -5,20 +5,26 @@ variables and the request's context, and returns the errors that refuse the oper
 list lets it run). The endpoint runs every check after parsing and validation and before
 execution, so a refused operation never reaches a resolver or the database.
 
-Query cost (`query_cost`): each field selected costs 1, times the sizes of the lists it sits
-in. A list's size is
+Query cost (`query_cost`): each field selected costs 1 each time it would be resolved, i.e.
+times the sizes of the lists it sits in. A list's size is
 
-- for a paginated field (one with a `first` or `last` argument, i.e. a connection): the page
-  size asked for, `first` or `last` (the larger when both are given), `DEFAULT_PAGE_SIZE` when
-  neither is; the connection's own `edges`/`nodes` lists then count once (they *are* the page);
-- for another list field with a list argument (`nodes(ids: [...])`): the length of that list;
-- for any other list field (`regions`, `children`, `skills`...): `DEFAULT_LIST_SIZE`.
+- for a connection (a field with a `first` or `last` argument returning a type with `edges` and
+  `pageInfo`): the page size asked for, `first` or `last` (the larger when both are given),
+  `DEFAULT_PAGE_SIZE` when neither is. It multiplies what is selected inside the connection's
+  `edges` and `nodes` lists; the connection's own fields (`totalCount`, `pageInfo`, the `edges`
+  field itself) are resolved once per connection and cost 1 each;
+- for another paginated field returning a plain list: the page size, in the same way;
+- for a list field with a list argument (`nodes(ids: [...])`): the length of that list;
+- for any other list field (`regions`, `children`, `skills`...): `DEFAULT_LIST_SIZE`, a guess
+  (the data bounds these lists; most hold a few dozen items at most).
 
-Multipliers compound with nesting: `workers(first: 100) { edges { node { applications(first: 100)
-{ nodes { id } } } } }` costs 1 + 100 + 100 + 100 + 100·100 + 100·100 = 20 401. `@skip`/`@include`
-are evaluated with the variables; each inline fragment counts in full (an upper bound for unions
-and interfaces); introspection (`__schema`, `__type`) costs 1 whatever it selects, since it never
-reaches the database (the depth limit still bounds it).
+Multipliers compound with nesting: `workers(first: 100) { edges { node { applications(first: 50)
+{ totalCount nodes { id } } } } }` costs 1 (workers) + 1 (edges) + 100 (node) + 100
+(applications) + 100 (totalCount) + 100 (nodes) + 100·50 (id) = 5 402. `@skip`/`@include` are
+evaluated with the variables; each inline fragment counts in full (an upper bound for unions
+and interfaces); a named fragment is costed once per enclosing page size and reused, so a
+document's cost is computed in time linear in its size; introspection (`__schema`, `__type`)
+costs 1 whatever it selects, since it never reaches the database (the depth limit bounds it).
 """
 
 from __future__ import annotations
@@ -47,11 +53,14 @@ from graphql import (
     TypeInfo,
     TypeInfoVisitor,
     Visitor,
+    get_named_type,
     get_nullable_type,
     is_list_type,
     value_from_ast,
     visit,
 )
+
+from resolvers.agreements import partner_agreement_check
 
 DocumentCheck = Callable[
     [GraphQLSchema, DocumentNode, OperationDefinitionNode, dict[str, Any], Any],
@@ -107,21 +116,24 @@ def query_cost(
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    fragment_costs: dict[str, int] = {}
+    fragment_costs: dict[tuple[str, int | None], int] = {}
 
-    def cost_of(node: OperationDefinitionNode | FragmentDefinitionNode) -> int:
-        counter = _CostCounter(schema, variables, fragment_cost)
+    def cost_of(
+        node: OperationDefinitionNode | FragmentDefinitionNode, enclosing_page: int | None
+    ) -> int:
+        counter = _CostCounter(schema, variables, fragment_cost, enclosing_page)
         visit(node, TypeInfoVisitor(counter.type_info, counter))
         return counter.cost
 
-    def fragment_cost(name: str) -> int:
+    def fragment_cost(name: str, enclosing_page: int | None) -> int:
         # Validation guarantees the fragment exists and that spreads form no cycle.
-        if name not in fragment_costs:
+        key = (name, enclosing_page)
+        if key not in fragment_costs:
             fragment = fragments.get(name)
-            fragment_costs[name] = cost_of(fragment) if fragment is not None else 0
-        return fragment_costs[name]
+            fragment_costs[key] = cost_of(fragment, enclosing_page) if fragment else 0
+        return fragment_costs[key]
 
-    return cost_of(operation)
+    return cost_of(operation, None)
 
 
 class _CostCounter(Visitor):
@@ -131,7 +143,8 @@ class _CostCounter(Visitor):
         self,
         schema: GraphQLSchema,
         variables: Mapping[str, Any],
-        fragment_cost: Callable[[str], int],
+        fragment_cost: Callable[[str, int | None], int],
+        enclosing_page: int | None,
     ) -> None:
         super().__init__()
         self.type_info = TypeInfo(schema)
@@ -139,6 +152,8 @@ class _CostCounter(Visitor):
         self.fragment_cost = fragment_cost
         self.cost = 0
         self.multipliers: list[int] = []
+        # The page size each enclosing field asked for (None: not a connection).
+        self.pages: list[int | None] = [enclosing_page]
 
     @property
     def scale(self) -> int:
@@ -150,31 +165,39 @@ class _CostCounter(Visitor):
         self.cost += self.scale
         if node.name.value in INTROSPECTION_FIELDS:
             return SKIP
-        self.multipliers.append(self._multiplier(node))
+        multiplier, page = self._multiplier(node)
+        self.multipliers.append(multiplier)
+        self.pages.append(page)
         return None
 
     def leave_field(self, node: FieldNode, *_args: Any) -> None:
-        # Only fields that were entered in full pushed a multiplier (SKIP skips `leave`).
+        # Only fields entered in full pushed (SKIP skips `leave`).
         self.multipliers.pop()
+        self.pages.pop()
 
     def enter_inline_fragment(self, node: InlineFragmentNode, *_args: Any) -> object:
         return None if self._included(node) else SKIP
 
     def enter_fragment_spread(self, node: FragmentSpreadNode, *_args: Any) -> None:
         if self._included(node):
-            self.cost += self.scale * self.fragment_cost(node.name.value)
+            self.cost += self.scale * self.fragment_cost(node.name.value, self.pages[-1])
 
-    def _multiplier(self, node: FieldNode) -> int:
+    def _multiplier(self, node: FieldNode) -> tuple[int, int | None]:
+        """How many times the field's selection is resolved, and its page size if a connection."""
         field = self.type_info.get_field_def()
         if field is None:
-            return 1
+            return 1, None
         if any(name in field.args for name in PAGE_SIZE_ARGUMENTS):
-            return self._page_size(field, node)
+            size = self._page_size(field, node)
+            if _is_connection(get_named_type(field.type)):
+                return 1, size  # the page multiplies the connection's edges/nodes
+            return size, None
         if not is_list_type(get_nullable_type(field.type)):
-            return 1
+            return 1, None
         if _is_connection(self.type_info.get_parent_type()):
-            return 1
-        return self._list_argument_size(field, node)
+            page = self.pages[-1]
+            return (DEFAULT_PAGE_SIZE if page is None else page), None
+        return self._list_argument_size(field, node), None
 
     def _page_size(self, field: GraphQLField, node: FieldNode) -> int:
         sizes = [self._argument(field, node, name) for name in PAGE_SIZE_ARGUMENTS]
@@ -275,8 +298,9 @@ def selected_fields(
 
 
 def default_document_checks(*, max_query_cost: int, production: bool) -> list[DocumentCheck]:
-    """The app's checks: the cost limit, and in production no introspection for anonymous."""
-    checks: list[DocumentCheck] = [query_cost_check(max_query_cost)]
+    """The app's checks: a partner key's agreement, the cost limit, and in production no
+    introspection for anonymous callers."""
+    checks: list[DocumentCheck] = [partner_agreement_check, query_cost_check(max_query_cost)]
     if production:
         checks.append(anonymous_introspection_check)
     return checks

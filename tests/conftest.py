@@ -113,7 +113,7 @@ async def http(settings: Settings, database_url: str) -> AsyncIterator[httpx.Asy
             yield client
 
 
-def bearer(settings: Settings, role: str, **claims: str) -> dict[str, str]:
+def bearer(settings: Settings, role: str, **claims: Any) -> dict[str, str]:
     """Headers with a development token for `role` (claims: region, worker_id, employer_id)."""
     token = mint_token(settings, role=role, subject=f"test-{role}", **claims)
     return {"authorization": f"Bearer {token}"}

@@ -313,7 +313,7 @@ async def test_partner_scopes_regions_and_fields(
     try:
         narrow = await create_api_key(
             engine, vault, partner="jobs-board", scopes=["jobs"],
-            regions=[subjects.worker_region], fields=["Job.title", "Region.*"],
+            regions=[subjects.worker_region], fields=["Job.title", "Job.region", "Region.*"],
             purpose="job-matching",
         )
     finally:

@@ -15,7 +15,9 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def _include(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+def _include(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
     """Trigram indexes exist only where the server ships pg_trgm; the models don't know them."""
     return not (type_ == "index" and name is not None and name.endswith("_trgm"))
 
