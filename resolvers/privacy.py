@@ -25,6 +25,7 @@ WORKERS = table_of(Worker)
 PURPOSE_PATTERN = re.compile(r"[a-z][a-z0-9_.:-]{0,63}")
 REVEAL_ROLES = {Role.ADMIN, Role.STAFF, Role.WORKER, Role.PARTNER}
 CONSENT_ROLES = {Role.ADMIN, Role.STAFF, Role.WORKER}
+NO_SUCH_WORKER = Problem(("workerId",), "NOT_FOUND", "No such worker.")
 
 
 async def record_audit_event(
@@ -110,8 +111,7 @@ async def reveal_id_number(
             )
         ).mappings().first()
         if worker is None:
-            missing = Problem(("workerId",), "NOT_FOUND", "No such worker.")
-            return Revealed(None, None, (missing,))
+            return Revealed(None, None, (NO_SUCH_WORKER,))
         await record_audit_event(
             connection, viewer, "revealIdNumber", [worker_global_id], ["Worker.idNumber"],
             purpose.strip(),
@@ -173,18 +173,25 @@ async def _withdraw_live(
     return result.mappings().first()
 
 
+def _checked_subject(
+    viewer: Viewer, worker_id: int | None, purpose: str, version: str | None
+) -> int | Problem:
+    subject = _consent_subject(viewer, worker_id)
+    if isinstance(subject, Problem):
+        return subject
+    return _consent_text_problem(purpose, version) or subject
+
+
 async def record_consent(
     engine: AsyncEngine, viewer: Viewer, worker_id: int | None, purpose: str, version: str
 ) -> ConsentChange:
     """Record a live consent; a live one for the same purpose is withdrawn (history is kept)."""
-    subject = _consent_subject(viewer, worker_id)
-    problem = subject if isinstance(subject, Problem) else _consent_text_problem(purpose, version)
-    if problem is not None:
-        return ConsentChange(None, (problem,))
-    assert isinstance(subject, int)
+    subject = _checked_subject(viewer, worker_id, purpose, version)
+    if isinstance(subject, Problem):
+        return ConsentChange(None, (subject,))
     async with engine.begin() as connection:
         if not await _visible_worker(connection, viewer, subject):
-            return ConsentChange(None, (Problem(("workerId",), "NOT_FOUND", "No such worker."),))
+            return ConsentChange(None, (NO_SUCH_WORKER,))
         await _withdraw_live(connection, subject, purpose)
         created = await connection.execute(
             insert(CONSENTS)
@@ -197,14 +204,12 @@ async def record_consent(
 async def withdraw_consent(
     engine: AsyncEngine, viewer: Viewer, worker_id: int | None, purpose: str
 ) -> ConsentChange:
-    subject = _consent_subject(viewer, worker_id)
-    problem = subject if isinstance(subject, Problem) else _consent_text_problem(purpose, None)
-    if problem is not None:
-        return ConsentChange(None, (problem,))
-    assert isinstance(subject, int)
+    subject = _checked_subject(viewer, worker_id, purpose, None)
+    if isinstance(subject, Problem):
+        return ConsentChange(None, (subject,))
     async with engine.begin() as connection:
         if not await _visible_worker(connection, viewer, subject):
-            return ConsentChange(None, (Problem(("workerId",), "NOT_FOUND", "No such worker."),))
+            return ConsentChange(None, (NO_SUCH_WORKER,))
         withdrawn = await _withdraw_live(connection, subject, purpose)
     if withdrawn is None:
         problem = Problem(("purpose",), "NOT_FOUND", "There is no live consent for this purpose.")

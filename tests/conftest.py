@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,13 +106,22 @@ class GraphQLClient:
         return result.data
 
 
-@pytest.fixture(scope="session")
-async def http(settings: Settings, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, database_url)
+@asynccontextmanager
+async def serving(
+    settings: Settings, database_url: str, **overrides: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app (with `overrides` applied to `settings`) over HTTP, lifespan included."""
+    app = create_app(dataclasses.replace(settings, **overrides), database_url)
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield client
+
+
+@pytest.fixture(scope="session")
+async def http(settings: Settings, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with serving(settings, database_url) as client:
+        yield client
 
 
 def bearer(settings: Settings, role: str, **claims: Any) -> dict[str, str]:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 import strawberry
-from asgi_lifespan import LifespanManager
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode, parse
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -20,12 +17,12 @@ from starlette.routing import Route
 
 from resolvers.access import Role, Viewer
 from schema import schema as real_schema
-from server.app import create_app
 from server.auth import AuthenticationError
 from server.graphql_http import GraphQLEndpoint, bearer_challenge, select_operation
 from server.limits import DEFAULT_LIST_SIZE, default_document_checks, query_cost
 from server.ratelimit import TokenBucketLimiter, limiter_from_settings, retry_after_header
 from server.settings import Settings
+from tests.conftest import serving
 
 GRJ = "application/graphql-response+json"
 
@@ -33,18 +30,6 @@ GRJ = "application/graphql-response+json"
 EXPENSIVE = """{ employers(first: 50) { nodes { jobs(first: 100) { nodes {
   applications(first: 100) { nodes { id } } } } } } }"""
 EXPENSIVE_COST = 510_102
-
-
-@asynccontextmanager
-async def serving(
-    settings: Settings, database_url: str, **overrides: Any
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The real app with `overrides` applied to the test settings, over HTTP."""
-    app = create_app(dataclasses.replace(settings, **overrides), database_url)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield client
 
 
 @pytest.fixture(scope="module")

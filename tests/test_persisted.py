@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import io
 import json
 import uuid
@@ -13,12 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
-from server.app import create_app
 from server.cli import main as laborhub
 from server.persisted import sha256_of
 from server.settings import Settings
+from tests.conftest import serving
 
 GRJ = "application/graphql-response+json"
 
@@ -41,19 +39,9 @@ async def get(client: httpx.AsyncClient, **params: Any) -> httpx.Response:
     return await client.get("/graphql", params=encoded, headers={"accept": GRJ})
 
 
-async def serve(
-    settings: Settings, database_url: str, **overrides: Any
-) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(dataclasses.replace(settings, **overrides), database_url)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield client
-
-
 @pytest.fixture(scope="module")
 async def apq(settings: Settings, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async for client in serve(settings, database_url, rate_limit_per_minute=0):
+    async with serving(settings, database_url, rate_limit_per_minute=0) as client:
         yield client
 
 
@@ -103,7 +91,7 @@ async def test_apq_survives_a_restart(
     query = fresh_query()
     sha = sha256_of(query)
     await post(apq, {"query": query, "extensions": persisted(sha)})
-    async for other_process in serve(settings, database_url, rate_limit_per_minute=0):
+    async with serving(settings, database_url, rate_limit_per_minute=0) as other_process:
         assert (await post(other_process, {"extensions": persisted(sha)})).json() == GUANGDONG
 
 
@@ -191,9 +179,9 @@ def test_documents_add_refuses_invalid_files(
 async def trusted_only(
     settings: Settings, database_url: str, registered: str
 ) -> AsyncIterator[httpx.AsyncClient]:
-    async for client in serve(
+    async with serving(
         settings, database_url, trusted_documents_only=True, rate_limit_per_minute=0
-    ):
+    ) as client:
         yield client
 
 
