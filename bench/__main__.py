@@ -79,7 +79,9 @@ async def measure_all(
     sanity: list[Sanity] = []
     results: list[Result] = []
     async with (
-        httpx.AsyncClient(base_url=server.base_url, limits=limits, timeout=30) as client,
+        httpx.AsyncClient(
+            base_url=server.base_url, headers=server.headers, limits=limits, timeout=30
+        ) as client,
         asyncpg.create_pool(
             sync_url(prepared.url), min_size=args.concurrency, max_size=args.concurrency
         ) as pool,

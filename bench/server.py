@@ -15,6 +15,9 @@ from pathlib import Path
 
 import httpx
 
+from server.auth import mint_token
+from server.settings import Settings
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT_SECONDS = 60.0
 
@@ -27,6 +30,14 @@ class ServerError(RuntimeError):
 class RunningServer:
     base_url: str
     pid: int
+    # An admin's credentials: the hand-written SQL reads every row, so the API must too.
+    headers: dict[str, str]
+
+
+def admin_headers(key: bytes) -> dict[str, str]:
+    settings = Settings(secret_key=base64.b64encode(key).decode())
+    token = mint_token(settings, role="admin", subject="bench", ttl_seconds=24 * 3600)
+    return {"Authorization": f"Bearer {token}"}
 
 
 def free_port() -> int:
@@ -51,6 +62,8 @@ def app_server(
         "LABORHUB_LOG_LEVEL": "WARNING",
         "LABORHUB_DB_POOL_SIZE": str(pool_size),
         "LABORHUB_DB_MAX_OVERFLOW": str(pool_size),
+        # Throughput is what is measured here; per-principal rate limits would cap it.
+        "LABORHUB_RATE_LIMIT_PER_MINUTE": "0",
     }
     command = [
         sys.executable,
@@ -76,7 +89,7 @@ def app_server(
         try:
             base_url = f"http://127.0.0.1:{port}"
             wait_until_ready(base_url, process, log_path)
-            yield RunningServer(base_url, process.pid)
+            yield RunningServer(base_url, process.pid, admin_headers(key))
         finally:
             process.terminate()
             try:

@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from db.migrate import is_tracked
 from db.models import Base
 from db.session import async_url
 
@@ -15,19 +16,12 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def _include(
-    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
-) -> bool:
-    """Trigram indexes exist only where the server ships pg_trgm; the models don't know them."""
-    return not (type_ == "index" and name is not None and name.endswith("_trgm"))
-
-
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         compare_type=True,
-        include_object=_include,
+        include_object=is_tracked,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -34,6 +34,9 @@ class Job(Base):
         Index("ix_jobs_posted_at_id", "posted_at", "id"),
         Index("ix_jobs_employer_id_posted_at", "employer_id", "posted_at", "id"),
         Index("ix_jobs_salary_max_id", "salary_max", "id"),
+        Index("ix_jobs_salary_min", "salary_min"),
+        Index("ix_jobs_employment_type", "employment_type"),
+        Index("ix_jobs_salary_unit", "salary_unit"),
     )
 
     id: Mapped[int] = id_column()

@@ -28,6 +28,7 @@ class Training(Base):
         CheckConstraint("ends_on >= starts_on", name="period"),
         CheckConstraint("capacity > 0", name="capacity_positive"),
         Index("ix_trainings_starts_on_id", "starts_on", "id"),
+        Index("ix_trainings_ends_on", "ends_on"),
     )
 
     id: Mapped[int] = id_column()

@@ -1,0 +1,326 @@
+"""Fuzzing: schemathesis in GraphQL mode against the real app served by uvicorn.
+
+The app runs under uvicorn on 127.0.0.1 (a free port, a background thread) over a database of
+its own, seeded like the suite's. Schemathesis loads the schema by introspection and generates
+documents for every root field (each query and mutation), valid ones (positive mode) and ones
+that break the schema (negative mode), with a bounded number of examples and a fixed seed, once
+per principal: anonymous, admin, worker.
+
+Every response must hold:
+
+- HTTP status below 500, and a JSON body;
+- no internal text in the body (a traceback, a Python file name, a database driver's name);
+- no `errors` entry with `extensions.code == "INTERNAL_SERVER_ERROR"`: that is what an unexpected
+  exception becomes, i.e. a bug.
+
+Errors the API raises on purpose (`BAD_USER_INPUT` for `first: -5`, a junk cursor, an unknown
+region code; validation errors; cost limits) are expected answers to bad input and pass.
+Schemathesis' own check ST113 would count those as server errors, hence these checks instead.
+The test collects every distinct failure of a run and reports each with its document and the
+server's logged traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+import requests
+import schemathesis
+import uvicorn
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis import APIOperation, Case, GenerationMode
+
+from db.migrate import upgrade_to_head
+from db.pii import PersonalDataVault
+from db.reference_data import sync_reference_data
+from db.seed import seed
+from db.session import create_engine
+from server.app import create_app
+from server.settings import Settings
+from tests.conftest import bearer
+from tests.database import fresh_database, with_database
+
+# Examples per root field and generation mode, per principal. 16 root fields x 2 modes x 3
+# principals x these examples is the whole run's request count.
+EXAMPLES = {GenerationMode.POSITIVE: 60, GenerationMode.NEGATIVE: 30}
+
+PRINCIPALS: dict[str, tuple[str, dict[str, str]] | None] = {
+    "anonymous": None,
+    "admin": ("admin", {}),
+    "worker": ("worker", {"worker_id": "1"}),
+}
+
+# Text that must never reach a client: it comes from a traceback, Python or the database layer.
+INTERNAL_MARKERS = (
+    "Traceback",
+    'File "',
+    "sqlalchemy",
+    "asyncpg",
+    "psycopg",
+    "site-packages",
+    ".py\", line",
+    "postgresql://",
+)
+
+REQUEST_TIMEOUT_SECONDS = 30.0
+STARTUP_TIMEOUT_SECONDS = 30.0
+
+
+# --- the server -------------------------------------------------------------------------------
+
+
+async def _prepare(url: str, vault: PersonalDataVault) -> None:
+    engine = create_engine(url)
+    try:
+        await upgrade_to_head(engine)
+        async with engine.begin() as connection:
+            await sync_reference_data(connection)
+    finally:
+        await engine.dispose()
+    await seed(url, "tiny", vault, progress=False)
+
+
+@pytest.fixture(scope="module")
+def fuzz_database_url(settings: Settings, database_url: str) -> Iterator[str]:
+    """A database of its own, seeded like `database_url`, on the same server.
+
+    The fuzzer calls mutations (consents, reveals: audit events) with random arguments; these
+    rows stay out of the database the other tests count rows in.
+    """
+    with fresh_database(with_database(database_url, "postgres")) as url:
+        asyncio.run(_prepare(url, PersonalDataVault(settings.master_key())))
+        yield url
+
+
+class ErrorLog(logging.Handler):
+    """Keeps the ERROR records the server logs during the run (tracebacks by error id)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+        self._formatter = logging.Formatter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def traceback_for(self, error_id: str | None) -> str | None:
+        for record in self.records:
+            if error_id is None or getattr(record, "error_id", None) == error_id:
+                text = record.getMessage()
+                if record.exc_info:
+                    text += "\n" + self._formatter.formatException(record.exc_info)
+                return text
+        return None
+
+
+@dataclass
+class RunningServer:
+    base_url: str
+    errors: ErrorLog
+
+
+@pytest.fixture(scope="module")
+def server(settings: Settings, fuzz_database_url: str) -> Iterator[RunningServer]:
+    """The real app under uvicorn on 127.0.0.1, a free port, in a background thread."""
+    app = create_app(settings, fuzz_database_url)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, lifespan="on", access_log=False, log_config=None
+    )
+    instance = uvicorn.Server(config)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    errors = ErrorLog()
+    logging.getLogger().addHandler(errors)
+    thread = threading.Thread(
+        target=instance.run, kwargs={"sockets": [sock]}, name="uvicorn-fuzz", daemon=True
+    )
+    thread.start()
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_healthy(base_url, thread)
+        yield RunningServer(base_url, errors)
+    finally:
+        instance.should_exit = True
+        thread.join(timeout=15)
+        logging.getLogger().removeHandler(errors)
+        sock.close()
+    assert not thread.is_alive(), "uvicorn did not stop"
+
+
+def _wait_until_healthy(base_url: str, thread: threading.Thread) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if not thread.is_alive():
+            raise RuntimeError("uvicorn exited during startup (see the captured log)")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"{base_url}/healthz did not answer in {STARTUP_TIMEOUT_SECONDS}s")
+
+
+# --- the checks -------------------------------------------------------------------------------
+
+
+@dataclass
+class Failure:
+    operation: str
+    mode: str
+    kind: str
+    detail: str
+    status: int
+    query: str
+    body: str
+    traceback: str | None = None
+
+
+@dataclass
+class Findings:
+    failures: dict[tuple[str, str, str], Failure] = field(default_factory=dict)
+    requests: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def add(self, failure: Failure) -> None:
+        # One report per operation and kind of failure: the first document that showed it.
+        self.failures.setdefault((failure.operation, failure.kind, failure.detail), failure)
+
+    def count(self, outcome: str) -> None:
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def check_response(
+    case: Case, response: requests.Response, mode: str, findings: Findings, errors: ErrorLog
+) -> None:
+    """Record what is wrong with one response (nothing, for an expected answer)."""
+    findings.requests += 1
+    query = str(case.body)
+    label = case.operation.label
+
+    def fail(kind: str, detail: str, error_id: str | None = None, find_log: bool = False) -> None:
+        traceback = errors.traceback_for(error_id) if (error_id or find_log) else None
+        findings.add(
+            Failure(label, mode, kind, detail, response.status_code, query, response.text[:2000],
+                    traceback)
+        )
+
+    if response.status_code >= 500:
+        fail("5xx", f"HTTP {response.status_code}", find_log=True)
+    try:
+        payload = response.json()
+    except ValueError:
+        fail("not JSON", response.headers.get("content-type", "no content type"))
+        text = response.text
+    else:
+        text = "\n".join(_strings(payload))
+        for error in payload.get("errors") or [] if isinstance(payload, dict) else []:
+            extensions = error.get("extensions") or {} if isinstance(error, dict) else {}
+            code = extensions.get("code") if isinstance(extensions, dict) else None
+            findings.count(str(code or "error without code"))
+            if code == "INTERNAL_SERVER_ERROR":
+                path = ".".join(str(part) for part in error.get("path") or [])
+                fail("INTERNAL_SERVER_ERROR", f"at {path or 'request'}", extensions.get("errorId"))
+        if isinstance(payload, dict) and not payload.get("errors"):
+            findings.count("data, no errors")
+    for marker in INTERNAL_MARKERS:
+        # Text the request itself carried may come back in an error message about it.
+        if marker.lower() in text.lower() and marker.lower() not in query.lower():
+            fail("internal text in the body", repr(marker), find_log=True)
+
+
+def fuzz(
+    operation: APIOperation,
+    mode: GenerationMode,
+    base_url: str,
+    session: requests.Session,
+    findings: Findings,
+    errors: ErrorLog,
+) -> None:
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(
+        max_examples=EXAMPLES[mode],
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        print_blob=False,
+    )
+    def run(case: Case) -> None:
+        response = case.call(
+            base_url=f"{base_url}/graphql", session=session, timeout=REQUEST_TIMEOUT_SECONDS
+        )
+        check_response(case, response, mode.value, findings, errors)
+
+    run()
+
+
+def report(principal: str, findings: Findings, seconds: float) -> str:
+    lines = [
+        f"{principal}: {len(findings.failures)} distinct failure(s) in {findings.requests} "
+        f"requests ({seconds:.1f}s)"
+    ]
+    for failure in findings.failures.values():
+        lines += [
+            "",
+            f"== {failure.operation} [{failure.mode}] {failure.kind}: {failure.detail} "
+            f"(HTTP {failure.status})",
+            "query:",
+            failure.query,
+            "response:",
+            failure.body,
+        ]
+        if failure.traceback:
+            lines += ["server log:", failure.traceback]
+    return "\n".join(lines)
+
+
+# --- the test ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("principal", list(PRINCIPALS))
+def test_fuzzing_finds_no_server_errors(
+    principal: str, server: RunningServer, settings: Settings
+) -> None:
+    grant = PRINCIPALS[principal]
+    headers = {} if grant is None else bearer(settings, grant[0], **grant[1])
+    url = f"{server.base_url}/graphql"
+    schema = schemathesis.graphql.from_url(url, headers=headers, timeout=REQUEST_TIMEOUT_SECONDS)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 10, [operation.label for operation in operations]
+
+    findings = Findings()
+    started = time.monotonic()
+    with requests.Session() as session:
+        session.headers.update(headers)
+        session.headers["accept"] = "application/graphql-response+json, application/json"
+        for operation in operations:
+            for mode in EXAMPLES:
+                fuzz(operation, mode, server.base_url, session, findings, server.errors)
+    summary = report(principal, findings, time.monotonic() - started)
+    print(summary, "\noutcomes:", findings.outcomes)
+    assert not findings.failures, summary
