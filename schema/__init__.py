@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import strawberry
 from strawberry.extensions import (
-    MaxAliasesLimiter,
+    AddValidationRules,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 
 from schema.extensions import AuditPartnerReads
 from schema.privacy import PrivacyMutations
@@ -19,6 +20,10 @@ MAX_DEPTH = 16
 MAX_ALIASES = 30
 MAX_TOKENS = 5_000
 CACHED_DOCUMENTS = 1_024
+
+# The limit rules are made once: ValidationCache keys on the rule classes, and the stock
+# QueryDepthLimiter/MaxAliasesLimiter make new ones per request, so nothing would be cached.
+LIMIT_RULES = [max_depth_rule(MAX_DEPTH, None), max_aliases_rule(MAX_ALIASES)]
 
 
 
@@ -33,8 +38,7 @@ schema = strawberry.Schema(
     extensions=[
         lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
         lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         AuditPartnerReads,
     ],
