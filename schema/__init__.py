@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from graphql import ASTValidationRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -23,7 +24,10 @@ CACHED_DOCUMENTS = 1_024
 
 # The limit rules are made once: ValidationCache keys on the rule classes, and the stock
 # QueryDepthLimiter/MaxAliasesLimiter make new ones per request, so nothing would be cached.
-LIMIT_RULES = [max_depth_rule(MAX_DEPTH, None), max_aliases_rule(MAX_ALIASES)]
+LIMIT_RULES: list[type[ASTValidationRule]] = [
+    max_depth_rule(MAX_DEPTH, None),
+    max_aliases_rule(MAX_ALIASES),
+]
 
 
 

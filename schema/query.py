@@ -13,7 +13,13 @@ from resolvers.global_ids import decode_global_id
 from resolvers.insurance import RECORDS, insurance_record_conditions
 from resolvers.jobs import JOBS, job_conditions
 from resolvers.nodes import NODE_TABLES, parse_key
-from resolvers.reference import all_skills, industries_of, occupations_of, regions_under
+from resolvers.reference import (
+    all_skills,
+    division_code,
+    industries_of,
+    occupations_of,
+    regions_under,
+)
 from resolvers.trainings import TRAININGS, training_conditions
 from resolvers.workers import WORKERS, worker_conditions
 from schema.audit import AuditEventFilter, AuditEventOrder
@@ -138,7 +144,7 @@ class Query:
 
     @strawberry.field(description="One division by its code; null when there is none.")
     async def region(self, info: Info, code: str) -> Region | None:
-        return await load_node(info, Region, code)
+        return await load_node(info, Region, division_code(code, "code"))
 
     @strawberry.field(description="Occupations, optionally of one major group (1–8).")
     async def occupations(self, info: Info, major_group: int | None = None) -> list[Occupation]:

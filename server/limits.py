@@ -61,6 +61,7 @@ from graphql import (
 )
 
 from resolvers.agreements import partner_agreement_check
+from server.text_inputs import nul_character_check
 
 DocumentCheck = Callable[
     [GraphQLSchema, DocumentNode, OperationDefinitionNode, dict[str, Any], Any],
@@ -298,9 +299,13 @@ def selected_fields(
 
 
 def default_document_checks(*, max_query_cost: int, production: bool) -> list[DocumentCheck]:
-    """The app's checks: a partner key's agreement, the cost limit, and in production no
-    introspection for anonymous callers."""
-    checks: list[DocumentCheck] = [partner_agreement_check, query_cost_check(max_query_cost)]
+    """The app's checks: text PostgreSQL can't store, a partner key's agreement, the cost
+    limit, and in production no introspection for anonymous callers."""
+    checks: list[DocumentCheck] = [
+        nul_character_check,
+        partner_agreement_check,
+        query_cost_check(max_query_cost),
+    ]
     if production:
         checks.append(anonymous_introspection_check)
     return checks

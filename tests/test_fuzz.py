@@ -37,7 +37,8 @@ import requests
 import schemathesis
 import uvicorn
 from hypothesis import HealthCheck, Phase, given, settings
-from schemathesis import APIOperation, Case, GenerationMode
+from schemathesis import APIOperation, Case, GenerationMode, Response
+from schemathesis.core.result import Ok
 
 from db.migrate import upgrade_to_head
 from db.pii import PersonalDataVault
@@ -257,7 +258,7 @@ def _strings(value: Any) -> Iterator[str]:
 
 def check_response(
     case: Case,
-    response: requests.Response,
+    response: Response,
     mode: str,
     findings: Findings,
     logged: list[logging.LogRecord],
@@ -268,6 +269,7 @@ def check_response(
     """
     findings.requests += 1
     query = str(case.body)
+    body = response.text_lossy()
     label = case.operation.label
 
     def fail(kind: str, detail: str, error_id: str | None = None) -> None:
@@ -279,7 +281,7 @@ def check_response(
                 detail,
                 response.status_code,
                 query,
-                response.text[:2000],
+                body[:2000],
                 describe(logged, error_id),
             )
         )
@@ -289,8 +291,8 @@ def check_response(
     try:
         payload = response.json()
     except ValueError:
-        fail("not JSON", response.headers.get("content-type", "no content type"))
-        text = response.text
+        fail("not JSON", ", ".join(response.headers.get("content-type", ["no content type"])))
+        text = body
     else:
         text = "\n".join(_strings(payload))
         entries = (payload.get("errors") or []) if isinstance(payload, dict) else []
@@ -376,7 +378,10 @@ def test_fuzzing_finds_no_server_errors(
     headers = {} if grant is None else bearer(settings, grant[0], **grant[1])
     url = f"{server.base_url}/graphql"
     schema = schemathesis.graphql.from_url(url, headers=headers, timeout=REQUEST_TIMEOUT_SECONDS)
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = [
+        result.ok() if isinstance(result, Ok) else pytest.fail(f"schema: {result.err()}")
+        for result in schema.get_all_operations()
+    ]
     assert len(operations) >= 10, [operation.label for operation in operations]
 
     findings = Findings()

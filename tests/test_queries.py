@@ -222,3 +222,30 @@ async def test_reference_lists(gql: GraphQLClient) -> None:
     assert {o["majorGroup"] for o in data["occupations"]} == set(range(1, 9))
     assert all(i["code"].startswith("C") for i in data["manufacturing"])
     assert len(data["manufacturing"]) >= 31
+
+
+async def test_reference_arguments_are_checked(gql: GraphQLClient) -> None:
+    cases = [
+        ('{ region(code: "abc") { code } }', "'code'"),
+        ('{ regions(parentCode: "4") { code } }', "'parentCode'"),
+        ('{ industries(section: "Z9") { code } }', "'section'"),
+        ("{ occupations(majorGroup: 40000) { code } }", "'majorGroup'"),
+        ("{ occupations(majorGroup: -2147483648) { code } }", "'majorGroup'"),
+    ]
+    for query, argument in cases:
+        error = (await gql(query)).errors[0]
+        assert argument in error["message"], (query, error)
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_nul_characters_are_refused_before_anything_runs(gql: GraphQLClient) -> None:
+    inline = await gql('{ region(code: "11\\u00000000") { code } }')
+    assert inline.status == 400 and "data" not in inline.body
+    assert "argument 'code'" in inline.errors[0]["message"]
+    assert "NUL" in inline.errors[0]["message"]
+    nested = await gql(
+        "query ($f: JobFilter) { jobs(filter: $f) { totalCount } }",
+        {"f": {"keyword": "焊\u0000工"}},
+    )
+    assert nested.status == 400 and "variable '$f.keyword'" in nested.errors[0]["message"]
+    assert nested.statements == 0
