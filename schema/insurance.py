@@ -14,18 +14,17 @@ from schema.connections import OrderDirection
 from schema.context import Info
 from schema.node import Node, load_node, load_required
 from schema.reference import Region
+from schema.worker_records import WorkerRecord
 
 if TYPE_CHECKING:
     from schema.employers import Employer
-    from schema.workers import Worker
 
 strawberry.enum(InsuranceType)
 strawberry.enum(ContributionStatus)
 
 
 @strawberry.type(description="One month's contribution to one insurance in one pooling region.")
-class InsuranceRecord(Node):
-    worker_id: strawberry.Private[int]
+class InsuranceRecord(Node, WorkerRecord):
     employer_id: strawberry.Private[int | None]
     insurance_type: InsuranceType
     region_code: strawberry.Private[str]
@@ -39,13 +38,6 @@ class InsuranceRecord(Node):
     def period_label(self) -> str:
         return self.period.strftime("%Y-%m")
 
-    @strawberry.field(description="Null when the viewer may not see this worker.")
-    async def worker(
-        self, info: Info
-    ) -> Annotated[Worker, strawberry.lazy("schema.workers")] | None:
-        from schema.workers import Worker
-
-        return await load_node(info, Worker, self.worker_id)
 
     @strawberry.field(description="Null for flexible employment (the worker pays alone).")
     async def employer(

@@ -16,10 +16,10 @@ from schema.connections import Connection, OrderDirection, PageArgs, related
 from schema.context import Info
 from schema.node import Node, load_node, load_required
 from schema.reference import Industry, Occupation, Region
+from schema.worker_records import WorkerRecord
 
 if TYPE_CHECKING:
     from schema.employers import Employer
-    from schema.workers import Worker
 
 strawberry.enum(JobStatus, description="Lifecycle of a posting.")
 strawberry.enum(EmploymentType)
@@ -82,20 +82,12 @@ class Job(Node):
 
 
 @strawberry.type(description="A worker's application to a job.")
-class Application(Node):
-    worker_id: strawberry.Private[int]
+class Application(Node, WorkerRecord):
     job_id: strawberry.Private[int]
     status: ApplicationStatus
     submitted_at: datetime
     updated_at: datetime
 
-    @strawberry.field(description="Null when the viewer may not see this worker.")
-    async def worker(
-        self, info: Info
-    ) -> Annotated[Worker, strawberry.lazy("schema.workers")] | None:
-        from schema.workers import Worker
-
-        return await load_node(info, Worker, self.worker_id)
 
     @strawberry.field
     async def job(self, info: Info) -> Job:

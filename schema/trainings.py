@@ -15,10 +15,10 @@ from schema.connections import Connection, OrderDirection, PageArgs, related
 from schema.context import Info
 from schema.node import Node, load_node, load_required
 from schema.reference import Occupation, Region
+from schema.worker_records import WorkerRecord
 
 if TYPE_CHECKING:
     from schema.employers import Employer
-    from schema.workers import Worker
 
 strawberry.enum(TrainingKind, description="就业技能, 岗位技能提升 or 创业 training.")
 strawberry.enum(TrainingMode, description="How an enterprise takes part: 订单式, 定向 or 项目制.")
@@ -74,21 +74,13 @@ class Training(Node):
 
 
 @strawberry.type(description="A worker's enrollment in a training.")
-class Enrollment(Node):
-    worker_id: strawberry.Private[int]
+class Enrollment(Node, WorkerRecord):
     training_id: strawberry.Private[int]
     status: EnrollmentStatus
     certificate_number: str | None
     enrolled_at: datetime
     completed_at: datetime | None
 
-    @strawberry.field(description="Null when the viewer may not see this worker.")
-    async def worker(
-        self, info: Info
-    ) -> Annotated[Worker, strawberry.lazy("schema.workers")] | None:
-        from schema.workers import Worker
-
-        return await load_node(info, Worker, self.worker_id)
 
     @strawberry.field
     async def training(self, info: Info) -> Training:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,11 +51,19 @@ async def _prepare(url: str, vault: PersonalDataVault) -> None:
     await seed(url, "tiny", vault, progress=False)
 
 
+@contextmanager
+def seeded_database(admin_url: str, settings: Settings) -> Iterator[str]:
+    """A new database on that server: migrated, reference data loaded, `tiny` data seeded;
+    dropped afterwards."""
+    with fresh_database(admin_url) as url:
+        asyncio.run(_prepare(url, PersonalDataVault(settings.master_key())))
+        yield url
+
+
 @pytest.fixture(scope="session")
 def database_url(settings: Settings) -> Iterator[str]:
-    """One database for the run: migrated, reference data loaded, `tiny` demo data seeded."""
-    with admin_database_url() as admin, fresh_database(admin) as url:
-        asyncio.run(_prepare(url, PersonalDataVault(settings.master_key())))
+    """The run's database."""
+    with admin_database_url() as admin, seeded_database(admin, settings) as url:
         yield url
 
 

@@ -22,7 +22,6 @@ server's logged traceback.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import socket
 import threading
@@ -40,15 +39,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import APIOperation, Case, GenerationMode, Response
 from schemathesis.core.result import Ok
 
-from db.migrate import upgrade_to_head
-from db.pii import PersonalDataVault
-from db.reference_data import sync_reference_data
-from db.seed import seed
-from db.session import create_engine
 from server.app import create_app
 from server.settings import Settings
-from tests.conftest import bearer
-from tests.database import fresh_database
+from tests.conftest import bearer, seeded_database
 
 # Examples per root field and generation mode, per principal. 16 root fields x 2 modes x 3
 # principals x these examples is the whole run's request count.
@@ -79,17 +72,6 @@ STARTUP_TIMEOUT_SECONDS = 30.0
 # --- the server -------------------------------------------------------------------------------
 
 
-async def _prepare(url: str, vault: PersonalDataVault) -> None:
-    engine = create_engine(url)
-    try:
-        await upgrade_to_head(engine)
-        async with engine.begin() as connection:
-            await sync_reference_data(connection)
-    finally:
-        await engine.dispose()
-    await seed(url, "tiny", vault, progress=False)
-
-
 @pytest.fixture(scope="module")
 def fuzz_database_url(settings: Settings, database_url: str) -> Iterator[str]:
     """A database of its own, seeded like `database_url`, on the same server.
@@ -98,8 +80,7 @@ def fuzz_database_url(settings: Settings, database_url: str) -> Iterator[str]:
     rows stay out of the database the other tests count rows in. (It is created and dropped
     over a connection to `database_url`: no other database on the server is assumed.)
     """
-    with fresh_database(database_url) as url:
-        asyncio.run(_prepare(url, PersonalDataVault(settings.master_key())))
+    with seeded_database(database_url, settings) as url:
         yield url
 
 
