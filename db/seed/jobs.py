@@ -1,0 +1,107 @@
+"""Job postings and the applications to them."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from db.models.enums import ApplicationStatus, EmploymentType, JobStatus, SalaryUnit
+from db.seed.vocabularies import (
+    APPLICATION_STATUSES,
+    JOB_STATUSES,
+    MONTHLY_CAP,
+    SALARY_BOUNDS,
+    TITLE_SUFFIXES,
+)
+from db.seed.world import Row, World, yuan
+
+
+def _salary_unit(rng: random.Random, employment: EmploymentType) -> SalaryUnit:
+    if employment is EmploymentType.FULL_TIME:
+        return SalaryUnit.MONTH if rng.random() < 0.9 else SalaryUnit.PIECE
+    if employment is EmploymentType.GIG:
+        return SalaryUnit.PIECE if rng.random() < 0.7 else SalaryUnit.HOUR
+    return SalaryUnit.HOUR if employment is EmploymentType.PART_TIME else SalaryUnit.DAY
+
+
+def _salary_range(rng: random.Random, unit: SalaryUnit) -> tuple[Decimal, Decimal]:
+    lowest, highest, step, spread = SALARY_BOUNDS[unit]
+    low = rng.randrange(lowest, highest + 1, step)
+    high = low + rng.randrange(0, spread + 1, step)
+    if unit is SalaryUnit.MONTH:
+        high = min(high, MONTHLY_CAP)
+    return yuan(low), yuan(high)
+
+
+def _job_dates(
+    world: World, status: JobStatus
+) -> tuple[datetime, datetime | None, datetime | None]:
+    """posted_at, valid_through, last_verified_at, consistent with the status."""
+    validity = timedelta(days=world.rng.choice((30, 60, 90)))
+    days = validity.days
+    if status is JobStatus.DRAFT:
+        return world.ago(14), None, None
+    if status is JobStatus.PUBLISHED:
+        posted = world.ago(days)
+        return posted, posted + validity, world.between(posted, world.now)
+    posted = world.ago(180, days) if status is JobStatus.EXPIRED else world.ago(180)
+    return posted, posted + validity, None
+
+
+JOB_COLUMNS = (
+    "id", "employer_id", "title", "description", "occupation_code", "industry_code",
+    "region_code", "salary_min", "salary_max", "salary_unit", "headcount", "employment_type",
+    "lodging", "board", "status", "posted_at", "valid_through", "last_verified_at", "created_at",
+)  # fmt: skip
+
+
+def job_rows(world: World) -> Iterator[Row]:
+    rng, places = world.rng, world.places
+    for job_id in range(1, world.scale.jobs + 1):
+        employer = rng.randrange(world.scale.employers)
+        sector = world.employer_sectors[employer]
+        occupation = rng.choice(sector.occupations)
+        region = world.employer_regions[employer]
+        if rng.random() < 0.15:
+            region = places.pick_destination(rng)
+        employment = sector.employment.pick(rng)
+        unit = _salary_unit(rng, employment)
+        salary_min, salary_max = _salary_range(rng, unit)
+        headcount = rng.choice((1, 2, 3, 5, 5, 10, 10, 20, 30, 50, 100))
+        lodging = rng.random() < sector.lodging
+        board = lodging and rng.random() < 0.8
+        suffix = "（包吃住）" if board else rng.choice(TITLE_SUFFIXES)
+        title = world.occupations[occupation] + suffix
+        description = (
+            f"{world.employer_names[employer]}招聘{world.occupations[occupation]}{headcount}名，"
+            f"工作地点：{places.address(region)}。"
+        )
+        status = JOB_STATUSES.pick(rng)
+        posted, valid_through, verified = _job_dates(world, status)
+        if status is not JobStatus.DRAFT:
+            world.job_windows[job_id] = (posted, min(world.now, valid_through or world.now))
+        yield (
+            job_id, employer + 1, title, description, occupation, sector.industry, region,
+            salary_min, salary_max, unit.value, headcount, employment.value, lodging, board,
+            status.value, posted, valid_through, verified, posted,
+        )  # fmt: skip
+
+
+def application_rows(world: World) -> Iterator[Row]:
+    rng = world.rng
+    open_jobs = list(world.job_windows)
+    target = min(world.scale.applications, world.scale.workers * len(open_jobs))
+    seen: set[tuple[int, int]] = set()
+    while len(seen) < target:
+        pair = (world.worker_id(), rng.choice(open_jobs))
+        if pair in seen:
+            continue
+        seen.add(pair)
+        submitted = world.between(*world.job_windows[pair[1]])
+        status = APPLICATION_STATUSES.pick(rng)
+        updated = submitted
+        if status is not ApplicationStatus.SUBMITTED:
+            updated = min(world.now, submitted + timedelta(hours=rng.uniform(1, 240)))
+        yield *pair, status.value, submitted, updated

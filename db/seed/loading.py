@@ -1,0 +1,158 @@
+"""Loading a generated data set: COPY in chunks with a progress bar, then sequences and ANALYZE."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+import asyncpg
+
+from db.pii import PersonalDataVault
+from db.reference_data import sync_reference_data
+from db.seed.employers import EMPLOYER_COLUMNS, employer_rows
+from db.seed.errors import SeedError
+from db.seed.insurance import INSURANCE_COLUMNS, insurance_rows
+from db.seed.jobs import JOB_COLUMNS, application_rows, job_rows
+from db.seed.scales import SCALES, Scale
+from db.seed.trainings import TRAINING_COLUMNS, enrollment_rows, training_rows
+from db.seed.workers import WORKER_COLUMNS, job_intention_rows, worker_rows, worker_skill_rows
+from db.seed.world import Row, World, create_world
+from db.session import create_engine, sync_url
+
+CHUNK_ROWS = 20_000
+
+
+class ProgressBar:
+    """One line on stderr per table: rows done of the total, and the rate."""
+
+    def __init__(self, table: str, total: int | None, *, enabled: bool) -> None:
+        self.table, self.total, self.enabled = table, total, enabled
+        self.started = self.shown = time.perf_counter()
+
+    def update(self, done: int, *, final: bool = False) -> None:
+        now = time.perf_counter()
+        if not self.enabled or (not final and now - self.shown < 0.2):
+            return
+        self.shown = now
+        of = f"/{self.total:,}" if self.total else ""
+        rate = done / max(now - self.started, 1e-9)
+        end = "\n" if final else ""
+        sys.stderr.write(f"\r{self.table:<18} {done:>11,}{of} rows  {rate:>9,.0f} rows/s{end}")
+        sys.stderr.flush()
+
+
+def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
+    iterator = iter(rows)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+@dataclass(frozen=True)
+class Load:
+    """One table to fill: its columns, its rows, and how many are expected (if known)."""
+
+    table: str
+    columns: Sequence[str]
+    rows: Callable[[World], Iterator[Row]]
+    expected: Callable[[Scale], int | None]
+
+
+LOADS = (
+    Load("workers", WORKER_COLUMNS, worker_rows, lambda s: s.workers),
+    Load("worker_skills", ("worker_id", "skill_code", "level"), worker_skill_rows, lambda s: None),
+    Load(
+        "job_intentions",
+        ("worker_id", "occupation_code", "region_code", "expected_salary"),
+        job_intention_rows,
+        lambda s: None,
+    ),
+    Load("employers", EMPLOYER_COLUMNS, employer_rows, lambda s: s.employers),
+    Load("jobs", JOB_COLUMNS, job_rows, lambda s: s.jobs),
+    Load(
+        "applications",
+        ("worker_id", "job_id", "status", "submitted_at", "updated_at"),
+        application_rows,
+        lambda s: s.applications,
+    ),
+    Load("trainings", TRAINING_COLUMNS, training_rows, lambda s: s.trainings),
+    Load(
+        "enrollments",
+        ("worker_id", "training_id", "status", "certificate_number", "enrolled_at", "completed_at"),
+        enrollment_rows,
+        lambda s: s.enrollments,
+    ),
+    Load("insurance_records", INSURANCE_COLUMNS, insurance_rows, lambda s: s.insurance_records),
+)
+# The seeded tables, which `replace=True` empties; the reference tables are never touched.
+DATA_TABLES = tuple(load.table for load in LOADS)
+TABLES_WITH_OWN_IDS = tuple(load.table for load in LOADS if "id" in load.columns)
+
+
+async def _copy(conn: asyncpg.Connection, load: Load, world: World, *, progress: bool) -> int:
+    bar = ProgressBar(load.table, load.expected(world.scale), enabled=progress)
+    done = 0
+    for chunk in _chunks(load.rows(world), CHUNK_ROWS):
+        await conn.copy_records_to_table(load.table, records=chunk, columns=load.columns)
+        done += len(chunk)
+        bar.update(done)
+    bar.update(done, final=True)
+    return done
+
+
+async def _prepare(conn: asyncpg.Connection, *, replace: bool) -> None:
+    if replace:
+        await conn.execute(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE")
+    elif await conn.fetchval("SELECT EXISTS (SELECT 1 FROM workers)"):
+        raise SeedError("The database already has workers; seed with replace=True to replace them.")
+
+
+async def _advance_sequences(conn: asyncpg.Connection) -> None:
+    for table in TABLES_WITH_OWN_IDS:
+        await conn.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+            f" coalesce(max(id), 0) + 1, false) FROM {table}"
+        )
+
+
+async def _sync_reference(database_url: str) -> None:
+    engine = create_engine(database_url, pool_size=1, max_overflow=0)
+    try:
+        async with engine.begin() as connection:
+            await sync_reference_data(connection)
+    finally:
+        await engine.dispose()
+
+
+async def seed(
+    database_url: str,
+    scale: str,
+    vault: PersonalDataVault,
+    *,
+    progress: bool = True,
+    seed: int = 42,
+    replace: bool = False,
+) -> dict[str, int]:
+    """Fill the data tables with a generated data set; returns the rows written per table.
+
+    Refuses a database that already has workers unless `replace` (which empties the data
+    tables, never the reference tables). The schema must be migrated already.
+    """
+    if scale not in SCALES:
+        raise SeedError(f"Unknown scale {scale!r}; choose one of {', '.join(SCALES)}.")
+    world = create_world(SCALES[scale], vault, seed)
+    await _sync_reference(database_url)
+    conn = await asyncpg.connect(sync_url(database_url))
+    try:
+        async with conn.transaction():
+            await _prepare(conn, replace=replace)
+            counts = {
+                load.table: await _copy(conn, load, world, progress=progress) for load in LOADS
+            }
+            await _advance_sequences(conn)
+        await conn.execute(f"ANALYZE {', '.join(DATA_TABLES)}")
+    finally:
+        await conn.close()
+    return counts

@@ -1,0 +1,88 @@
+"""Workers, their skills and the jobs they are looking for."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+
+from db.codes import generate_id_number
+from db.seed.vocabularies import (
+    EDUCATION,
+    GIVEN_FEMALE,
+    GIVEN_MALE,
+    INTENTION_COUNTS,
+    SECTORS,
+    SKILL_COUNTS,
+    SURNAMES,
+)
+from db.seed.world import Row, World, unique
+
+
+def _person_name(rng: random.Random, male: bool) -> str:
+    chars = GIVEN_MALE if male else GIVEN_FEMALE
+    length = 1 if rng.random() < 0.35 else 2
+    return SURNAMES.pick(rng) + "".join(rng.choice(chars) for _ in range(length))
+
+
+def _birth_date(world: World) -> date:
+    """Ages 18 to 60, most around 40 (the average migrant worker is about 42)."""
+    return world.today - timedelta(days=round(world.rng.triangular(18 * 366, 60 * 365, 40 * 365)))
+
+
+def _phone(rng: random.Random) -> str:
+    return f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}"
+
+
+WORKER_COLUMNS = (
+    "id", "name", "id_number_encrypted", "id_number_hash", "id_number_masked", "gender",
+    "birth_date", "phone_encrypted", "phone_hash", "phone_masked", "hukou_region_code",
+    "current_region_code", "education_level", "new_employment_form", "created_at", "updated_at",
+)  # fmt: skip
+
+
+def worker_rows(world: World) -> Iterator[Row]:
+    rng, seen = world.rng, set[str]()
+    for worker_id in range(1, world.scale.workers + 1):
+        male = rng.random() < 0.64
+        birth, hukou = _birth_date(world), world.places.pick_origin(rng)
+        id_number = unique(
+            seen,
+            (generate_id_number(hukou, birth, rng.randrange(500), male) for _ in itertools.count()),
+        )
+        sealed_id = world.vault.seal_id_number(id_number)
+        phone = world.vault.seal_phone(_phone(rng)) if rng.random() < 0.95 else None
+        draw = rng.random()
+        current = world.places.pick_destination(rng) if draw < 0.8 else hukou
+        flexible = rng.random() < 0.12
+        world.worker_homes.append(current)
+        world.worker_flexible.append(flexible)
+        created = world.ago(3 * 365)
+        yield (
+            worker_id, _person_name(rng, male),
+            sealed_id.encrypted, sealed_id.hash, sealed_id.masked,
+            "male" if male else "female", birth,
+            phone.encrypted if phone else None, phone.hash if phone else None,
+            phone.masked if phone else None,
+            hukou, current if draw < 0.95 else None, EDUCATION.pick(rng).value, flexible,
+            created, created,
+        )  # fmt: skip
+
+
+def worker_skill_rows(world: World) -> Iterator[Row]:
+    rng = world.rng
+    for worker_id in range(1, world.scale.workers + 1):
+        for skill in rng.sample(world.skills, SKILL_COUNTS.pick(rng)):
+            yield worker_id, skill, rng.randint(1, 5)
+
+
+def job_intention_rows(world: World) -> Iterator[Row]:
+    rng = world.rng
+    wanted = sorted({code for sector in SECTORS.items for code in sector.occupations})
+    for worker_id in range(1, world.scale.workers + 1):
+        for _ in range(INTENTION_COUNTS.pick(rng)):
+            region = world.places.pick_destination(rng) if rng.random() < 0.9 else None
+            salary = Decimal(rng.randrange(4_000, 10_001, 500))
+            yield worker_id, rng.choice(wanted), region, salary

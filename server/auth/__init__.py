@@ -1,0 +1,148 @@
+"""Authentication: who is asking, from a Bearer JWT or a partner API key.
+
+`Authenticator.authenticate(request)` turns a request's credentials into a `Viewer`:
+
+- `Authorization: Bearer <JWT>`: signed by the identity provider with the one key configured
+  (LABORHUB_JWT_SECRET for HS256, LABORHUB_JWT_PUBLIC_KEY or LABORHUB_JWT_JWKS_FILE for
+  RS256/ES256), or, outside production with none configured, with the development secret that
+  `laborhub token` mints with. Only the configured key's algorithm is accepted.
+- `X-API-Key: lh_<prefix>_<secret>`: a partner agency's key (`laborhub keys ...`); only a keyed
+  hash of the secret is stored.
+- Neither: anonymous.
+
+Credentials that can't be accepted raise `AuthenticationError`, whose message says what is
+wrong; the endpoint answers 401 with it.
+
+Modules: `errors` (AuthenticationError), `token_keys` (which keys sign tokens), `claims`
+(claims -> Viewer), `tokens` (verify and mint), `api_keys` (stored keys: create, list, revoke),
+`api_key_verifier` (check a presented key, cached). Import from `server.auth`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.requests import Request
+
+from db.pii import PersonalDataVault
+from resolvers.access import Role, Viewer
+from server.auth.api_key_verifier import (
+    KEY_CACHE_SECONDS,
+    TOUCH_INTERVAL_SECONDS,
+    UNKNOWN_KEY,
+    ApiKeyVerifier,
+    outside_statement_count,
+    partner_viewer,
+    split_api_key,
+)
+from server.auth.api_keys import (
+    API_KEY_SCHEME,
+    HASH_FIELD,
+    PREFIX_ALPHABET,
+    PREFIX_LENGTH,
+    SECRET_BYTES,
+    ApiKeyInfo,
+    create_api_key,
+    list_api_keys,
+    revoke_api_key,
+)
+from server.auth.claims import TOKEN_ROLES, token_role, viewer_from_claims
+from server.auth.errors import AuthenticationError
+from server.auth.token_keys import (
+    ASYMMETRIC_ALGORITHMS,
+    DEVELOPMENT_JWT_INFO,
+    KeySet,
+    VerificationKey,
+    development_jwt_secret,
+    load_jwks,
+    load_key_set,
+    public_key,
+)
+from server.auth.tokens import TokenVerifier, describe_jwt_error, mint_token
+from server.settings import Settings
+
+
+class Authenticator:
+    """Who is asking; built once per app (in the lifespan) and shared by all requests."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: AsyncEngine,
+        vault: PersonalDataVault,
+        *,
+        key_cache_seconds: float = KEY_CACHE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.tokens = TokenVerifier(settings)
+        self.api_keys = ApiKeyVerifier(engine, vault, cache_seconds=key_cache_seconds, clock=clock)
+
+    async def authenticate(self, request: Request) -> Viewer:
+        address = request.client.host if request.client else None
+        authorization = _header(request, "authorization")
+        api_key = _header(request, "x-api-key")
+        if authorization is not None and api_key is not None:
+            raise AuthenticationError(
+                "send either an Authorization header or an X-API-Key header, not both"
+            )
+        if authorization is not None:
+            return viewer_from_claims(self.tokens.decode(bearer_token(authorization)), address)
+        if api_key is not None:
+            return partner_viewer(await self.api_keys.verify(api_key), address)
+        return Viewer(Role.ANONYMOUS, client_address=address)
+
+
+def _header(request: Request, name: str) -> str | None:
+    """A header's value; a blank one counts as absent."""
+    value = request.headers.get(name, "").strip()
+    return value or None
+
+
+def bearer_token(authorization: str) -> str:
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer":
+        raise AuthenticationError(
+            f"unsupported authorization scheme '{scheme[:20]}'; send 'Bearer <token>'"
+        )
+    if not token.strip():
+        raise AuthenticationError("missing token after 'Bearer'")
+    return token.strip()
+
+
+__all__ = [
+    "API_KEY_SCHEME",
+    "ASYMMETRIC_ALGORITHMS",
+    "DEVELOPMENT_JWT_INFO",
+    "HASH_FIELD",
+    "KEY_CACHE_SECONDS",
+    "PREFIX_ALPHABET",
+    "PREFIX_LENGTH",
+    "SECRET_BYTES",
+    "TOKEN_ROLES",
+    "TOUCH_INTERVAL_SECONDS",
+    "UNKNOWN_KEY",
+    "ApiKeyInfo",
+    "ApiKeyVerifier",
+    "AuthenticationError",
+    "Authenticator",
+    "KeySet",
+    "TokenVerifier",
+    "VerificationKey",
+    "bearer_token",
+    "create_api_key",
+    "describe_jwt_error",
+    "development_jwt_secret",
+    "list_api_keys",
+    "load_jwks",
+    "load_key_set",
+    "mint_token",
+    "outside_statement_count",
+    "partner_viewer",
+    "public_key",
+    "revoke_api_key",
+    "split_api_key",
+    "token_role",
+    "viewer_from_claims",
+]

@@ -1,0 +1,129 @@
+"""Checking a presented `X-API-Key: lh_<prefix>_<secret>`, with a short per-process cache."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import hmac
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import func, or_, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.models.access import ApiKey
+from db.pii import PersonalDataVault
+from db.session import start_counting
+from resolvers.access import PartnerGrant, Role, Viewer
+from server.auth.api_keys import API_KEY_SCHEME, HASH_FIELD, KEY_ROWS, PREFIX_LENGTH, key_info
+from server.auth.errors import AuthenticationError
+
+T = TypeVar("T")
+
+KEY_CACHE_SECONDS = 30.0  # how long a revoked API key may still be accepted by a running server
+TOUCH_INTERVAL_SECONDS = 60.0
+UNKNOWN_KEY = "unknown or revoked API key"
+
+
+@dataclass(frozen=True)
+class _CachedKey:
+    secret_hash: bytes
+    grant: PartnerGrant | None  # None: revoked
+    expires: float
+
+
+class ApiKeyVerifier:
+    """Verifies `lh_<prefix>_<secret>` keys against the `api_keys` table.
+
+    Keys found are cached in this process for `cache_seconds` (30 s by default), so a hot key
+    costs no SQL: a revocation takes effect within that time. `last_used_at` is written at
+    most once a minute per key (and only when the stored value is older than that, so several
+    processes don't all write it). The SQL run here is not counted in a request's
+    X-SQL-Statements: it depends on the cache, not on the query.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        vault: PersonalDataVault,
+        *,
+        cache_seconds: float = KEY_CACHE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.engine = engine
+        self.vault = vault
+        self.cache_seconds = cache_seconds
+        self.clock = clock
+        self._cache: dict[str, _CachedKey] = {}
+        self._touched: dict[int, float] = {}
+
+    async def verify(self, presented: str) -> PartnerGrant:
+        prefix, secret = split_api_key(presented)
+        cached = await self._cached(prefix)
+        presented_hash = self.vault.lookup_hash(HASH_FIELD, secret)
+        if cached.grant is None or not hmac.compare_digest(cached.secret_hash, presented_hash):
+            raise AuthenticationError(UNKNOWN_KEY)
+        await self._record_use(cached.grant.key_id)
+        return cached.grant
+
+    async def _cached(self, prefix: str) -> _CachedKey:
+        now = self.clock()
+        cached = self._cache.get(prefix)
+        if cached is None or cached.expires <= now:
+            cached = await outside_statement_count(self._load(prefix, now + self.cache_seconds))
+            if cached is None:
+                raise AuthenticationError(UNKNOWN_KEY)
+            self._cache[prefix] = cached
+        return cached
+
+    async def _record_use(self, key_id: int) -> None:
+        now = self.clock()
+        touched = self._touched.get(key_id)
+        if touched is None or now - touched >= TOUCH_INTERVAL_SECONDS:
+            self._touched[key_id] = now
+            await outside_statement_count(self._touch(key_id))
+
+    async def _load(self, prefix: str, expires: float) -> _CachedKey | None:
+        async with self.engine.connect() as connection:
+            found = await connection.execute(KEY_ROWS.where(ApiKey.prefix == prefix))
+            row = found.mappings().first()
+        if row is None:
+            return None
+        return _CachedKey(row["secret_hash"], key_info(row).grant, expires)
+
+    async def _touch(self, key_id: int) -> None:
+        recently = func.now() - timedelta(seconds=TOUCH_INTERVAL_SECONDS)
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                update(ApiKey)
+                .where(ApiKey.id == key_id)
+                .where(or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < recently))
+                .values(last_used_at=func.now())
+            )
+
+
+def split_api_key(value: str) -> tuple[str, str]:
+    """(prefix, secret) of `lh_<prefix>_<secret>`."""
+    end = len(API_KEY_SCHEME) + PREFIX_LENGTH
+    if not value.startswith(API_KEY_SCHEME) or len(value) <= end + 1 or value[end] != "_":
+        raise AuthenticationError("malformed API key; expected lh_<prefix>_<secret>")
+    return value[len(API_KEY_SCHEME) : end], value[end + 1 :]
+
+
+def partner_viewer(grant: PartnerGrant, client_address: str | None = None) -> Viewer:
+    return Viewer(
+        Role.PARTNER,
+        subject=f"partner:{grant.partner}",
+        partner=grant,
+        client_address=client_address,
+    )
+
+
+async def outside_statement_count(work: Coroutine[Any, Any, T]) -> T:
+    """Await `work` with its own SQL statement counter, so the request's count leaves it out."""
+    context = contextvars.copy_context()
+    context.run(start_counting)
+    return await asyncio.create_task(work, context=context)

@@ -1,0 +1,100 @@
+"""Bearer JSON Web Tokens: verifying the ones presented, minting development ones."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import jwt
+
+from server.auth.claims import viewer_from_claims
+from server.auth.errors import AuthenticationError
+from server.auth.token_keys import development_jwt_secret, load_key_set
+from server.settings import Settings
+
+_JWT_ERRORS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
+    # Subclasses before their bases: InvalidSignatureError is a DecodeError.
+    (jwt.ExpiredSignatureError, "token expired"),
+    (jwt.ImmatureSignatureError, "token not yet valid"),
+    (jwt.InvalidSignatureError, "token signature is invalid"),
+    (jwt.InvalidIssuerError, "token issuer is not accepted"),
+    (jwt.InvalidAudienceError, "token audience is not accepted"),
+    (jwt.exceptions.InvalidSubjectError, "claim 'sub' must be a string"),
+    (jwt.DecodeError, "malformed token"),
+)
+
+
+class TokenVerifier:
+    """Checks signature, `exp` (required), `nbf`, and `iss`/`aud` when configured."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.key_set = load_key_set(settings)
+        self.issuer = settings.jwt_issuer
+        self.audience = settings.jwt_audience
+        self.leeway = settings.jwt_leeway_seconds
+
+    def decode(self, token: str) -> dict[str, Any]:
+        if self.key_set is None:
+            raise AuthenticationError(
+                "Bearer tokens are not accepted: no identity provider key is configured"
+            )
+        try:
+            key = self.key_set.select(jwt.get_unverified_header(token))
+            return jwt.decode(
+                token,
+                key.key,
+                algorithms=[key.algorithm],
+                options={"require": ["exp", "sub"], "verify_aud": self.audience is not None},
+                issuer=self.issuer,
+                audience=self.audience,
+                leeway=self.leeway,
+            )
+        except jwt.PyJWTError as exc:
+            raise AuthenticationError(describe_jwt_error(exc)) from None
+
+
+def describe_jwt_error(error: jwt.PyJWTError) -> str:
+    if isinstance(error, jwt.MissingRequiredClaimError):
+        return f"claim '{error.claim}' is required"
+    for kind, message in _JWT_ERRORS:
+        if isinstance(error, kind):
+            return message
+    return f"invalid token: {error}"
+
+
+def mint_token(
+    settings: Settings,
+    *,
+    role: str,
+    subject: str,
+    region: str | None = None,
+    worker_id: str | None = None,
+    employer_id: str | None = None,
+    ttl_seconds: int = 3600,
+) -> str:
+    """A token signed with the development secret, for GraphiQL and tests.
+
+    Raises ValueError when a production key is configured (such tokens would not be accepted
+    there, and must never be) or when the claims would be refused.
+    """
+    if settings.has_production_jwt_key:
+        raise ValueError("refusing to mint: a production key is configured")
+    if settings.is_production:
+        raise ValueError("refusing to mint: development tokens are not accepted in production")
+    if ttl_seconds < 1:
+        raise ValueError(f"refusing to mint: the lifetime must be positive, got {ttl_seconds}s")
+    now = int(time.time())
+    optional = {
+        "region": region,
+        "workerId": worker_id,
+        "employerId": employer_id,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+    }
+    claims: dict[str, Any] = {"sub": subject, "role": role, "iat": now, "exp": now + ttl_seconds}
+    claims.update({name: value for name, value in optional.items() if value is not None})
+    try:
+        viewer_from_claims(claims)
+    except AuthenticationError as exc:
+        raise ValueError(f"refusing to mint: {exc.message}") from None
+    return jwt.encode(claims, development_jwt_secret(settings), algorithm="HS256")

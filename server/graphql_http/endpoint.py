@@ -1,0 +1,227 @@
+"""GraphQLEndpoint: the ASGI app that runs each request through the steps of the package."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+from graphql import GraphQLError, GraphQLSchema, validate
+from graphql.execution.values import get_variable_values
+from graphql.language import DocumentNode
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.types import Receive, Scope, Send
+from strawberry.http.ides import get_graphql_ide_html
+from strawberry.schema.base import BaseSchema
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+
+from db.session import start_counting
+from server.graphql_http.context import ContextFactory, build_context
+from server.graphql_http.errors import (
+    RequestError,
+    internal_error_message,
+    log_unexpected,
+    silence_strawberry_error_log,
+)
+from server.graphql_http.negotiation import GRAPHQL_RESPONSE_JSON, JSON, negotiate, wants_ide
+from server.graphql_http.operations import (
+    ALLOWED_OPERATIONS,
+    CACHED_QUERY_CHARS,
+    check_operation_allowed,
+    parse_document,
+    select_operation,
+)
+from server.graphql_http.requests import (
+    MAX_BATCH_SIZE,
+    MAX_BODY_BYTES,
+    GraphQLParams,
+    read_operations,
+)
+from server.graphql_http.responses import (
+    Outcome,
+    error_body,
+    error_response,
+    json_response,
+    result_body,
+)
+from server.graphql_http.throttling import throttle
+from server.limits import DocumentCheck
+from server.persisted import DocumentStore, PersistedQueryError, resolve_document
+from server.ratelimit import RateLimiter
+
+
+class GraphQLEndpoint:
+    """ASGI app serving one schema; `context_factory(request)` builds each operation's context.
+
+    `document_checks` run on every parsed, validated operation before it executes (see
+    `server.limits.DocumentCheck`); `rate_limiter` throttles per principal; `documents` enables
+    persisted queries (APQ), and `trusted_documents_only` runs nothing but trusted documents.
+    """
+
+    def __init__(
+        self,
+        schema: BaseSchema,
+        context_factory: ContextFactory,
+        *,
+        graphiql: bool = True,
+        expose_sql_stats: bool = False,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        max_batch_size: int = MAX_BATCH_SIZE,
+        document_checks: Sequence[DocumentCheck] = (),
+        rate_limiter: RateLimiter | None = None,
+        documents: DocumentStore | None = None,
+        trusted_documents_only: bool = False,
+        hide_suggestions: bool = False,
+    ) -> None:
+        self.schema = schema
+        self.graphql_schema = graphql_schema_of(schema)
+        self.context_factory = context_factory
+        self.graphiql_html = get_graphql_ide_html("graphiql") if graphiql else None
+        self.expose_sql_stats = expose_sql_stats
+        self.max_body_bytes = max_body_bytes
+        self.max_batch_size = max_batch_size
+        self.document_checks = tuple(document_checks)
+        self.rate_limiter = rate_limiter
+        self.documents = documents
+        self.trusted_documents_only = trusted_documents_only
+        self.hide_suggestions = hide_suggestions
+        self._validate_cached = lru_cache(maxsize=256)(self._validate_text)
+        silence_strawberry_error_log()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.handle(Request(scope, receive))
+        await response(scope, receive, send)
+
+    async def handle(self, request: Request) -> Response:
+        try:
+            return await self._handle(request)
+        except Exception as exc:
+            error_id = log_unexpected(exc, path=None)
+            return error_response(500, internal_error_message(error_id), JSON)
+
+    async def _handle(self, request: Request) -> Response:
+        if request.method not in ALLOWED_OPERATIONS:
+            message = f"Method {request.method} is not allowed; use GET or POST."
+            return error_response(405, message, JSON, {"Allow": "GET, POST"})
+        if self.graphiql_html is not None and wants_ide(request):
+            return HTMLResponse(self.graphiql_html)
+        media_type = negotiate(request.headers.get("accept"))
+        if media_type is None:
+            message = (
+                f"Can't answer with any type in Accept; use {GRAPHQL_RESPONSE_JSON} or {JSON}."
+            )
+            return error_response(406, message, JSON)
+        counter = start_counting()
+        response = await self._respond(request, media_type)
+        if self.expose_sql_stats:
+            response.headers["X-SQL-Statements"] = str(counter.value)
+        return response
+
+    async def _respond(self, request: Request, media_type: str) -> Response:
+        try:
+            operations, is_batch = await read_operations(
+                request, self.max_body_bytes, self.max_batch_size
+            )
+            context = await build_context(self.context_factory, request)
+            throttle(self.rate_limiter, request, context, len(operations))
+        except RequestError as exc:
+            return error_response(exc.status, exc.message, media_type, exc.headers, exc.code)
+        outcomes: list[Outcome] = []
+        for index, params in enumerate(operations):
+            if index > 0:  # each operation of a batch gets a fresh context (and loaders)
+                try:
+                    context = await build_context(self.context_factory, request)
+                except RequestError as exc:
+                    outcomes.append(Outcome(exc.status, error_body(exc.message, exc.code)))
+                    continue
+            outcomes.append(await self._run(request, params, context, media_type))
+        if is_batch:
+            return json_response([outcome.body for outcome in outcomes], 200, media_type)
+        [outcome] = outcomes
+        return json_response(outcome.body, outcome.status, media_type, outcome.headers)
+
+    async def _run(
+        self, request: Request, params: GraphQLParams, context: Any, media_type: str
+    ) -> Outcome:
+        try:
+            result = await self._run_operation(request, params, context)
+        except RequestError as exc:
+            return Outcome(exc.status, error_body(exc.message, exc.code), exc.headers)
+        except PersistedQueryError as exc:
+            if exc.status is not None:
+                return Outcome(exc.status, error_body(exc.message, exc.code))
+            error = GraphQLError(exc.message, extensions={"code": exc.code})
+            result = PreExecutionError(data=None, errors=[error])
+        except GraphQLError as error:
+            result = PreExecutionError(data=None, errors=[error])
+        status, body = result_body(result, media_type)
+        return Outcome(status, body)
+
+    async def _run_operation(
+        self, request: Request, params: GraphQLParams, context: Any
+    ) -> ExecutionResult:
+        resolved = await resolve_document(
+            request,
+            params.query,
+            params.extensions,
+            self.documents,
+            trusted_only=self.trusted_documents_only,
+        )
+        if resolved is None:
+            raise RequestError(400, "Missing parameter 'query': the GraphQL document to execute.")
+        document = parse_document(resolved.query)
+        operation = select_operation(document, params.operation_name)
+        check_operation_allowed(operation, request.method)
+        errors = self._validate(resolved.query, document)
+        if errors:
+            return PreExecutionError(data=None, errors=errors)
+        variables = get_variable_values(
+            self.graphql_schema,
+            operation.variable_definitions or (),
+            params.variables or {},
+            hide_suggestions=self.hide_suggestions,
+        )
+        if isinstance(variables, list):
+            return PreExecutionError(data=None, errors=variables)
+        for check in self.document_checks:
+            errors = check(self.graphql_schema, document, operation, variables.coerced, context)
+            if errors:
+                return PreExecutionError(data=None, errors=errors)
+        if resolved.store_as is not None and self.documents is not None:
+            await self._persist(request, resolved.store_as, resolved.query)
+        return await self.schema.execute(
+            resolved.query,
+            variable_values=params.variables,
+            context_value=context,
+            operation_name=params.operation_name,
+            allowed_operation_types=ALLOWED_OPERATIONS[request.method],
+            operation_extensions=params.extensions,
+        )
+
+    def _validate(self, query: str, document: DocumentNode) -> list[GraphQLError]:
+        if len(query) <= CACHED_QUERY_CHARS:
+            return list(self._validate_cached(query))
+        return self._validate_document(document)
+
+    def _validate_text(self, query: str) -> tuple[GraphQLError, ...]:
+        return tuple(self._validate_document(parse_document(query)))
+
+    def _validate_document(self, document: DocumentNode) -> list[GraphQLError]:
+        return validate(self.graphql_schema, document, hide_suggestions=self.hide_suggestions)
+
+    async def _persist(self, request: Request, sha256: str, query: str) -> None:
+        """Store an APQ document; a failure to store is logged and the query still runs."""
+        assert self.documents is not None
+        try:
+            await self.documents.add(request, sha256, query)
+        except Exception as exc:
+            log_unexpected(exc, path=None)
+
+
+def graphql_schema_of(schema: BaseSchema) -> GraphQLSchema:
+    inner = getattr(schema, "_schema", None)
+    if not isinstance(inner, GraphQLSchema):
+        raise TypeError(f"{type(schema).__name__} does not expose its GraphQLSchema as _schema")
+    return inner

@@ -1,0 +1,76 @@
+"""Writing the response: result bodies, their status codes, and compact UTF-8 JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.responses import Response
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+
+from server.graphql_http.errors import format_error, is_unexpected
+from server.graphql_http.negotiation import GRAPHQL_RESPONSE_JSON
+
+
+@dataclass
+class Outcome:
+    """The answer to one operation: its body, and the status and headers if it came alone."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def result_body(result: ExecutionResult, media_type: str) -> tuple[int, dict[str, Any]]:
+    """The status and body answering one executed (or refused) operation."""
+    errors = result.errors or []
+    formatted = [format_error(error) for error in errors]
+    # No data means the operation never started (parse, validation, variables): a request error.
+    request_error = isinstance(result, PreExecutionError) or (
+        result.data is None and bool(errors) and all(e.path is None for e in errors)
+    )
+    body: dict[str, Any] = {} if request_error else {"data": result.data}
+    if formatted:
+        body["errors"] = formatted
+    if result.extensions:
+        body["extensions"] = result.extensions
+    status = 200
+    if request_error and any(is_unexpected(error) for error in errors):
+        status = 500
+    elif request_error and media_type == GRAPHQL_RESPONSE_JSON:
+        status = 400
+    return status, body
+
+
+def result_response(result: ExecutionResult, media_type: str) -> Response:
+    status, body = result_body(result, media_type)
+    return json_response(body, status, media_type)
+
+
+def error_response(
+    status: int,
+    message: str,
+    media_type: str,
+    headers: Mapping[str, str] | None = None,
+    code: str | None = None,
+) -> Response:
+    return json_response(error_body(message, code), status, media_type, headers)
+
+
+def error_body(message: str, code: str | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"message": message}
+    if code is not None:
+        error["extensions"] = {"code": code}
+    return {"errors": [error]}
+
+
+def json_response(
+    body: object, status: int, media_type: str, headers: Mapping[str, str] | None = None
+) -> Response:
+    content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return Response(
+        content, status_code=status, media_type=f"{media_type}; charset=utf-8", headers=headers
+    )
