@@ -18,3 +18,8 @@ def within_prefix(column: ColumnElement[Any], prefix: str) -> ColumnElement[bool
 def within_division(column: ColumnElement[Any], code: str) -> ColumnElement[bool]:
     """Rows whose division is `code` or lies under it."""
     return within_prefix(column, division_prefix(code))
+
+
+def lies_within(code: str, division: str) -> bool:
+    """The Python twin of `within_division`: `code` is `division` or lies under it."""
+    return code.startswith(division_prefix(division))

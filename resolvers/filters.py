@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement
@@ -60,6 +61,20 @@ def contains_keyword(
         raise BadArgument(argument, "must be at most 64 characters")
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return column.ilike(f"%{escaped}%", escape="\\")
+
+
+MAX_AMOUNT = Decimal("9999999999.99")  # what NUMERIC(12, 2) money columns hold
+
+
+def is_amount(value: Decimal) -> bool:
+    """A money amount the database can hold: finite, not negative, below 10^10."""
+    return value.is_finite() and 0 <= value <= MAX_AMOUNT
+
+
+def checked_amount(value: Decimal | None, argument: str) -> Decimal | None:
+    if value is not None and not is_amount(value):
+        raise BadArgument(argument, f"must be an amount from 0 to {MAX_AMOUNT}")
+    return value
 
 
 def check_range(low: Any, high: Any, argument: str) -> None:

@@ -8,7 +8,14 @@ from sqlalchemy import ColumnElement
 
 from db.models import Job
 from db.models.base import table_of
-from resolvers.filters import check_range, contains_keyword, in_industry, in_region, is_occupation
+from resolvers.filters import (
+    check_range,
+    checked_amount,
+    contains_keyword,
+    in_industry,
+    in_region,
+    is_occupation,
+)
 from resolvers.global_ids import decode_int_id
 from resolvers.loaders import Loaders
 
@@ -46,11 +53,13 @@ async def job_conditions(loaders: Loaders, filter: JobFilter | None) -> list[Col
         where.append(JOBS.c.employment_type == filter.employment_type)
     if filter.salary_unit is not None:
         where.append(JOBS.c.salary_unit == filter.salary_unit)
-    check_range(filter.salary_min, filter.salary_max, "filter.salaryMin")
-    if filter.salary_min is not None:  # the job can pay at least this much
-        where.append(JOBS.c.salary_max >= filter.salary_min)
-    if filter.salary_max is not None:  # the job starts at or below this much
-        where.append(JOBS.c.salary_min <= filter.salary_max)
+    salary_min = checked_amount(filter.salary_min, "filter.salaryMin")
+    salary_max = checked_amount(filter.salary_max, "filter.salaryMax")
+    check_range(salary_min, salary_max, "filter.salaryMin")
+    if salary_min is not None:  # the job can pay at least this much
+        where.append(JOBS.c.salary_max >= salary_min)
+    if salary_max is not None:  # the job starts at or below this much
+        where.append(JOBS.c.salary_min <= salary_max)
     check_range(filter.posted_after, filter.posted_before, "filter.postedAfter")
     if filter.posted_after is not None:
         where.append(JOBS.c.posted_at >= filter.posted_after)

@@ -14,6 +14,7 @@ from strawberry.extensions.max_aliases import create_validator as max_aliases_ru
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 
 from schema.extensions import AuditPartnerReads
+from schema.job_mutations import JobMutations
 from schema.privacy import PrivacyMutations
 from schema.query import Query
 
@@ -32,7 +33,7 @@ LIMIT_RULES: list[type[ASTValidationRule]] = [
 
 
 @strawberry.type
-class Mutation(PrivacyMutations):
+class Mutation(JobMutations, PrivacyMutations):
     pass
 
 

@@ -249,3 +249,12 @@ async def test_nul_characters_are_refused_before_anything_runs(gql: GraphQLClien
     )
     assert nested.status == 400 and "variable '$f.keyword'" in nested.errors[0]["message"]
     assert nested.statements == 0
+
+
+async def test_salary_filter_amounts_are_checked(gql: GraphQLClient) -> None:
+    for value in ("1e400", "NaN", "-5"):
+        result = await gql(
+            "query ($v: Decimal) { jobs(filter: {salaryMin: $v}) { totalCount } }", {"v": value}
+        )
+        assert "filter.salaryMin" in result.errors[0]["message"], (value, result.body)
+        assert result.errors[0]["extensions"]["code"] == "BAD_USER_INPUT"

@@ -4,6 +4,7 @@ from db.models.access import ApiKey, Consent, PersistedDocument
 from db.models.audit import AuditEvent
 from db.models.base import Base
 from db.models.employers import Employer
+from db.models.idempotency import IdempotencyKey
 from db.models.insurance import InsuranceRecord
 from db.models.jobs import Application, Job
 from db.models.reference import Industry, Occupation, OccupationGroup, Region, Skill
@@ -18,6 +19,7 @@ __all__ = [
     "Consent",
     "Employer",
     "Enrollment",
+    "IdempotencyKey",
     "Industry",
     "InsuranceRecord",
     "Job",
