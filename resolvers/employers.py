@@ -2,42 +2,33 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from sqlalchemy import ColumnElement
 
 from db.models import Employer
 from db.models.base import table_of
-from resolvers.filters import contains_keyword, in_industry, in_region
+from resolvers.filters import (
+    Rule,
+    equals_rule,
+    filter_conditions,
+    industry_rule,
+    is_set_rule,
+    keyword_rule,
+    region_rule,
+)
 from resolvers.loaders import Loaders
-
-if TYPE_CHECKING:
-    from schema.employers import EmployerFilter
 
 EMPLOYERS = table_of(Employer)
 
+EMPLOYER_FILTER: dict[str, Rule] = {
+    "region_code": region_rule(EMPLOYERS.c.region_code),
+    "industry_code": industry_rule(EMPLOYERS.c.industry_code),
+    "keyword": keyword_rule(EMPLOYERS.c.name),
+    "size": equals_rule(EMPLOYERS.c.size),
+    "verified": is_set_rule(EMPLOYERS.c.verified_at),
+}
+
 
 async def employer_conditions(
-    loaders: Loaders, filter: EmployerFilter | None
+    loaders: Loaders, filter: object | None
 ) -> list[ColumnElement[bool]]:
-    if filter is None:
-        return []
-    where: list[ColumnElement[Any]] = []
-    if filter.region_code is not None:
-        where.append(
-            await in_region(loaders, EMPLOYERS.c.region_code, filter.region_code,
-                            "filter.regionCode")
-        )
-    if filter.industry_code is not None:
-        where.append(
-            await in_industry(loaders, EMPLOYERS.c.industry_code, filter.industry_code,
-                              "filter.industryCode")
-        )
-    if filter.keyword is not None:
-        where.append(contains_keyword(EMPLOYERS.c.name, filter.keyword, "filter.keyword"))
-    if filter.size is not None:
-        where.append(EMPLOYERS.c.size == filter.size)
-    if filter.verified is not None:
-        verified = EMPLOYERS.c.verified_at.is_not(None)
-        where.append(verified if filter.verified else ~verified)
-    return where
+    return await filter_conditions(loaders, filter, EMPLOYER_FILTER)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, any_, literal
 
 from db.codes import (
     is_division_code_format,
@@ -16,6 +17,7 @@ from db.models import Industry, Occupation, Region
 from db.models.base import table_of
 from resolvers.divisions import within_division, within_prefix
 from resolvers.errors import BadArgument
+from resolvers.global_ids import decode_int_id
 from resolvers.loaders import Loaders
 
 
@@ -80,3 +82,87 @@ def checked_amount(value: Decimal | None, argument: str) -> Decimal | None:
 def check_range(low: Any, high: Any, argument: str) -> None:
     if low is not None and high is not None and low > high:
         raise BadArgument(argument, "the lower bound is above the upper bound")
+
+
+# --- filter inputs as data ------------------------------------------------------------------
+
+Rule = Callable[[Loaders, Any, str], Awaitable[ColumnElement[bool]]]
+"""`rule(loaders, value, argument)`: the condition one filter field asks for."""
+
+
+async def filter_conditions(
+    loaders: Loaders, filter: object | None, rules: Mapping[str, Rule]
+) -> list[ColumnElement[bool]]:
+    """The conditions of a `<Type>Filter` input: `rules` maps its fields to SQL."""
+    if filter is None:
+        return []
+    where = []
+    for field, rule in rules.items():
+        value = getattr(filter, field)
+        if value is not None:
+            where.append(await rule(loaders, value, f"filter.{_graphql_name(field)}"))
+    return where
+
+
+def _graphql_name(field: str) -> str:
+    head, *rest = field.rstrip("_").split("_")
+    return head + "".join(word.title() for word in rest)
+
+
+def sync_rule(build: Callable[[Any, str], ColumnElement[bool]]) -> Rule:
+    async def rule(_loaders: Loaders, value: Any, argument: str) -> ColumnElement[bool]:
+        return build(value, argument)
+
+    return rule
+
+
+def region_rule(column: ColumnElement[Any]) -> Rule:
+    return lambda loaders, code, argument: in_region(loaders, column, code, argument)
+
+
+def industry_rule(column: ColumnElement[Any]) -> Rule:
+    return lambda loaders, code, argument: in_industry(loaders, column, code, argument)
+
+
+def occupation_rule(column: ColumnElement[Any]) -> Rule:
+    return lambda loaders, code, argument: is_occupation(loaders, column, code, argument)
+
+
+def keyword_rule(column: ColumnElement[Any]) -> Rule:
+    return sync_rule(lambda text, argument: contains_keyword(column, text, argument))
+
+
+def equals_rule(column: ColumnElement[Any]) -> Rule:
+    return sync_rule(lambda value, _argument: column == value)
+
+
+def at_least_rule(column: ColumnElement[Any]) -> Rule:
+    return sync_rule(lambda value, _argument: column >= value)
+
+
+def below_rule(column: ColumnElement[Any]) -> Rule:
+    return sync_rule(lambda value, _argument: column < value)
+
+
+def at_most_rule(column: ColumnElement[Any]) -> Rule:
+    return sync_rule(lambda value, _argument: column <= value)
+
+
+def amount_rule(column: ColumnElement[Any], compare: Callable[..., Any]) -> Rule:
+    """`compare(column, amount)` for a checked money amount."""
+    return sync_rule(lambda value, argument: compare(column, checked_amount(value, argument)))
+
+
+def node_rule(column: ColumnElement[Any], type_name: str) -> Rule:
+    """The row a global ID names (it must name a `type_name`)."""
+    return sync_rule(lambda value, argument: column == decode_int_id(value, type_name, argument))
+
+
+def contains_rule(array_column: ColumnElement[Any]) -> Rule:
+    """Rows whose array column holds the value."""
+    return sync_rule(lambda value, _argument: literal(str(value)) == any_(array_column))
+
+
+def is_set_rule(column: ColumnElement[Any]) -> Rule:
+    """`true` asks for rows where `column` is set, `false` for rows where it is not."""
+    return sync_rule(lambda wanted, _argument: column.is_not(None) if wanted else column.is_(None))

@@ -11,8 +11,14 @@ from sqlalchemy import ColumnElement
 from db.models import InsuranceRecord
 from db.models.base import table_of
 from resolvers.errors import BadArgument
-from resolvers.filters import check_range, in_region
-from resolvers.global_ids import decode_int_id
+from resolvers.filters import (
+    Rule,
+    check_range,
+    equals_rule,
+    filter_conditions,
+    node_rule,
+    region_rule,
+)
 from resolvers.loaders import Loaders
 
 if TYPE_CHECKING:
@@ -29,35 +35,29 @@ def parse_month(text: str, argument: str) -> date:
     return date(int(match[1]), int(match[2]), 1)
 
 
+def month_rule(column: ColumnElement[Any], at_most: bool) -> Rule:
+    async def rule(_loaders: Loaders, text: str, argument: str) -> ColumnElement[bool]:
+        month = parse_month(text, argument)
+        return column <= month if at_most else column >= month
+
+    return rule
+
+
+INSURANCE_RECORD_FILTER: dict[str, Rule] = {
+    "worker_id": node_rule(RECORDS.c.worker_id, "Worker"),
+    "employer_id": node_rule(RECORDS.c.employer_id, "Employer"),
+    "region_code": region_rule(RECORDS.c.region_code),
+    "insurance_type": equals_rule(RECORDS.c.insurance_type),
+    "status": equals_rule(RECORDS.c.status),
+    "from_": month_rule(RECORDS.c.period, at_most=False),
+    "to": month_rule(RECORDS.c.period, at_most=True),
+}
+
+
 async def insurance_record_conditions(
     loaders: Loaders, filter: InsuranceRecordFilter | None
 ) -> list[ColumnElement[bool]]:
-    if filter is None:
-        return []
-    where: list[ColumnElement[Any]] = []
-    if filter.worker_id is not None:
-        where.append(
-            RECORDS.c.worker_id == decode_int_id(filter.worker_id, "Worker", "filter.workerId")
-        )
-    if filter.employer_id is not None:
-        where.append(
-            RECORDS.c.employer_id
-            == decode_int_id(filter.employer_id, "Employer", "filter.employerId")
-        )
-    if filter.region_code is not None:
-        where.append(
-            await in_region(loaders, RECORDS.c.region_code, filter.region_code,
-                            "filter.regionCode")
-        )
-    if filter.insurance_type is not None:
-        where.append(RECORDS.c.insurance_type == filter.insurance_type)
-    if filter.status is not None:
-        where.append(RECORDS.c.status == filter.status)
-    start = None if filter.from_ is None else parse_month(filter.from_, "filter.from")
-    end = None if filter.to is None else parse_month(filter.to, "filter.to")
-    check_range(start, end, "filter.from")
-    if start is not None:
-        where.append(RECORDS.c.period >= start)
-    if end is not None:
-        where.append(RECORDS.c.period <= end)
+    where = await filter_conditions(loaders, filter, INSURANCE_RECORD_FILTER)
+    if filter is not None:  # both bounds are well-formed by now: YYYY-MM compares as text
+        check_range(filter.from_, filter.to, "filter.from")
     return where

@@ -134,8 +134,9 @@ class Query:
         filter: AuditEventFilter | None = None, order_by: AuditEventOrder | None = None,
     ) -> Connection[AuditEvent]:
         order = order_by or AuditEventOrder()
-        return await listed(info, AuditEvent, AUDIT_EVENTS, audit_event_conditions(filter),
-                            (order.field, order.direction), PageArgs(first, after, last, before))
+        where = await audit_event_conditions(info.context.loaders, filter)
+        return await listed(info, AuditEvent, AUDIT_EVENTS, where, (order.field, order.direction),
+                            PageArgs(first, after, last, before))
 
     @strawberry.field(description="Divisions under `parentCode`; provinces when it is null.")
     async def regions(self, info: Info, parent_code: str | None = None) -> list[Region]:
