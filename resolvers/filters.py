@@ -21,14 +21,29 @@ from resolvers.global_ids import decode_int_id
 from resolvers.loaders import Loaders
 
 
+async def _known_code(
+    loaders: Loaders,
+    model: type[Region] | type[Industry] | type[Occupation],
+    code: str,
+    argument: str,
+    well_formed: Callable[[str], bool],
+    form: str,
+    noun: str,
+) -> str:
+    """`code` when it is well formed and present in the `model` reference table."""
+    if not well_formed(code):
+        raise BadArgument(argument, f"'{code[:32]}' is not {form}")
+    if await loaders.row_by_key(table_of(model), "code").load(code) is None:
+        raise BadArgument(argument, f"unknown {noun} code '{code}'")
+    return code
+
+
 async def in_region(
     loaders: Loaders, column: ColumnElement[Any], code: str, argument: str
 ) -> ColumnElement[bool]:
     """Rows whose region is `code` or lies under it (a province matches all its counties)."""
-    if not is_division_code_format(code):
-        raise BadArgument(argument, f"'{code[:32]}' is not a 6-digit division code")
-    if await loaders.row_by_key(table_of(Region), "code").load(code) is None:
-        raise BadArgument(argument, f"unknown region code '{code}'")
+    form = "a 6-digit division code"
+    await _known_code(loaders, Region, code, argument, is_division_code_format, form, "region")
     return within_division(column, code)
 
 
@@ -36,20 +51,18 @@ async def in_industry(
     loaders: Loaders, column: ColumnElement[Any], code: str, argument: str
 ) -> ColumnElement[bool]:
     """Rows in industry `code` or under it (section `C` matches every manufacturing class)."""
-    if not is_industry_code_format(code):
-        raise BadArgument(argument, f"'{code[:32]}' is not a GB/T 4754 industry code")
-    if await loaders.row_by_key(table_of(Industry), "code").load(code) is None:
-        raise BadArgument(argument, f"unknown industry code '{code}'")
+    form = "a GB/T 4754 industry code"
+    await _known_code(loaders, Industry, code, argument, is_industry_code_format, form, "industry")
     return within_prefix(column, code)
 
 
 async def is_occupation(
     loaders: Loaders, column: ColumnElement[Any], code: str, argument: str
 ) -> ColumnElement[bool]:
-    if not is_occupation_code_format(code):
-        raise BadArgument(argument, f"'{code[:32]}' is not an occupation code like 4-02-07-10")
-    if await loaders.row_by_key(table_of(Occupation), "code").load(code) is None:
-        raise BadArgument(argument, f"unknown occupation code '{code}'")
+    form = "an occupation code like 4-02-07-10"
+    await _known_code(
+        loaders, Occupation, code, argument, is_occupation_code_format, form, "occupation"
+    )
     return column == code
 
 
