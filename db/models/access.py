@@ -33,6 +33,8 @@ class ApiKey(Base):
     scopes: Mapped[list[str]] = mapped_column(ARRAY(String(64)))
     regions: Mapped[list[str]] = mapped_column(ARRAY(code_column(6)))
     fields: Mapped[list[str] | None] = mapped_column(ARRAY(String(128)))  # NULL: every field
+    # GraphQL object types the agreement reaches beyond its scopes' own; NULL: none named.
+    types: Mapped[list[str] | None] = mapped_column(ARRAY(String(64)))
     purpose: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = created_at_column()
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -69,4 +71,6 @@ class PersistedDocument(Base):
     document: Mapped[str] = mapped_column(Text)
     trusted: Mapped[bool] = mapped_column(Boolean, server_default="false")
     name: Mapped[str | None] = mapped_column(String(256))
+    # Who stored an APQ document (a viewer's principal), for per-principal storage quotas.
+    stored_by: Mapped[str | None] = mapped_column(String(160), index=True)
     created_at: Mapped[datetime] = created_at_column()
