@@ -23,6 +23,7 @@ from db.pii import PersonalDataVault
 from db.session import create_engine
 from resolvers.access import Viewer
 from server.auth import Authenticator
+from server.graphiql import graphiql_routes
 from server.graphql_http import GraphQLEndpoint
 from server.limits import default_document_checks
 from server.logging import configure_logging
@@ -119,6 +120,7 @@ def create_app(
             Route("/graphql", graphql, name="graphql"),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *([] if settings.is_production else graphiql_routes()),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -12,12 +12,12 @@ from graphql.language import DocumentNode
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
-from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.base import BaseSchema
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
 from db.session import start_counting
+from server.graphiql import graphiql_html
 from server.graphql_http.context import ContextFactory, build_context
 from server.graphql_http.errors import (
     RequestError,
@@ -78,7 +78,7 @@ class GraphQLEndpoint:
         self.schema = schema
         self.graphql_schema = graphql_schema_of(schema)
         self.context_factory = context_factory
-        self.graphiql_html = get_graphql_ide_html("graphiql") if graphiql else None
+        self.graphiql_html = graphiql_html() if graphiql else None
         self.expose_sql_stats = expose_sql_stats
         self.max_body_bytes = max_body_bytes
         self.max_batch_size = max_batch_size

@@ -1,0 +1,77 @@
+"""GraphiQL from this process alone: the page, and the files it loads, with no internet.
+
+Strawberry's GraphiQL page loads React, GraphiQL and its explorer plugin from unpkg.com, so on
+a network without internet it stays on "Loading...". Those seven files are vendored in
+`server/static/graphiql/` under unpkg's own names, `<package>@<version>/<path>` (versions and
+licences in `LICENSES.md` there). `graphiql_html()` points the page at them, relative to
+`/graphql` so that a reverse proxy may serve the app under a prefix, and keeps the page's
+integrity hashes: the browser checks every file against the hash strawberry pins.
+`graphiql_routes()` serves them, compressed, cached for a year (a new version is a new path).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+from strawberry.http.ides import get_graphql_ide_html
+
+STATIC_DIRECTORY = Path(__file__).parent / "static" / "graphiql"
+ASSETS_PATH = "/static/graphiql"
+CACHE_CONTROL = "public, max-age=31536000, immutable"
+MEDIA_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".md": "text/markdown; charset=utf-8",
+}
+_CDN_URL = re.compile(r"https://unpkg\.com/(?P<path>[^\"'\s]+)")
+
+
+class MissingAssetError(RuntimeError):
+    """Strawberry's page names a file that is not vendored (after a strawberry upgrade)."""
+
+
+def graphiql_html() -> str:
+    """Strawberry's GraphiQL page, loading its scripts and styles from this server."""
+    return _CDN_URL.sub(_local_url, get_graphql_ide_html("graphiql"))
+
+
+def _local_url(cdn_url: re.Match[str]) -> str:
+    path = cdn_url["path"]
+    if not (STATIC_DIRECTORY / path).is_file():
+        raise MissingAssetError(
+            f"GraphiQL needs {cdn_url[0]}, which is not in {STATIC_DIRECTORY}: vendor it "
+            "(see LICENSES.md there)"
+        )
+    return f"{ASSETS_PATH.lstrip('/')}/{path}"
+
+
+def graphiql_routes() -> list[BaseRoute]:
+    """The route that serves the vendored files."""
+    files = VendoredFiles(directory=STATIC_DIRECTORY)
+    return [Mount(ASSETS_PATH, app=GZipMiddleware(files), name="graphiql-assets")]
+
+
+class VendoredFiles(StaticFiles):
+    """Static files whose paths carry their version: cached for good, typed explicitly."""
+
+    def file_response(
+        self,
+        full_path: str | os.PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers["cache-control"] = CACHE_CONTROL
+        response.headers["x-content-type-options"] = "nosniff"
+        media_type = MEDIA_TYPES.get(Path(full_path).suffix)
+        if media_type is not None and response.status_code == 200:
+            response.headers["content-type"] = media_type
+        return response
