@@ -17,6 +17,11 @@ class BadArgument(GraphQLError):
         )
 
 
+class InvalidValue(ValueError):
+    """A value that is not of its type at all (`"abc"` for a Decimal); the message says why,
+    for the client, without the argument's name, which the caller adds."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """An expected failure of a mutation: reported in `userErrors`, nothing changed."""

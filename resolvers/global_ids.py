@@ -1,32 +1,78 @@
-"""Relay global object IDs: base64 of `TypeName:key`, opaque to clients."""
+"""Relay global object IDs: base64 of `TypeName:key`, opaque to clients.
+
+Each object has exactly one global ID. A value is accepted only in that canonical form, the
+one `encode_global_id` gives: standard base64 with its padding and no stray bits, a type name,
+and a key spelled as the type spells it (an integer key in ASCII digits with no sign, leading
+zero or space; a code in its national format). `V29ya2VyOjAwMDU3Nw==` (`Worker:000577`) is not
+worker 577's ID, so no two spellings of one record can reach a query or an audit event.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import re
+from collections.abc import Callable
 
+from db.codes import is_division_code_format, is_industry_code_format, is_occupation_code_format
 from resolvers.errors import BadArgument
+
+MAX_INT_KEY = 2**63 - 1  # PostgreSQL bigint
+_MAX_INT_KEY_DIGITS = len(str(MAX_INT_KEY))
+_SKILL_CODE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,31}", re.ASCII)
+
+CODE_KEY_FORMATS: dict[str, Callable[[str], bool]] = {
+    "Region": is_division_code_format,
+    "Industry": is_industry_code_format,
+    "Occupation": is_occupation_code_format,
+    "Skill": lambda code: _SKILL_CODE.fullmatch(code) is not None,
+}
+"""How the key of each type keyed by a code is written; other types have integer keys."""
 
 
 def encode_global_id(type_name: str, key: object) -> str:
     return base64.b64encode(f"{type_name}:{key}".encode()).decode()
 
 
+def _not_an_id(value: str, argument: str) -> BadArgument:
+    return BadArgument(argument, f"{value[:64]!r} is not a laborhub global ID")
+
+
 def decode_global_id(value: str, argument: str = "id") -> tuple[str, str]:
-    """Split a global ID into (type name, key); a junk value is a BadArgument naming `argument`."""
+    """Split a global ID into (type name, key text); anything but the canonical encoding of
+    some `TypeName:key` is a BadArgument naming `argument`."""
     try:
-        text = base64.b64decode(value.encode(), validate=True).decode()
+        raw = base64.b64decode(value.encode("ascii"), validate=True)
+        text = raw.decode("utf-8")
     except (binascii.Error, UnicodeError, ValueError):
-        raise BadArgument(argument, f"'{value[:64]}' is not a laborhub global ID") from None
+        raise _not_an_id(value, argument) from None
+    if base64.b64encode(raw).decode("ascii") != value:  # padding, unused bits
+        raise _not_an_id(value, argument)
     type_name, sep, key = text.partition(":")
     if not sep or not type_name or not key:
-        raise BadArgument(argument, f"'{value[:64]}' is not a laborhub global ID")
+        raise _not_an_id(value, argument)
     return type_name, key
+
+
+def int_key(text: str) -> int | None:
+    """The integer `text` spells canonically (`577`, not `0577`, `+577`, `٥٧٧` or `5_77`) if
+    it fits a bigint; else None."""
+    if not (0 < len(text) <= _MAX_INT_KEY_DIGITS and text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if str(number) == text and number <= MAX_INT_KEY else None
+
+
+def code_key(type_name: str, text: str) -> str | None:
+    """`text` if it is written the way codes of `type_name` are; else None."""
+    well_formed = CODE_KEY_FORMATS.get(type_name)
+    return text if well_formed is not None and well_formed(text) else None
 
 
 def decode_int_id(value: str, expected_type: str, argument: str) -> int:
     """The database id behind a global ID that must name an `expected_type`."""
     type_name, key = decode_global_id(value, argument)
-    if type_name != expected_type or not key.isdigit() or len(key) > 18:
-        raise BadArgument(argument, f"expected the ID of a {expected_type}")
-    return int(key)
+    number = int_key(key) if type_name == expected_type else None
+    if number is None:
+        raise BadArgument(argument, f"expected an ID of type {expected_type}")
+    return number

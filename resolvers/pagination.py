@@ -12,14 +12,33 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Select, Table, any_, bindparam, func, select, tuple_
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Numeric,
+    Select,
+    Table,
+    any_,
+    bindparam,
+    func,
+    select,
+    tuple_,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import RowMapping
 
-from resolvers.errors import BadArgument
+from resolvers.errors import BadArgument, InvalidValue
+from resolvers.global_ids import MAX_INT_KEY, int_key
+from resolvers.input_values import (
+    fits_numeric,
+    parse_date,
+    parse_date_time,
+    parse_decimal,
+    text_problem,
+)
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -88,32 +107,75 @@ def encode_cursor(ordering: Ordering, row: RowMapping) -> str:
 
 
 def decode_cursor(ordering: Ordering, request: PageRequest) -> tuple[Any, Any] | None:
+    """The (sort value, id) a cursor holds; anything but a cursor this list made, for this
+    `orderBy`, with values of the columns' types, is a BadArgument."""
     if request.cursor is None:
         return None
     argument = request.cursor_argument
-    try:
-        name, text, key = json.loads(base64.urlsafe_b64decode(request.cursor.encode()))
-    except (binascii.Error, UnicodeError, ValueError, TypeError):
-        raise BadArgument(argument, "not a cursor returned by this API") from None
+    parts = _cursor_parts(request.cursor)
+    if parts is None:
+        raise BadArgument(argument, NOT_A_CURSOR)
+    name, text, key = parts
     if name != ordering.name:
         raise BadArgument(argument, "the cursor was made for a different orderBy")
-    if not isinstance(key, int) or not isinstance(text, str):
-        raise BadArgument(argument, "not a cursor returned by this API")
-    return _parse_sort_value(ordering.column, text, argument), key
-
-
-def _parse_sort_value(column: ColumnElement[Any], text: str, argument: str) -> Any:
-    python_type = column.type.python_type
     try:
-        if python_type is datetime:
-            return datetime.fromisoformat(text)
-        if python_type is date:
-            return date.fromisoformat(text)
-        if python_type is Decimal:
-            return Decimal(text)
-        return python_type(text)
-    except (ValueError, InvalidOperation):
-        raise BadArgument(argument, "not a cursor returned by this API") from None
+        return _sort_value(ordering.column, text), key
+    except (InvalidValue, ValueError):
+        raise BadArgument(argument, NOT_A_CURSOR) from None
+
+
+NOT_A_CURSOR = "not a cursor of this list"
+MAX_CURSOR_CHARS = 512
+
+
+def _cursor_parts(cursor: str) -> tuple[str, str, int] | None:
+    """The [ordering name, sort value text, id] inside a canonical cursor, or None."""
+    if len(cursor) > MAX_CURSOR_CHARS:
+        return None
+    try:
+        raw = base64.b64decode(cursor.encode("ascii"), altchars=b"-_", validate=True)
+        parts = json.loads(raw.decode("utf-8"))
+    except (binascii.Error, UnicodeError, ValueError, RecursionError):
+        return None
+    if base64.urlsafe_b64encode(raw).decode("ascii") != cursor:
+        return None
+    if not isinstance(parts, list) or len(parts) != 3:
+        return None
+    name, text, key = parts
+    if not isinstance(name, str) or not isinstance(text, str) or text_problem(text):
+        return None
+    if isinstance(key, bool) or not isinstance(key, int) or not 0 <= key <= MAX_INT_KEY:
+        return None
+    return name, text, key
+
+
+def _sort_value(column: ColumnElement[Any], text: str) -> Any:
+    """The value of `column`'s type that `text` writes; InvalidValue/ValueError if none."""
+    column_type = column.type
+    python_type = column_type.python_type
+    if python_type is datetime:
+        return parse_date_time(text)
+    if python_type is date:
+        return parse_date(text)
+    if python_type is Decimal:
+        value = parse_decimal(text)
+        if not _column_holds(column_type, value):
+            raise InvalidValue("out of the column's range")
+        return value
+    if python_type is int:
+        number = int_key(text)
+        if number is None:
+            raise InvalidValue("not an integer")
+        return number
+    if python_type is str:
+        return text
+    raise InvalidValue(f"no cursors over {python_type.__name__} columns")
+
+
+def _column_holds(column_type: Any, value: Decimal) -> bool:
+    if isinstance(column_type, Numeric) and column_type.precision is not None:
+        return fits_numeric(value, column_type.precision, column_type.scale or 0)
+    return True
 
 
 def readable_columns(table: Table) -> list[ColumnElement[Any]]:

@@ -17,6 +17,7 @@ from schema.extensions import AuditPartnerReads
 from schema.job_mutations import JobMutations
 from schema.privacy import PrivacyMutations
 from schema.query import Query
+from schema.scalars import SCALAR_OVERRIDES
 
 MAX_DEPTH = 16
 MAX_ALIASES = 30
@@ -47,6 +48,7 @@ schema = strawberry.Schema(
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         AuditPartnerReads,
     ],
+    scalar_overrides=SCALAR_OVERRIDES,
 )
 
 __all__ = ["schema"]

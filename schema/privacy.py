@@ -8,7 +8,7 @@ from enum import Enum
 import strawberry
 
 from resolvers.errors import BadArgument, Problem
-from resolvers.global_ids import decode_int_id
+from resolvers.global_ids import decode_int_id, encode_global_id
 from resolvers.privacy import record_consent, reveal_id_number, withdraw_consent
 from schema.context import Info
 from schema.errors import UserError, user_errors
@@ -113,8 +113,10 @@ class PrivacyMutations:
             errors = _errors((problem,))
             return RevealIdNumberPayload(id_number=None, worker=None, user_errors=errors)
         ctx = info.context
+        # The audit names the worker by its one canonical ID, whatever the client sent.
         revealed = await reveal_id_number(
-            ctx.engine, ctx.vault, ctx.viewer, key, str(input.worker_id), input.purpose
+            ctx.engine, ctx.vault, ctx.viewer, key, encode_global_id("Worker", key),
+            input.purpose,
         )
         worker = None if revealed.worker is None else Worker.from_row(revealed.worker)
         return RevealIdNumberPayload(

@@ -47,11 +47,15 @@ MAX_NODES = 100
 
 
 async def resolve_node(info: Info, global_id: str, argument: str) -> Node | None:
+    """The object `global_id` names; None for a type the API doesn't have or a missing row.
+    A key the type can't have (`Worker:0577`, `Region:abc`) is a BadArgument."""
     type_name, text = decode_global_id(global_id, argument)
     node_type = NODE_TYPES.get(type_name)
-    key = None if node_type is None else parse_key(type_name, text)
-    if node_type is None or key is None:
+    if node_type is None:
         return None
+    key = parse_key(type_name, text)
+    if key is None:
+        raise BadArgument(argument, f"not an ID of type {type_name} (its key is malformed)")
     return await load_node(info, node_type, key)
 
 

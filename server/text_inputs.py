@@ -1,7 +1,9 @@
 """Text that PostgreSQL can't store is refused at the door, whichever field it is meant for.
 
-PostgreSQL text can't hold U+0000. A NUL in any string argument, inline or in a variable,
-is refused before anything runs, with an error naming where it was found.
+PostgreSQL text can't hold U+0000, and a lone surrogate (U+D800 to U+DFFF, which JSON can
+write as `"\\ud800"`) is not Unicode text at all: it can't be encoded as UTF-8. Any string
+argument holding either, inline or in a variable, is refused before anything runs, with an
+error naming where it was found (`resolvers.input_values.text_problem` says what is usable).
 """
 
 from __future__ import annotations
@@ -15,63 +17,81 @@ from graphql import (
     FragmentDefinitionNode,
     GraphQLError,
     GraphQLSchema,
+    ObjectFieldNode,
     OperationDefinitionNode,
     StringValueNode,
     Visitor,
     visit,
 )
 
-NUL = "\x00"
+from resolvers.input_values import text_problem
 
 
-def _nul_paths(value: Any, path: str) -> Iterator[str]:
+def _text_problems(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    """(path, problem) for each string in a variable's value that can't be stored."""
     if isinstance(value, str):
-        if NUL in value:
-            yield path
+        problem = text_problem(value)
+        if problem is not None:
+            yield path, problem
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _nul_paths(item, f"{path}.{key}")
+            yield from _text_problems(item, f"{path}.{key}")
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _nul_paths(item, f"{path}[{index}]")
+            yield from _text_problems(item, f"{path}[{index}]")
 
 
 class _LiteralVisitor(Visitor):
+    """Finds string literals that can't be stored, each with the argument path it is under."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.argument = "?"
+        self.path: list[str] = []
         self.errors: list[GraphQLError] = []
 
     def enter_argument(self, node: ArgumentNode, *_args: Any) -> None:
-        self.argument = node.name.value
+        self.path.append(node.name.value)
+
+    def leave_argument(self, _node: ArgumentNode, *_args: Any) -> None:
+        self.path.pop()
+
+    def enter_object_field(self, node: ObjectFieldNode, *_args: Any) -> None:
+        self.path.append(node.name.value)
+
+    def leave_object_field(self, _node: ObjectFieldNode, *_args: Any) -> None:
+        self.path.pop()
 
     def enter_string_value(self, node: StringValueNode, *_args: Any) -> None:
-        if NUL in node.value:
-            self.errors.append(_refusal(f"argument '{self.argument}'", [node]))
+        problem = text_problem(node.value)
+        if problem is not None:
+            where = f"argument '{'.'.join(self.path)}'" if self.path else "a default value"
+            self.errors.append(_refusal(where, problem, [node]))
 
 
-def _refusal(where: str, nodes: list[Any] | None = None) -> GraphQLError:
+def _refusal(where: str, problem: str, nodes: list[Any] | None = None) -> GraphQLError:
     return GraphQLError(
-        f"Invalid value for {where}: text may not contain the NUL character (U+0000).",
-        nodes,
-        extensions={"code": "BAD_USER_INPUT"},
+        f"Invalid value for {where}: {problem}.", nodes, extensions={"code": "BAD_USER_INPUT"}
     )
 
 
-def nul_character_check(
+def text_check(
     schema: GraphQLSchema,
     document: DocumentNode,
     operation: OperationDefinitionNode,
     variables: dict[str, Any],
     context: Any,
 ) -> list[GraphQLError]:
+    """A document check: every string given, in variables or inline, must be storable text."""
     errors = [
-        _refusal(f"variable '{path}'")
+        _refusal(f"variable '{path}'", problem)
         for name, value in variables.items()
-        for path in _nul_paths(value, f"${name}")
+        for path, problem in _text_problems(value, f"${name}")
     ]
     visitor = _LiteralVisitor()
     fragments = [d for d in document.definitions if isinstance(d, FragmentDefinitionNode)]
     for definition in (operation, *fragments):
         visit(definition, visitor)
     return errors + visitor.errors
+
+
+nul_character_check = text_check  # the name server.limits knows it by

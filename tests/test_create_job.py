@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import uuid
 from typing import Any
 
@@ -10,6 +11,8 @@ import pytest
 
 from server.settings import Settings
 from tests.conftest import GraphQLClient, bearer
+from tests.raw_json import post, refused
+from tests.test_global_ids import ARABIC_INDIC
 
 CREATE = """mutation ($input: CreateJobInput!) { createJob(input: $input) {
   job { id title status salaryMin salaryMax region { code } employer { id } }
@@ -127,3 +130,47 @@ async def test_concurrent_retries_create_one_job(
     results = await asyncio.gather(*(gql.ok(CREATE, {"input": racing}) for _ in range(4)))
     assert len({r["createJob"]["job"]["id"] for r in results}) == 1
     assert (await gql.ok(COUNT))["jobs"]["totalCount"] == before + 1
+
+
+async def test_malformed_ids_and_text_are_refused_not_internal_errors(
+    gql: GraphQLClient, employer: dict[str, str]
+) -> None:
+    before = (await gql.ok(COUNT))["jobs"]["totalCount"]
+    canonical_key = base64.b64decode(employer["id"]).decode().split(":")[1]
+    for key in ("²", "¹", f"0{canonical_key}", canonical_key.translate(ARABIC_INDIC)):
+        employer_id = base64.b64encode(f"Employer:{key}".encode()).decode()
+        result = await gql.ok(CREATE, {"input": job_input(employer, employerId=employer_id)})
+        assert result["createJob"]["job"] is None, key
+        assert {"field": ["input", "employerId"], "code": "INVALID"} in [
+            {"field": e["field"], "code": e["code"]} for e in result["createJob"]["userErrors"]
+        ], key
+    for field in ("title", "description", "regionCode", "idempotencyKey"):
+        result = await post(gql, CREATE, {"input": job_input(employer, **{field: "普\ud800工"})})
+        assert result.status == 400 and "data" not in result.body
+        refused(result, f"variable '$input.{field}'", "lone surrogate")
+    assert (await gql.ok(COUNT))["jobs"]["totalCount"] == before
+
+
+async def test_date_times_need_an_offset_and_a_place_in_the_calendar(
+    gql: GraphQLClient, employer: dict[str, str]
+) -> None:
+    before = (await gql.ok(COUNT))["jobs"]["totalCount"]
+    cases = [
+        ({"validThrough": "2026-06-01T00:00:00"}, "give a UTC offset"),
+        ({"postedAt": "2026-03-01T00:00:00", "validThrough": "2026-06-01T00:00:00+08:00"},
+         "give a UTC offset"),
+        ({"validThrough": "9999-12-31T23:00:00-14:00"}, "out of range"),
+        ({"postedAt": "0001-01-01T00:00:00+14:00"}, "out of range"),
+    ]
+    for changes, problem in cases:
+        result = await gql(CREATE, {"input": job_input(employer, **changes)})
+        assert result.status == 400 and "data" not in result.body, changes
+        refused(result, "Variable '$input'", problem)
+    fields = (
+        f'employerId: "{employer["id"]}", title: "t", regionCode: "{employer["region"]}", '
+        'salaryMin: "1", salaryMax: "2", salaryUnit: MONTH, headcount: 1, '
+        'employmentType: FULL_TIME, validThrough: "2026-06-01T00:00:00"'
+    )
+    literal = await gql(f"mutation {{ createJob(input: {{{fields}}}) {{ job {{ id }} }} }}")
+    refused(literal, "argument 'validThrough'", "give a UTC offset")
+    assert (await gql.ok(COUNT))["jobs"]["totalCount"] == before

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from decimal import Decimal
 
 from sqlalchemy import text
@@ -145,3 +147,57 @@ async def test_bad_page_arguments_name_the_argument(gql: GraphQLClient) -> None:
         assert argument in message and problem in message, (variables, message)
         assert result.errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
         assert "Traceback" not in str(result.body)
+
+
+def forged(*parts: object) -> str:
+    """A cursor with these parts, made the way the API makes cursors."""
+    return base64.urlsafe_b64encode(json.dumps(list(parts)).encode()).decode()
+
+
+async def test_cursor_parts_must_have_their_columns_types(gql: GraphQLClient) -> None:
+    """Each was an internal error: the database or its driver refused the forged value."""
+    cursor = (await gql.ok(JOB_PAGE, {"first": 1}))["jobs"]["pageInfo"]["endCursor"]
+    name, posted_at, key = json.loads(base64.urlsafe_b64decode(cursor))
+    salary = {"field": "SALARY_MAX", "direction": "ASC"}
+    cases = [
+        ({"after": forged(name, posted_at, 10**30)}, None),
+        ({"after": forged(name, posted_at, 2**63)}, None),
+        ({"after": forged(name, posted_at, True)}, None),
+        ({"after": forged(name, posted_at, -1)}, None),
+        ({"after": forged(name, posted_at, 1.5)}, None),
+        ({"after": forged(name, posted_at, "1")}, None),
+        ({"after": forged(name, "0001-01-01T00:00:00+14:00", key)}, None),
+        ({"after": forged(name, "9999-12-31T23:59:59-01:00", key)}, None),
+        ({"after": forged(name, "2026-01-01T00:00:00", key)}, None),
+        ({"after": forged(name, "2026-01-01T00:00:00+08:00\ud800", key)}, None),
+        ({"after": forged(name, 20260101, key)}, None),
+        ({"after": forged(name, posted_at, key, "extra")}, None),
+        ({"after": forged("salary_max:asc", "1e999999", key)}, salary),
+        ({"after": forged("salary_max:asc", "NaN", key)}, salary),
+        ({"after": forged("salary_max:asc", "Infinity", key)}, salary),
+        ({"after": forged("salary_max:asc", "1e400", key)}, salary),
+        ({"after": forged("salary_max:asc", "٥٠٠٠", key)}, salary),
+        ({"after": cursor + "\n"}, None),
+        ({"after": " " + cursor}, None),
+    ]
+    if cursor.endswith("="):
+        cases.append(({"after": cursor.rstrip("=")}, None))
+    for variables, order in cases:
+        result = await gql(JOB_PAGE, {"first": 2, "orderBy": order, **variables})
+        assert result.status == 200 and result.data is None, (variables, result.body)
+        message = result.errors[0]["message"]
+        assert "'after'" in message and "not a cursor of this list" in message, variables
+        assert result.errors[0]["extensions"]["code"] == "BAD_USER_INPUT", variables
+
+
+async def test_text_cursors_with_lone_surrogates_are_refused(gql: GraphQLClient) -> None:
+    order = {"field": "NAME", "direction": "ASC"}
+    page = """query ($after: String, $o: WorkerOrder) {
+      workers(first: 2, after: $after, orderBy: $o) { nodes { id } } }"""
+    assert (await gql.ok(page, {"o": order}))["workers"]["nodes"]
+    for value in ("\ud800", "a\udfffb", "\x00"):
+        forged_cursor = forged("name:asc", value, 1)
+        result = await gql(page, {"o": order, "after": forged_cursor})
+        assert result.status == 200, result.body
+        assert result.errors[0]["extensions"]["code"] == "BAD_USER_INPUT", result.body
+        assert "'after'" in result.errors[0]["message"]

@@ -6,6 +6,7 @@ import base64
 from decimal import Decimal
 
 from tests.conftest import GraphQLClient
+from tests.raw_json import post, refused
 
 
 async def test_region_filter_matches_everything_under_a_province(gql: GraphQLClient) -> None:
@@ -252,9 +253,72 @@ async def test_nul_characters_are_refused_before_anything_runs(gql: GraphQLClien
 
 
 async def test_salary_filter_amounts_are_checked(gql: GraphQLClient) -> None:
-    for value in ("1e400", "NaN", "-5"):
-        result = await gql(
-            "query ($v: Decimal) { jobs(filter: {salaryMin: $v}) { totalCount } }", {"v": value}
-        )
-        assert "filter.salaryMin" in result.errors[0]["message"], (value, result.body)
-        assert result.errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+    query = "query ($v: Decimal) { jobs(filter: {salaryMin: $v}) { totalCount } }"
+    for value in ("1e400", "-5", "10000000000", 5e20):
+        refused(await gql(query, {"v": value}), "filter.salaryMin")
+    assert (await gql.ok(query, {"v": 5000}))["jobs"]["totalCount"] >= 0
+
+
+async def test_what_is_not_a_decimal_number_is_refused_naming_where(gql: GraphQLClient) -> None:
+    """`Value cannot represent a Decimal` said neither where nor why."""
+    query = "query ($v: Decimal) { jobs(filter: {salaryMin: $v}) { totalCount } }"
+    for value in ("abc", "NaN", "Infinity", "-inf", "1e999999", "5_000", " 5000", "٥٠٠٠", True):
+        result = await gql(query, {"v": value})
+        assert result.status == 400 and "data" not in result.body
+        refused(result, "Variable '$v'", "not a decimal number" if value is not True else "")
+    for literal in ('"abc"', '"NaN"', '"1e999999"', "true"):
+        result = await gql(f"{{ jobs(filter: {{salaryMin: {literal}}}) {{ totalCount }} }}")
+        assert result.status == 400 and "data" not in result.body
+        refused(result, "argument 'salaryMin'", "Decimal")
+    spaced = await gql('{ jobs(filter: {salaryMax ,: , "x"}) { totalCount } }')
+    refused(spaced, "argument 'salaryMax'")
+
+
+DATES = """query ($after: DateTime, $before: DateTime) {
+  jobs(filter: {postedAfter: $after, postedBefore: $before}) { totalCount } }"""
+
+
+async def test_date_times_need_a_utc_offset(gql: GraphQLClient) -> None:
+    """A naive postedAfter next to an aware postedBefore could not even be compared."""
+    naive, aware = "2020-01-01T00:00:00", "2030-01-01T00:00:00+00:00"
+    for variables, name in (
+        ({"after": naive, "before": aware}, "$after"),
+        ({"after": aware, "before": naive}, "$before"),
+        ({"after": "2026-01-01", "before": aware}, "$after"),
+    ):
+        result = await gql(DATES, variables)
+        assert result.status == 400 and "data" not in result.body
+        refused(result, f"Variable '{name}'", "give a UTC offset, e.g. 2026-01-01T00:00:00+08:00")
+    literal = await gql(
+        f'{{ jobs(filter: {{postedAfter: "{naive}", postedBefore: "{aware}"}}) {{ totalCount }} }}'
+    )
+    refused(literal, "argument 'postedAfter'", "give a UTC offset")
+    both = await gql.ok(DATES, {"after": "2020-01-01T08:00:00+08:00", "before": aware})
+    assert both["jobs"]["totalCount"] > 0
+
+
+async def test_date_times_outside_the_calendar_in_utc_are_refused(gql: GraphQLClient) -> None:
+    for value in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:00:00-14:00"):
+        result = await gql(DATES, {"after": value})
+        refused(result, "Variable '$after'", "out of range")
+    for value in ("0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59.999999+00:00"):
+        assert (await gql.ok(DATES, {"after": value}))["jobs"]["totalCount"] >= 0
+    for value in ("2026-13-01T00:00:00+08:00", "٢٠٢٦-01-01T00:00:00+08:00", "yesterday", 5):
+        refused(await gql(DATES, {"after": value}), "Variable '$after'", "DateTime")
+
+
+async def test_lone_surrogates_are_refused_before_anything_runs(gql: GraphQLClient) -> None:
+    """JSON may write `"\\ud800"`, which is no Unicode text: it reached SQL, or the response
+    (a 500) when an error message quoted it."""
+    for field in ("keyword", "regionCode"):
+        query = f"query ($v: String) {{ jobs(filter: {{{field}: $v}}) {{ totalCount }} }}"
+        for value in ("\ud800", "焊\udfff工", "\udc00\ud800"):
+            result = await post(gql, query, {"v": value})
+            assert result.status == 400 and "data" not in result.body
+            refused(result, "variable '$v'", "lone surrogate")
+            assert result.statements == 0
+    nested = await post(gql, "query ($f: JobFilter) { jobs(filter: $f) { totalCount } }",
+                        {"f": {"keyword": "\ud800"}})
+    refused(nested, "variable '$f.keyword'")
+    region = await post(gql, "query ($c: String!) { region(code: $c) { code } }", {"c": "\ud800"})
+    refused(region, "variable '$c'")

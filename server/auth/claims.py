@@ -8,7 +8,7 @@ from typing import Any
 from db.codes import is_division_code_format
 from resolvers.access import Role, Viewer
 from resolvers.errors import BadArgument
-from resolvers.global_ids import decode_int_id
+from resolvers.global_ids import MAX_INT_KEY, decode_int_id, int_key
 from server.auth.errors import AuthenticationError
 
 TOKEN_ROLES = (Role.WORKER, Role.EMPLOYER, Role.STAFF, Role.ADMIN)
@@ -56,11 +56,12 @@ def _id_claim(claims: Mapping[str, Any], claim: str, type_name: str, role: Role)
     value = claims.get(claim)
     if value is None:
         raise AuthenticationError(f"claim '{claim}' is required for role {role.value}")
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_INT_KEY:
         return value
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
-        return int(value)
     if isinstance(value, str):
+        number = int_key(value)
+        if number is not None and number > 0:
+            return number
         try:
             return decode_int_id(value, type_name, claim)
         except BadArgument:
