@@ -25,6 +25,8 @@ class PartnerGrant:
     regions: tuple[str, ...]  # division codes; rows outside them are invisible
     fields: frozenset[str] | None  # `Type.field` names (or `Type.*`); None means every field
     purpose: str  # the consent purpose its reads of personal data rely on
+    # GraphQL object types it reaches beyond its scopes' own (see resolvers.agreements).
+    types: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,38 @@
-"""What a partner's agreement allows: root fields (scopes) and `Type.field` names.
+"""What a partner's agreement allows: root fields (scopes), the types it reaches, and fields.
 
-Checked on the parsed document before anything runs, so a refused query costs no SQL. The
-same walk notes which personal-data fields a partner asked for, for the audit trail.
+Checked on the parsed document before anything runs, so a refused query costs no SQL. An
+agreement reaches
+
+- the types its scoped root fields return (scope `jobs` -> Job; a payload -> what it carries),
+- the types it names (`api_keys.types`),
+- the types its field allowlist names (`Training.title`, `Job.*`) unless they are personal data,
+- the types whose rows every viewer sees (reference data, employers).
+
+Personal-data types (`resolvers.data_types`) are reached only through a scope or by name.
+Structural types (connections, edges, page info, payloads, errors) count as the types they
+carry. A field whose type is not reached is refused, and so is a fragment on such a type
+(`node`, `nodes`). The same walk notes which personal-data fields a partner asked for, for the
+audit trail.
 """
 
 from __future__ import annotations
 
+from functools import cache, lru_cache
 from typing import Any
 
 from graphql import (
+    SKIP,
     DocumentNode,
+    ExecutableDefinitionNode,
     FieldNode,
     FragmentDefinitionNode,
     GraphQLError,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLOutputType,
     GraphQLSchema,
+    InlineFragmentNode,
+    NamedTypeNode,
     OperationDefinitionNode,
     TypeInfo,
     TypeInfoVisitor,
@@ -23,22 +42,54 @@ from graphql import (
 )
 
 from resolvers.access import PartnerGrant
+from resolvers.data_types import PERSONAL_DATA_TYPES, TYPE_TABLES
+from resolvers.policies import shows_every_row
 
 # Fields on these types describe the shape of an answer, not data of its own.
 STRUCTURAL_SUFFIXES = ("Connection", "Edge", "Payload", "Error")
 STRUCTURAL_TYPES = {"PageInfo"}
 ALWAYS_ALLOWED_FIELDS = {"id"}
 
-# Reading these through a partner key writes an audit event.
-PERSONAL_DATA_TYPES = {"Worker", "InsuranceRecord", "JobIntention", "WorkerSkill"}
+PUBLIC_TYPES = frozenset(name for name, table in TYPE_TABLES.items() if shows_every_row(table))
 
 
-def _structural(type_name: str) -> bool:
-    return type_name in STRUCTURAL_TYPES or type_name.endswith(STRUCTURAL_SUFFIXES)
+def is_structural(named: GraphQLNamedType) -> bool:
+    return named.name in STRUCTURAL_TYPES or named.name.endswith(STRUCTURAL_SUFFIXES)
+
+
+@cache
+def carried_types(named: GraphQLNamedType) -> frozenset[str]:
+    """The data types a field of type `named` answers with: a structural type counts as the
+    types it carries; scalars, enums and abstract types (whose fragments are checked) as none."""
+    found: set[str] = set()
+    seen: set[str] = set()
+    pending = [named]
+    while pending:
+        current = pending.pop()
+        if current.name in seen or not isinstance(current, GraphQLObjectType):
+            continue
+        seen.add(current.name)
+        if is_structural(current):
+            pending.extend(get_named_type(field.type) for field in current.fields.values())
+        else:
+            found.add(current.name)
+    return frozenset(found)
+
+
+@lru_cache(maxsize=256)
+def reached_types(schema: GraphQLSchema, grant: PartnerGrant) -> frozenset[str]:
+    """Every object type `grant` lets a partner read (see the module's docstring)."""
+    scoped: set[str] = set()
+    for root in (schema.query_type, schema.mutation_type):
+        for name, field in (root.fields if root is not None else {}).items():
+            if name in grant.scopes:
+                scoped |= carried_types(get_named_type(field.type))
+    allowlisted = {rule.partition(".")[0] for rule in grant.fields or ()} - PERSONAL_DATA_TYPES
+    return PUBLIC_TYPES | scoped | grant.types | allowlisted
 
 
 def _allowed(grant: PartnerGrant, type_name: str, field: str) -> bool:
-    if grant.fields is None or field in ALWAYS_ALLOWED_FIELDS or _structural(type_name):
+    if grant.fields is None or field in ALWAYS_ALLOWED_FIELDS:
         return True
     return f"{type_name}.{field}" in grant.fields or f"{type_name}.*" in grant.fields
 
@@ -46,31 +97,68 @@ def _allowed(grant: PartnerGrant, type_name: str, field: str) -> bool:
 class _AgreementVisitor(Visitor):
     def __init__(self, schema: GraphQLSchema, type_info: TypeInfo, grant: PartnerGrant) -> None:
         super().__init__()
+        self.schema = schema
         self.roots = {t for t in (schema.query_type, schema.mutation_type) if t is not None}
         self.type_info = type_info
         self.grant = grant
+        self.reach = reached_types(schema, grant)
         self.errors: list[GraphQLError] = []
         self.personal_fields: set[str] = set()
 
-    def enter_field(self, node: FieldNode, *_args: Any) -> None:
+    def enter_field(self, node: FieldNode, *_args: Any) -> object:
         name = node.name.value
         parent = self.type_info.get_parent_type()
         if name.startswith("__") or parent is None:
-            return
+            return None
         parent_type = get_named_type(parent)
         if parent_type in self.roots:
             if name not in self.grant.scopes:
-                self._refuse(node, f"Your API key's agreement does not include '{name}'.")
-            return
-        if not _allowed(self.grant, parent_type.name, name):
-            self._refuse(
-                node, f"Your API key's agreement does not include '{parent_type.name}.{name}'."
-            )
+                return self._refuse(node, f"does not include '{name}'.")
+            return None
+        where = f"{parent_type.name}.{name}"
+        unreached = self._unreached(self.type_info.get_type())
+        if unreached:
+            return self._refuse(node, f"does not reach the type '{unreached}' ('{where}').")
+        if not is_structural(parent_type) and not _allowed(self.grant, parent_type.name, name):
+            return self._refuse(node, f"does not include '{where}'.")
         if parent_type.name in PERSONAL_DATA_TYPES:
-            self.personal_fields.add(f"{parent_type.name}.{name}")
+            self.personal_fields.add(where)
+        return None
 
-    def _refuse(self, node: FieldNode, message: str) -> None:
-        self.errors.append(GraphQLError(message, [node], extensions={"code": "FORBIDDEN"}))
+    def enter_inline_fragment(self, node: InlineFragmentNode, *_args: Any) -> object:
+        return self._check_condition(node, node.type_condition)
+
+    def check_definition(self, definition: ExecutableDefinitionNode) -> object:
+        """SKIP for a fragment on a type not reached (a root the visitor itself can't skip)."""
+        if isinstance(definition, FragmentDefinitionNode):
+            return self._check_condition(definition, definition.type_condition)
+        return None
+
+    def _check_condition(
+        self, node: InlineFragmentNode | FragmentDefinitionNode, condition: NamedTypeNode | None
+    ) -> object:
+        named = None if condition is None else self.schema.get_type(condition.name.value)
+        unreached = self._unreached(named)
+        if unreached:
+            return self._refuse(node, f"does not reach the type '{unreached}' (a fragment on it).")
+        return None
+
+    def _unreached(self, output: GraphQLOutputType | GraphQLNamedType | None) -> str | None:
+        """The first type `output` carries that the agreement does not reach."""
+        if output is None:
+            return None
+        missing = carried_types(get_named_type(output)) - self.reach
+        return min(missing) if missing else None
+
+    def _refuse(
+        self, node: FieldNode | InlineFragmentNode | FragmentDefinitionNode, message: str
+    ) -> object:
+        self.errors.append(
+            GraphQLError(
+                f"Your API key's agreement {message}", [node], extensions={"code": "FORBIDDEN"}
+            )
+        )
+        return SKIP
 
 
 def check_partner_agreement(
@@ -79,12 +167,14 @@ def check_partner_agreement(
     operation: OperationDefinitionNode,
     grant: PartnerGrant,
 ) -> tuple[list[GraphQLError], set[str]]:
-    """Refusals for fields outside `grant`, and the personal-data fields the operation reads."""
+    """Refusals for what `grant` does not allow, and the personal-data fields the operation
+    reads."""
     type_info = TypeInfo(schema)
     visitor = _AgreementVisitor(schema, type_info, grant)
     fragments = [d for d in document.definitions if isinstance(d, FragmentDefinitionNode)]
     for definition in (operation, *fragments):
-        visit(definition, TypeInfoVisitor(type_info, visitor))
+        if visitor.check_definition(definition) is not SKIP:
+            visit(definition, TypeInfoVisitor(type_info, visitor))
     return visitor.errors, visitor.personal_fields
 
 
@@ -95,11 +185,18 @@ def partner_agreement_check(
     variables: dict[str, Any],
     context: Any,
 ) -> list[GraphQLError]:
-    """The endpoint's document check for partner keys; other viewers pass untouched."""
+    """The endpoint's document check for partner keys; other viewers pass untouched.
+
+    It also hands the request's loaders the types the agreement reaches, so `node`/`nodes`
+    answer null for any other type.
+    """
     viewer = getattr(context, "viewer", None)
     grant = None if viewer is None else viewer.partner
     if grant is None:
         return []
     errors, personal_fields = check_partner_agreement(schema, document, operation, grant)
     context.personal_fields = personal_fields
+    loaders = getattr(context, "loaders", None)
+    if loaders is not None:
+        loaders.partner_reach = reached_types(schema, grant)
     return errors

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.dataloader import DataLoader
 
 from resolvers.access import Viewer
+from resolvers.data_types import AUDITED_AS
 from resolvers.pagination import (
     Ordering,
     Page,
@@ -35,9 +36,6 @@ from resolvers.pagination import (
     readable_columns,
 )
 from resolvers.policies import visible
-
-# Tables whose rows, read through a partner key, are listed in an audit event (by `id`).
-PERSONAL_DATA_TABLES = {"workers", "insurance_records"}
 
 
 @dataclass(frozen=True)
@@ -81,16 +79,27 @@ class Loaders:
         self._reader = reader_of(engine)
         self.viewer = viewer
         self._loaders: dict[Hashable, DataLoader[Any, Any]] = {}
-        # Personal-data rows a partner read in this request: table name -> ids (audited).
+        # Personal-data rows a partner read in this request: type name -> keys (audited).
         self.partner_reads: defaultdict[str, set[int]] = defaultdict(set)
+        # The types a partner's agreement reaches, set by the agreement check before anything
+        # runs; None (check not run) reaches nothing.
+        self.partner_reach: frozenset[str] | None = None
+
+    def may_reach(self, type_name: str) -> bool:
+        """Whether the viewer's agreement (if a partner's) reaches `type_name`."""
+        if self.viewer.partner is None:
+            return True
+        return self.partner_reach is not None and type_name in self.partner_reach
 
     def visible(self, table: Table) -> ColumnElement[bool]:
         return visible(self.viewer, table)
 
     def note_reads(self, table: Table, rows: Sequence[RowMapping]) -> None:
         """Remember which personal-data rows a partner's request returned."""
-        if self.viewer.partner is not None and table.name in PERSONAL_DATA_TABLES:
-            self.partner_reads[table.name].update(row["id"] for row in rows)
+        audited = AUDITED_AS.get(table.name)
+        if self.viewer.partner is not None and audited is not None:
+            type_name, column = audited
+            self.partner_reads[type_name].update(row[column] for row in rows)
 
     async def rows(self, statement: Executable) -> list[RowMapping]:
         """Run a statement that already applies `self.visible` to every table it reads."""

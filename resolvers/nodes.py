@@ -4,45 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table
 from sqlalchemy.engine import RowMapping
 
-from db.models import (
-    Application,
-    AuditEvent,
-    Consent,
-    Employer,
-    Enrollment,
-    Industry,
-    InsuranceRecord,
-    Job,
-    JobIntention,
-    Occupation,
-    Region,
-    Skill,
-    Training,
-    Worker,
-)
-from db.models.base import table_of
-from resolvers.global_ids import code_key, int_key
+from resolvers.data_types import NODE_TABLES
 from resolvers.loaders import Loaders
 
-NODE_TABLES: dict[str, Table] = {
-    "Application": table_of(Application),
-    "AuditEvent": table_of(AuditEvent),
-    "Consent": table_of(Consent),
-    "Employer": table_of(Employer),
-    "Enrollment": table_of(Enrollment),
-    "Industry": table_of(Industry),
-    "InsuranceRecord": table_of(InsuranceRecord),
-    "Job": table_of(Job),
-    "JobIntention": table_of(JobIntention),
-    "Occupation": table_of(Occupation),
-    "Region": table_of(Region),
-    "Skill": table_of(Skill),
-    "Training": table_of(Training),
-    "Worker": table_of(Worker),
-}
+__all__ = ["NODE_TABLES", "key_column", "load_row", "parse_key"]
+
+MAX_INT_KEY = 2**63 - 1
 
 
 def key_column(type_name: str) -> str:
@@ -50,12 +19,18 @@ def key_column(type_name: str) -> str:
 
 
 def parse_key(type_name: str, text: str) -> Any | None:
-    """The typed key behind a global ID's text, or None when it is not one the type can have
-    (written canonically: see `resolvers.global_ids`)."""
+    """The typed key behind a global ID's text, or None when it can't name a row."""
     if key_column(type_name) == "code":
-        return code_key(type_name, text)
-    return int_key(text)
+        return text if len(text) <= 32 else None
+    if not text.isdigit() or int(text) > MAX_INT_KEY:
+        return None
+    return int(text)
 
 
 async def load_row(loaders: Loaders, type_name: str, key: Any) -> RowMapping | None:
+    """The row the viewer may see, or None; a partner sees only types its agreement reaches
+    (the agreement check refuses other fields, this covers `node`/`nodes`, whose type only
+    the ID tells)."""
+    if not loaders.may_reach(type_name):
+        return None
     return await loaders.row_by_key(NODE_TABLES[type_name], key_column(type_name)).load(key)

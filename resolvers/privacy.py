@@ -50,9 +50,6 @@ async def record_audit_event(
     )
 
 
-NODE_TYPE_OF_TABLE = {"workers": "Worker", "insurance_records": "InsuranceRecord"}
-
-
 async def audit_partner_reads(
     engine: AsyncEngine,
     viewer: Viewer,
@@ -60,10 +57,11 @@ async def audit_partner_reads(
     reads: dict[str, set[int]],
     fields: set[str],
 ) -> None:
-    """One audit event for the personal-data rows a partner's operation returned."""
+    """One audit event for the personal-data rows a partner's operation returned (`reads`:
+    type name -> keys, as `resolvers.data_types.AUDITED_AS` names them)."""
     record_ids = [
-        encode_global_id(NODE_TYPE_OF_TABLE[table], key)
-        for table, keys in sorted(reads.items())
+        encode_global_id(type_name, key)
+        for type_name, keys in sorted(reads.items())
         for key in sorted(keys)
     ]
     purpose = viewer.partner.purpose if viewer.partner else None

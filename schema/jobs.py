@@ -89,9 +89,9 @@ class Application(Node, WorkerRecord):
     updated_at: datetime
 
 
-    @strawberry.field
-    async def job(self, info: Info) -> Job:
-        return await load_required(info, Job, self.job_id)
+    @strawberry.field(description="Null when the viewer may not see the job (e.g. expired).")
+    async def job(self, info: Info) -> Job | None:
+        return await load_node(info, Job, self.job_id)
 
 
 @strawberry.input(description="Narrows the job list; all given conditions must hold.")

@@ -10,7 +10,8 @@ import strawberry
 from sqlalchemy.engine import RowMapping
 
 from resolvers.global_ids import encode_global_id
-from resolvers.nodes import load_row
+from resolvers.nodes import NODE_TABLES, load_row
+from resolvers.policies import shows_every_row
 
 if TYPE_CHECKING:
     from schema.context import Info
@@ -58,8 +59,13 @@ async def load_node(info: Info, cls: type[N], key: Any) -> N | None:
 
 
 async def load_required(info: Info, cls: type[N], key: Any) -> N:
-    """A to-one relation the database guarantees by a foreign key."""
+    """A non-null to-one relation: its foreign key guarantees the row, and the target's row
+    policy shows every row to every viewer (reference data, employers). A relation to any
+    other type is nullable and uses `load_node`, since some viewer may not see its target."""
+    name = graphql_name(cls)
+    if not shows_every_row(NODE_TABLES[name]):
+        raise TypeError(f"{name} rows are hidden from some viewers: make the relation nullable")
     found = await load_node(info, cls, key)
     if found is None:
-        raise LookupError(f"{graphql_name(cls)} {key} is referenced but missing")
+        raise LookupError(f"{name} {key} is referenced but missing")
     return found

@@ -82,9 +82,9 @@ class Enrollment(Node, WorkerRecord):
     completed_at: datetime | None
 
 
-    @strawberry.field
-    async def training(self, info: Info) -> Training:
-        return await load_required(info, Training, self.training_id)
+    @strawberry.field(description="Null when the viewer may not see the training.")
+    async def training(self, info: Info) -> Training | None:
+        return await load_node(info, Training, self.training_id)
 
 
 @strawberry.input(description="Narrows the training list; all given conditions must hold.")

@@ -18,6 +18,7 @@ from resolvers.relations import (
     WORKER_JOB_INTENTIONS,
     WORKER_SKILLS,
 )
+from resolvers.workers import age_this_year, birth_date_for
 from schema.connections import Connection, OrderDirection, PageArgs, related
 from schema.context import Info
 from schema.node import Node, load_node, load_required
@@ -66,7 +67,7 @@ class JobIntention(Node):
 class Worker(Node):
     name: str
     gender: Gender = strawberry.field(description="From the ID number's 17th digit.")
-    birth_date: date = strawberry.field(description="From the ID number.")
+    birth_date: strawberry.Private[date]
     id_number_masked: str = strawberry.field(
         name="maskedIdNumber", description="First 6 and last 4 characters: 110105********002X."
     )
@@ -78,6 +79,25 @@ class Worker(Node):
         description="Works in a new employment form (platform delivery, ride-hailing...)."
     )
     created_at: datetime
+
+    @strawberry.field(
+        name="birthDate",
+        description="The worker themself only; null for everyone else (with the masked ID "
+        "number it would give the full number away). Others read birthYear and age.",
+    )
+    def own_birth_date(self, info: Info) -> date | None:
+        return birth_date_for(info.context.viewer, self.pk, self.birth_date)
+
+    @strawberry.field(description="From the ID number.")
+    def birth_year(self) -> int:
+        return self.birth_date.year
+
+    @strawberry.field(
+        description="The age reached this calendar year (Asia/Shanghai): this year minus "
+        "birthYear, not the age today, which would give the birthday away."
+    )
+    def age(self) -> int:
+        return age_this_year(self.birth_date)
 
     @strawberry.field(description="Where the worker's household registration (户籍) is.")
     async def hukou_region(self, info: Info) -> Region:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 import string
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +21,7 @@ from db.codes import is_division_code_format
 from db.models.access import ApiKey
 from db.pii import PersonalDataVault
 from resolvers.access import PartnerGrant
+from resolvers.data_types import TYPE_TABLES
 
 API_KEY_SCHEME = "lh_"
 PREFIX_LENGTH = 8
@@ -40,6 +41,7 @@ KEY_ROWS = select(  # the secret hash is read to verify, never shown
     ApiKey.scopes,
     ApiKey.regions,
     ApiKey.fields,
+    ApiKey.types,
     ApiKey.purpose,
     ApiKey.created_at,
     ApiKey.last_used_at,
@@ -57,6 +59,7 @@ class ApiKeyInfo:
     scopes: tuple[str, ...]
     regions: tuple[str, ...]
     fields: tuple[str, ...] | None
+    types: tuple[str, ...]
     purpose: str
     created_at: datetime
     last_used_at: datetime | None
@@ -74,6 +77,7 @@ class ApiKeyInfo:
             regions=self.regions,
             fields=frozenset(self.fields or ()) or None,
             purpose=self.purpose,
+            types=frozenset(self.types),
         )
 
 
@@ -86,6 +90,7 @@ def key_info(row: RowMapping) -> ApiKeyInfo:
         scopes=tuple(row["scopes"]),
         regions=tuple(row["regions"]),
         fields=None if row["fields"] is None else tuple(row["fields"]),
+        types=tuple(row["types"] or ()),
         purpose=row["purpose"],
         created_at=row["created_at"],
         last_used_at=row["last_used_at"],
@@ -102,9 +107,12 @@ async def create_api_key(
     regions: Iterable[str],
     fields: Iterable[str] | None = None,
     purpose: str,
+    types: Sequence[str] | None = None,
 ) -> str:
     """Store a new key and return it whole: `lh_<prefix>_<secret>`, shown this once only.
 
+    `types` names the GraphQL object types the agreement reaches beyond those its scopes
+    return (see `resolvers.agreements`), e.g. `Application`, `Worker`.
     Raises ValueError naming the first unusable argument.
     """
     values = {
@@ -112,6 +120,7 @@ async def create_api_key(
         "scopes": _names(scopes, "scope", _SCOPE.fullmatch, "a GraphQL field name"),
         "regions": _names(regions, "region", is_division_code_format, "a 6-digit division code"),
         "fields": _field_list(fields),
+        "types": _type_list(types),
         "purpose": _text(purpose, "purpose", 64),
     }
     prefix = "".join(secrets.choice(PREFIX_ALPHABET) for _ in range(PREFIX_LENGTH))
@@ -154,6 +163,15 @@ def _field_list(fields: Iterable[str] | None) -> list[str] | None:
     if fields is None:
         return None
     return _names(fields, "field", _FIELD_RULE.fullmatch, "'Type.field' or 'Type.*'", 0) or None
+
+
+def _type_list(types: Sequence[str] | None) -> list[str] | None:
+    """The named types, each a data type of the schema; None when none are named."""
+    if types is None:
+        return None
+    known = ", ".join(sorted(TYPE_TABLES))
+    expected = f"a type an agreement can name ({known})"
+    return _names(types, "type", TYPE_TABLES.__contains__, expected, 0) or None
 
 
 def _text(value: str, what: str, max_length: int) -> str:

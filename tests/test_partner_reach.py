@@ -1,0 +1,188 @@
+"""A partner's agreement bounds the types its key reaches, on every path, before any SQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import httpx
+import pytest
+from graphql import GraphQLObjectType
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+import schema
+from db.pii import PersonalDataVault
+from db.session import create_engine
+from resolvers.agreements import is_structural
+from resolvers.data_types import PERSONAL_DATA_TYPES, TYPE_TABLES
+from server.auth import create_api_key, list_api_keys
+from server.settings import Settings
+from tests.conftest import GraphQLClient
+
+APPLICANTS = "{ jobs(first: 100) { nodes { applications { nodes { worker { name } } } } } }"
+
+
+@pytest.fixture(scope="module")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url, pool_size=2, max_overflow=0)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+async def purpose(engine: AsyncEngine) -> AsyncIterator[str]:
+    """A purpose of this module's own that every worker consented to (removed after)."""
+    purpose = f"reach-{uuid.uuid4().hex[:12]}"
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("INSERT INTO consents (worker_id, purpose, version) "
+                 "SELECT id, :purpose, 'v1' FROM workers"),
+            {"purpose": purpose},
+        )
+    yield purpose
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("DELETE FROM consents WHERE purpose = :purpose"), {"purpose": purpose}
+        )
+
+
+@pytest.fixture(scope="module")
+async def provinces(gql: GraphQLClient) -> list[str]:
+    return [r["code"] for r in (await gql.ok("{ regions { code } }"))["regions"]]
+
+
+@pytest.fixture
+def partner(
+    http: httpx.AsyncClient, engine: AsyncEngine, settings: Settings, purpose: str,
+    provinces: list[str],
+) -> Any:
+    async def make(
+        scopes: Sequence[str], types: Sequence[str] | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> GraphQLClient:
+        key = await create_api_key(
+            engine, PersonalDataVault(settings.master_key()), partner="reach-test-agency",
+            scopes=scopes, regions=provinces, fields=fields, types=types, purpose=purpose,
+        )
+        return GraphQLClient(http, {"x-api-key": key})
+
+    return make
+
+
+def refused(result: Any, type_name: str) -> None:
+    assert result.data is None, result.body
+    [error] = result.errors
+    assert "extensions" in error, error
+    assert error["extensions"]["code"] == "FORBIDDEN"
+    assert f"does not reach the type '{type_name}'" in error["message"]
+    assert result.statements == 0, "refused before any SQL"
+
+
+async def test_a_jobs_key_reaches_no_applicant_through_jobs(partner: Any) -> None:
+    jobs_only = await partner(["jobs"])
+    refused(await jobs_only(APPLICANTS), "Application")
+    refused(await jobs_only("{ jobs { nodes { applications { totalCount } } } }"), "Application")
+    works = await jobs_only("{ jobs(first: 5) { nodes { title employer { region { code } } } } }")
+    assert works.status == 200 and not works.errors and works.data["jobs"]["nodes"]
+
+
+async def test_named_types_reach_applicants_with_consent(partner: Any) -> None:
+    matching = await partner(["jobs"], types=["Application", "Worker"])
+    data = await matching.ok(APPLICANTS)
+    names = [
+        a["worker"]["name"]
+        for job in data["jobs"]["nodes"] for a in job["applications"]["nodes"] if a["worker"]
+    ]
+    assert names and all(names)
+    refused(
+        await matching("{ jobs { nodes { applications { nodes { worker {"
+                       " insuranceRecords { totalCount } } } } } } }"),
+        "InsuranceRecord",
+    )
+
+
+async def test_fragments_on_types_not_reached_are_refused(gql: GraphQLClient, partner: Any) -> None:
+    worker = (await gql.ok("{ workers(first: 1) { nodes { id } } }"))["workers"]["nodes"][0]["id"]
+    lookups = await partner(["jobs", "node", "nodes"])
+    variables = {"id": worker}
+    refused(
+        await lookups("query ($id: ID!) { node(id: $id) { ... on Worker { name } } }", variables),
+        "Worker",
+    )
+    refused(
+        await lookups(
+            "query ($id: ID!) { nodes(ids: [$id]) { ...W } } fragment W on Worker { name }",
+            variables,
+        ),
+        "Worker",
+    )
+    # Without a fragment, the ID of a type the key does not reach finds nothing.
+    bare = await lookups(
+        "query ($id: ID!) { node(id: $id) { id __typename } nodes(ids: [$id]) { id } }",
+        variables,
+    )
+    assert bare.status == 200 and not bare.errors
+    assert bare.data == {"node": None, "nodes": [None]}
+
+
+async def test_a_field_allowlist_reaches_only_types_without_personal_data(partner: Any) -> None:
+    trainings = "{ jobs(first: 5) { nodes { employer { trainings { nodes { title } } } } } }"
+    refused(await (await partner(["jobs"]))(trainings), "Training")
+    listed = await partner(["jobs"], fields=["Job.employer", "Employer.trainings",
+                                              "Training.title"])
+    assert not (await listed(trainings)).errors
+    # Naming a worker's field does not reach the worker: that takes a scope or `types`.
+    personal = await partner(["jobs"], fields=["Job.*", "Application.*", "Worker.name"])
+    refused(await personal(APPLICANTS), "Application")
+
+
+async def test_reads_of_every_personal_data_type_are_audited_with_their_ids(
+    gql: GraphQLClient, partner: Any
+) -> None:
+    reader = await partner(["workers"], types=["JobIntention", "WorkerSkill"])
+    data = await reader.ok(
+        """query Intentions { workers(first: 100) { nodes { id jobIntentions { id }
+             skills { level } } } }"""
+    )
+    workers = data["workers"]["nodes"]
+    intentions = {i["id"] for w in workers for i in w["jobIntentions"]}
+    assert intentions and any(w["skills"] for w in workers)
+    audit = await gql.ok(
+        """{ auditEvents(first: 1, filter: {operation: "partnerRead:Intentions"}) {
+             nodes { recordIds sensitiveFields } } }"""
+    )
+    [event] = audit["auditEvents"]["nodes"]
+    assert intentions <= set(event["recordIds"])
+    assert {w["id"] for w in workers} <= set(event["recordIds"])
+    assert {"JobIntention.id", "WorkerSkill.level"} <= set(event["sensitiveFields"])
+
+
+async def test_keys_name_known_types_only(engine: AsyncEngine, partner: Any) -> None:
+    with pytest.raises(ValueError, match=r"^type 'Wrker' is not a type an agreement can name \("):
+        await partner(["jobs"], types=["Wrker"])
+    await partner(["jobs"], types=[" Worker", "Worker", "Application"])
+    newest = max(await list_api_keys(engine), key=lambda info: info.id)
+    assert newest.types == ("Worker", "Application")
+    assert newest.grant is not None and newest.grant.types == {"Worker", "Application"}
+
+
+def test_every_object_type_of_the_schema_is_declared_with_its_table() -> None:
+    graphql = schema.schema._schema
+    data_types = {
+        t.name for t in graphql.type_map.values()
+        if isinstance(t, GraphQLObjectType) and not t.name.startswith("__")
+        and not is_structural(t) and t not in (graphql.query_type, graphql.mutation_type)
+    }
+    assert data_types == set(TYPE_TABLES)
+
+
+def test_personal_data_types_are_the_worker_and_what_belongs_to_a_worker() -> None:
+    assert set(PERSONAL_DATA_TYPES) == {
+        "Worker", "Application", "Enrollment", "InsuranceRecord", "JobIntention",
+        "WorkerSkill", "Consent", "AuditEvent",
+    }
+    assert set(TYPE_TABLES) - PERSONAL_DATA_TYPES == {
+        "Employer", "Industry", "Job", "Occupation", "Region", "Skill", "Training",
+    }
