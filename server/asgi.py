@@ -7,17 +7,13 @@ works the same way wherever DATABASE_URL is set (e.g. in the container image).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from starlette.applications import Starlette
 
+from server.app import create_app
 from server.settings import Settings, SettingsError
-
-if TYPE_CHECKING:
-    from starlette.applications import Starlette
 
 
 def app_from_env() -> Starlette:
-    from server.app import create_app
-
     settings = Settings.from_env()
     if not settings.database_url:
         raise SettingsError(

@@ -13,60 +13,40 @@ import asyncio
 import os
 import socket
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, NoReturn
 
+import uvicorn
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
-from db.embedded import EmbeddedPostgres
-from db.migrate import current_revision, upgrade_to_head
+import schema
+from db.embedded import EmbeddedPostgres, EmbeddedPostgresError
+from db.models import Worker
+from db.pii import PersonalDataVault
+from db.seed import seed
 from db.session import create_engine
+from server.app import create_app
+from server.auth import TokenVerifier
+from server.cli_access import register as register_access
+from server.cli_base import (
+    Command,
+    UsageError,
+    database,
+    describe_database,
+    note,
+    prepare_database,
+)
 from server.cli_documents import register as register_documents
-from server.settings import Settings
+from server.serving import CannotListen, Stopped, StopSignals, exit_with, listening_socket
+from server.settings import Settings, SettingsError
 
 SCALES = ("tiny", "demo", "large")
-Command = Callable[[Settings, argparse.Namespace], int]
 
-
-# --- the database every command works on -------------------------------------------------
-
-
-@contextmanager
-def database(settings: Settings, *, keep_running: bool = False) -> Iterator[str]:
-    """Yield the URL of the database to use: DATABASE_URL, or the embedded server's."""
-    if settings.database_url:
-        yield settings.database_url
-        return
-    with EmbeddedPostgres(settings.home, keep_running=keep_running) as embedded:
-        yield embedded.url
-
-
-def describe_database(settings: Settings, url: str) -> str:
-    if settings.database_url:
-        return make_url(url).render_as_string(hide_password=True)
-    return f"embedded PostgreSQL in {EmbeddedPostgres(settings.home).data_dir} ({url})"
-
-
-async def prepare_database(url: str) -> str | None:
-    """Migrate to head and sync the reference data; returns the revision now current."""
-    from db.reference_data import sync_reference_data
-
-    engine = create_engine(url, pool_size=1, max_overflow=0)
-    try:
-        await upgrade_to_head(engine)
-        async with engine.begin() as connection:
-            await sync_reference_data(connection)
-        return await current_revision(engine)
-    finally:
-        await engine.dispose()
+__all__ = ["main", "prepare_database"]
 
 
 async def has_workers(url: str) -> bool:
-    from db.models import Worker
-
     engine = create_engine(url, pool_size=1, max_overflow=0)
     try:
         async with engine.connect() as connection:
@@ -77,9 +57,6 @@ async def has_workers(url: str) -> bool:
 
 
 def load_seed(settings: Settings, url: str, scale: str, *, replace: bool) -> dict[str, int]:
-    from db.pii import PersonalDataVault
-    from db.seed import seed
-
     vault = PersonalDataVault(settings.master_key())
     return asyncio.run(seed(url, scale, vault, replace=replace))
 
@@ -88,9 +65,9 @@ def load_seed(settings: Settings, url: str, scale: str, *, replace: bool) -> dic
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
-    with database(settings) as url:
+    check_serving_settings(settings)
+    sock = listening_socket(args.host, args.port)  # a busy port fails before any migration
+    with sock, StopSignals() as stop, database(settings) as url:
         note(f"database: {describe_database(settings, url)}")
         revision = asyncio.run(prepare_database(url))
         note(f"schema at revision {revision}")
@@ -98,24 +75,30 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             note("no workers yet: loading the demo data set")
             counts = load_seed(settings, url, "demo", replace=False)
             note(f"seeded: {format_counts(counts)}")
-        print(f"GraphiQL: http://{args.host}:{args.port}/graphql", flush=True)
-        log_level = settings.log_level.lower()
-        if args.workers > 1:
-            share_database_url_with_workers(url)
-            uvicorn.run(
-                "server.asgi:app_from_env",
-                factory=True,
-                host=args.host,
-                port=args.port,
-                workers=args.workers,
-                log_level=log_level,
-            )
-        else:
-            from server.app import create_app
+        where = f"http://{args.host}:{args.port}"
+        print(f"serving on {where}" if settings.is_production else f"GraphiQL: {where}/graphql")
+        stop.serve(uvicorn_config(settings, url, args), sock)
+    return stop.exit_status
 
-            app = create_app(settings, url)
-            uvicorn.run(app, host=args.host, port=args.port, log_level=log_level)
-    return 0
+
+def check_serving_settings(settings: Settings) -> None:
+    """Refuse unusable settings (a SettingsError) before starting anything."""
+    settings.master_key()
+    TokenVerifier(settings)
+
+
+def uvicorn_config(settings: Settings, url: str, args: argparse.Namespace) -> uvicorn.Config:
+    common: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "log_level": settings.log_level.lower(),
+    }
+    if args.workers > 1:
+        share_database_url_with_workers(url)
+        return uvicorn.Config(
+            "server.asgi:app_from_env", factory=True, workers=args.workers, **common
+        )
+    return uvicorn.Config(create_app(settings, url), **common)
 
 
 def share_database_url_with_workers(url: str) -> None:
@@ -146,8 +129,6 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> int:
-    import schema
-
     sdl = schema.schema.as_str().rstrip("\n") + "\n"
     target = args.output or args.path
     if target == "-":
@@ -185,14 +166,6 @@ def cmd_db_stop(settings: Settings, args: argparse.Namespace) -> int:
 # --- plumbing ------------------------------------------------------------------------------
 
 
-class UsageError(RuntimeError):
-    """The command cannot do what was asked; the message says why."""
-
-
-def note(message: str) -> None:
-    print(f"laborhub: {message}", file=sys.stderr, flush=True)
-
-
 def format_counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{count} {table}" for table, count in counts.items()) or "nothing"
 
@@ -206,7 +179,7 @@ def describe_error(error: BaseException) -> str:
     text = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
     if isinstance(cause, ConnectionError | TimeoutError | socket.gaierror):
         return f"cannot connect to the database: {text}"
-    if isinstance(error, UsageError):
+    if isinstance(error, UsageError | SettingsError | CannotListen | EmbeddedPostgresError):
         return text
     if isinstance(error, sa_exc.DBAPIError):
         return f"database error ({type(cause).__name__}): {text}"
@@ -256,9 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
         "print the database URL; starts the embedded PostgreSQL and leaves it running",
     )
     add("db-stop", cmd_db_stop, "stop the embedded PostgreSQL left running by db-url")
-    from server.cli_access import register  # imports this module: import it late
-
-    register(commands)
+    register_access(commands)
     register_documents(commands)
     return parser
 
@@ -270,13 +241,21 @@ def positive_int(text: str) -> int:
     return value
 
 
+def run() -> NoReturn:
+    """The `laborhub` script: `main()`, then exit as a process that stopped on a signal."""
+    exit_with(main())
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit status (128 + N after stopping on signal N)."""
     args = build_parser().parse_args(argv)
     handler: Command = args.handler
     try:
         return handler(Settings.from_env(), args)
     except KeyboardInterrupt:
         return 130
+    except Stopped as stopped:
+        return stopped.exit_status
     except Exception as error:
         if args.traceback:
             raise
@@ -285,4 +264,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -27,12 +27,11 @@ from server.auth import (
     mint_token,
     revoke_api_key,
 )
-from server.cli import Command, UsageError, database, note
+from server.cli_base import Command, SubParsers, UsageError, database, note
 from server.settings import Settings
 
 T = TypeVar("T")
 
-SubParsers = argparse._SubParsersAction
 _DURATION = re.compile(r"(\d+)([smhd]?)", re.ASCII)
 _SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 

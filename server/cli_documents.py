@@ -16,10 +16,21 @@ from typing import Any
 
 from graphql import GraphQLError, OperationDefinitionNode, parse, validate
 
+from db.session import create_engine
+from schema import schema
+from server.cli_base import (
+    SubParsers,
+    UsageError,
+    database,
+    describe_database,
+    note,
+    prepare_database,
+)
+from server.persisted import list_documents, register_trusted
 from server.settings import Settings
 
 
-def register(commands: Any) -> None:
+def register(commands: SubParsers) -> None:
     """Add the `documents` command to the `laborhub` subparsers `commands`."""
     documents: argparse.ArgumentParser = commands.add_parser(
         "documents",
@@ -43,8 +54,6 @@ def register(commands: Any) -> None:
 
 def read_document(path: Path) -> tuple[str, str]:
     """`(name, text)` of a .graphql file, after checking it against the schema."""
-    from server.cli import UsageError
-
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -53,7 +62,7 @@ def read_document(path: Path) -> tuple[str, str]:
         document = parse(text)
     except GraphQLError as exc:
         raise UsageError(f"{path}: {exc.message}") from exc
-    errors = validate(_graphql_schema(), document)
+    errors = validate(schema._schema, document)
     if errors:
         raise UsageError(f"{path}: {errors[0].message}")
     names = [
@@ -66,15 +75,7 @@ def read_document(path: Path) -> tuple[str, str]:
     return name, text
 
 
-def _graphql_schema() -> Any:
-    from schema import schema
-
-    return schema._schema
-
-
 def cmd_documents_add(settings: Settings, args: argparse.Namespace) -> int:
-    from server.cli import database, describe_database, note, prepare_database
-
     documents = [read_document(path) for path in args.files]  # all checked before storing
     with database(settings) as url:
         note(f"database: {describe_database(settings, url)}")
@@ -86,8 +87,6 @@ def cmd_documents_add(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_documents_list(settings: Settings, args: argparse.Namespace) -> int:
-    from server.cli import database, describe_database, note, prepare_database
-
     with database(settings) as url:
         note(f"database: {describe_database(settings, url)}")
         asyncio.run(prepare_database(url))
@@ -99,9 +98,6 @@ def cmd_documents_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _register(url: str, documents: list[tuple[str, str]]) -> list[tuple[str, str | None]]:
-    from db.session import create_engine
-    from server.persisted import register_trusted
-
     engine = create_engine(url, pool_size=1, max_overflow=0)
     try:
         return await register_trusted(engine, documents)
@@ -110,9 +106,6 @@ async def _register(url: str, documents: list[tuple[str, str]]) -> list[tuple[st
 
 
 async def _list(url: str, *, trusted_only: bool) -> list[Any]:
-    from db.session import create_engine
-    from server.persisted import list_documents
-
     engine = create_engine(url, pool_size=1, max_overflow=0)
     try:
         return list(await list_documents(engine, trusted_only=trusted_only))

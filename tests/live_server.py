@@ -17,7 +17,7 @@ import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
-LABORHUB = [sys.executable, "-c", "import sys; from server.cli import main; sys.exit(main())"]
+LABORHUB = [sys.executable, "-c", "from server.cli import run; run()"]  # the `laborhub` script
 STARTUP_SECONDS = 120.0  # a first `serve` may initdb and migrate on a busy 2-core machine
 
 
