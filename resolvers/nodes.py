@@ -7,11 +7,10 @@ from typing import Any
 from sqlalchemy.engine import RowMapping
 
 from resolvers.data_types import NODE_TABLES
+from resolvers.global_ids import code_key, int_key
 from resolvers.loaders import Loaders
 
 __all__ = ["NODE_TABLES", "key_column", "load_row", "parse_key"]
-
-MAX_INT_KEY = 2**63 - 1
 
 
 def key_column(type_name: str) -> str:
@@ -19,12 +18,11 @@ def key_column(type_name: str) -> str:
 
 
 def parse_key(type_name: str, text: str) -> Any | None:
-    """The typed key behind a global ID's text, or None when it can't name a row."""
+    """The typed key behind a global ID's text, or None when it is not one the type can have
+    (written canonically: see `resolvers.global_ids`)."""
     if key_column(type_name) == "code":
-        return text if len(text) <= 32 else None
-    if not text.isdigit() or int(text) > MAX_INT_KEY:
-        return None
-    return int(text)
+        return code_key(type_name, text)
+    return int_key(text)
 
 
 async def load_row(loaders: Loaders, type_name: str, key: Any) -> RowMapping | None:
