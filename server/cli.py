@@ -24,7 +24,7 @@ import schema
 from db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from db.models import Worker
 from db.pii import PersonalDataVault
-from db.seed import seed
+from db.seed import SeedError, seed
 from db.session import create_engine
 from server.app import create_app
 from server.auth import TokenVerifier
@@ -42,6 +42,8 @@ from server.serving import CannotListen, Stopped, StopSignals, exit_with, listen
 from server.settings import Settings, SettingsError
 
 SCALES = ("tiny", "demo", "large")
+PLAIN_ERRORS = (UsageError, SettingsError, CannotListen, EmbeddedPostgresError, SeedError)
+"""Failures whose message says it all (no exception name in front)."""
 
 __all__ = ["main", "prepare_database"]
 
@@ -179,7 +181,7 @@ def describe_error(error: BaseException) -> str:
     text = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
     if isinstance(cause, ConnectionError | TimeoutError | socket.gaierror):
         return f"cannot connect to the database: {text}"
-    if isinstance(error, UsageError | SettingsError | CannotListen | EmbeddedPostgresError):
+    if isinstance(error, PLAIN_ERRORS):
         return text
     if isinstance(error, sa_exc.DBAPIError):
         return f"database error ({type(cause).__name__}): {text}"

@@ -16,7 +16,9 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.migrate import current_revision, head_revision
+from db.models import Base
 from db.pii import PersonalDataVault
+from db.reference_data import read_reference_rows
 from db.session import create_engine
 from server.auth import (
     KEY_CACHE_SECONDS,
@@ -69,6 +71,12 @@ def register(commands: SubParsers) -> None:
         help="fields it may read, e.g. Job.title,Employer.* (default: every field)",
     )
     option(
+        "--types",
+        type=comma_list,
+        metavar="TYPES",
+        help="GraphQL types it reaches beyond those its scopes return, e.g. Application,Worker",
+    )
+    option(
         "--purpose", required=True, help="the consent purpose its reads of personal data rely on"
     )
     _add(actions, "list", cmd_keys_list, "list the keys (never their secrets)")
@@ -119,6 +127,7 @@ def cmd_keys_create(settings: Settings, args: argparse.Namespace) -> int:
                 regions=args.regions,
                 fields=args.fields,
                 purpose=args.purpose,
+                types=args.types,
             ),
         )
     print(key)
@@ -147,6 +156,7 @@ def cmd_keys_revoke(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
+    region = known_region(args.region) if args.region is not None else None
     try:
         token = mint_token(
             settings,
@@ -161,11 +171,25 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     print(token)
     expires = format_time(datetime.now(UTC) + timedelta(seconds=args.ttl))
-    note(f"valid until {expires}; send it as 'Authorization: Bearer <token>'")
+    where = f" for {args.region} {region}" if region else ""
+    note(f"valid until {expires}{where}; send it as 'Authorization: Bearer <token>'")
     return 0
 
 
 # --- plumbing ------------------------------------------------------------------------------
+
+
+def known_region(code: str) -> str:
+    """The name of division `code` in the reference data (GB/T 2260); a UsageError if none."""
+    regions = read_reference_rows(Base.metadata.tables["regions"])
+    names = {str(row["code"]): str(row["name"]) for row in regions}
+    if code not in names:
+        raise UsageError(
+            f"--region {code}: no such division code in the reference data (GB/T 2260), "
+            "e.g. 440000 (Guangdong), 440300 (Shenzhen)"
+        )
+    return names[code]
+
 
 
 def on_database(url: str, work: Callable[[AsyncEngine], Coroutine[Any, Any, T]]) -> T:
@@ -196,6 +220,7 @@ KEY_COLUMNS = (
     "SCOPES",
     "REGIONS",
     "FIELDS",
+    "TYPES",
     "PURPOSE",
     "CREATED",
     "LAST USED",
@@ -210,6 +235,7 @@ def key_row(key: ApiKeyInfo) -> tuple[str, ...]:
         ",".join(key.scopes),
         ",".join(key.regions),
         "(all)" if key.fields is None else ",".join(key.fields),
+        ",".join(key.types) or "-",
         key.purpose,
         format_time(key.created_at),
         format_time(key.last_used_at),

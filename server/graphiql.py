@@ -6,7 +6,8 @@ a network without internet it stays on "Loading...". Those seven files are vendo
 licences in `LICENSES.md` there). `graphiql_html()` points the page at them, relative to
 `/graphql` so that a reverse proxy may serve the app under a prefix, and keeps the page's
 integrity hashes: the browser checks every file against the hash strawberry pins.
-`graphiql_routes()` serves them, compressed, cached for a year (a new version is a new path).
+`graphiql_routes()` serves them, compressed, cached for a year (a new version is a new path),
+and sends a browser that opens `/` to `/graphql`.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import re
 from pathlib import Path
 
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 from strawberry.http.ides import get_graphql_ide_html
@@ -53,9 +55,19 @@ def _local_url(cdn_url: re.Match[str]) -> str:
 
 
 def graphiql_routes() -> list[BaseRoute]:
-    """The route that serves the vendored files."""
+    """The routes of the vendored files, and of `/` for browsers."""
     files = VendoredFiles(directory=STATIC_DIRECTORY)
-    return [Mount(ASSETS_PATH, app=GZipMiddleware(files), name="graphiql-assets")]
+    return [
+        Mount(ASSETS_PATH, app=GZipMiddleware(files), name="graphiql-assets"),
+        Route("/", to_graphiql, methods=["GET"]),
+    ]
+
+
+async def to_graphiql(request: Request) -> Response:
+    """A browser opening `/` gets GraphiQL; anything else still gets a 404."""
+    if "text/html" in request.headers.get("accept", ""):
+        return RedirectResponse("graphql", status_code=307)
+    return PlainTextResponse("Not Found", status_code=404)
 
 
 class VendoredFiles(StaticFiles):

@@ -72,6 +72,16 @@ async def test_graphiql_page_loads_every_file_from_this_server(
         assert (await production.get(absolute)).status_code == 404, "no GraphiQL in production"
 
 
+async def test_a_browser_opening_the_root_is_sent_to_graphiql(http: httpx.AsyncClient) -> None:
+    response = await http.get("/", headers=HTML)
+    assert response.status_code == 307
+    assert urljoin(str(response.url), response.headers["location"]) == "http://test/graphql"
+    page = await http.get("/", headers=HTML, follow_redirects=True)
+    assert page.status_code == 200 and 'id="graphiql"' in page.text
+
+    assert (await http.get("/", headers={"accept": "application/json"})).status_code == 404
+
+
 @pytest.fixture
 def live_url(settings: Settings, database_url: str) -> Iterator[str]:
     with uvicorn_in_thread(create_app(settings, database_url)) as url:

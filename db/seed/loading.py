@@ -106,7 +106,10 @@ async def _prepare(conn: asyncpg.Connection, *, replace: bool) -> None:
     if replace:
         await conn.execute(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE")
     elif await conn.fetchval("SELECT EXISTS (SELECT 1 FROM workers)"):
-        raise SeedError("The database already has workers; seed with replace=True to replace them.")
+        raise SeedError(
+            "The database already has workers: `laborhub seed --replace` (replace=True) "
+            "replaces them."
+        )
 
 
 async def _advance_sequences(conn: asyncpg.Connection) -> None:
