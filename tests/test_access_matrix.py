@@ -249,11 +249,17 @@ async def test_reveal_is_permitted_audited_and_refused_by_role(
 
 
 async def test_audit_events_are_append_only(database_url: str) -> None:
+    # The trigger fires per row: give each statement a row of its own (rolled back with it).
+    own_row = (
+        "INSERT INTO audit_events (actor, role, operation, record_ids, sensitive_fields) "
+        "VALUES ('append-only-test', 'admin', 'test', '{}', '{}')"
+    )
     engine = create_engine(database_url)
     try:
         for statement in ("UPDATE audit_events SET actor = 'x'", "DELETE FROM audit_events"):
             with pytest.raises(Exception, match="append-only"):
                 async with engine.begin() as connection:
+                    await connection.execute(text(own_row))
                     await connection.execute(text(statement))
     finally:
         await engine.dispose()
