@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from db.embedded import EmbeddedPostgres
+import pytest
+
+from db.embedded import POSTGRES_MAJOR, EmbeddedPostgres, EmbeddedPostgresError
 from db.migrate import upgrade_to_head
 from db.session import create_engine
 from tests.database import query
@@ -64,3 +66,19 @@ def test_embedded_postgres_with_a_path_too_long_for_a_socket(tmp_path: Path) -> 
     with EmbeddedPostgres(home) as pg:
         assert len(str(pg.data_dir)) > 100
         assert query(pg.url, "SELECT 1") == [(1,)]
+
+
+def test_a_data_directory_of_another_major_version_is_refused_in_one_line(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "home" / "pgdata"
+    data_dir.mkdir(parents=True)
+    (data_dir / "PG_VERSION").write_text("16\n")  # what pgserver's PostgreSQL 16 left
+    with pytest.raises(EmbeddedPostgresError) as refused:
+        EmbeddedPostgres(tmp_path / "home").start()
+    assert str(refused.value) == (
+        f"the embedded database in {data_dir} was made by PostgreSQL 16, and this laborhub "
+        f"embeds PostgreSQL {POSTGRES_MAJOR}: move that directory away (or dump it with the "
+        "old version) and start again"
+    )
+    assert sorted(path.name for path in data_dir.iterdir()) == ["PG_VERSION"]  # untouched
