@@ -121,7 +121,8 @@ async def test_training_enrollments_both_ways(gql: GraphQLClient) -> None:
 
 async def test_worker_fields_are_masked(gql: GraphQLClient) -> None:
     data = await gql.ok(
-        """{ workers(first: 20) { nodes { name gender birthDate maskedIdNumber maskedPhone
+        """{ workers(first: 20) { nodes { name gender birthDate birthYear age
+             maskedIdNumber maskedPhone
              hukouRegion { code } currentRegion { code } educationLevel
              skills { level skill { code name } } jobIntentions { occupation { code } }
              insuranceRecords(first: 3) { totalCount nodes { period insuranceType
@@ -133,8 +134,8 @@ async def test_worker_fields_are_masked(gql: GraphQLClient) -> None:
         masked = worker["maskedIdNumber"]
         assert len(masked) == 18 and masked[6:14] == "*" * 8
         assert masked[:6].isdigit()
-        year = int(worker["birthDate"][:4])
-        assert 1900 < year < 2010
+        assert worker["birthDate"] is None  # the date is part of the ID number
+        assert 1900 < worker["birthYear"] < 2010
         if worker["maskedPhone"]:
             assert "****" in worker["maskedPhone"]
     assert any(w["insuranceRecords"]["totalCount"] for w in workers)
