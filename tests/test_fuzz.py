@@ -44,6 +44,7 @@ from schemathesis.graphql import nodes
 from server.app import create_app
 from server.settings import Settings
 from tests.conftest import bearer, seeded_database
+from tests.hypothesis_support import hypothesis_storage  # noqa: F401 (a fixture)
 
 # Examples per root field and generation mode, per principal. 16 root fields x 2 modes x 3
 # principals x these examples is the whole run's request count.
@@ -127,17 +128,6 @@ def condense(traceback: str) -> str:
         elif line and not line.startswith((" ", "Traceback", "The above", "During handling")):
             kept.append(line)
     return "\n".join(kept)
-
-
-@pytest.fixture(scope="module")
-def hypothesis_storage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Hypothesis' caches (constants, Unicode tables) in a temporary folder, not the work tree.
-
-    (Examples are never saved: every run below has `database=None`.)
-    """
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HYPOTHESIS_STORAGE_DIRECTORY", str(tmp_path_factory.mktemp("hypothesis")))
-        yield
 
 
 @dataclass

@@ -49,8 +49,14 @@ def _unused_bit_variants(encoded: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 async def worker_key(gql: GraphQLClient) -> int:
-    worker_id = (await gql.ok("{ workers(first: 1) { nodes { id } } }"))["workers"]["nodes"][0]
-    type_name, key = base64.b64decode(worker_id["id"]).decode().split(":")
+    """A worker without applications: other tests count the audit events of those who have."""
+    workers = await gql.ok(
+        "{ workers(first: 100) { nodes { id applications(first: 0) { totalCount } } } }"
+    )
+    worker = next(
+        w for w in workers["workers"]["nodes"] if w["applications"]["totalCount"] == 0
+    )
+    type_name, key = base64.b64decode(worker["id"]).decode().split(":")
     assert type_name == "Worker"
     return int(key)
 
