@@ -13,7 +13,7 @@ from resolvers.filters import (
     at_least_rule,
     below_rule,
     check_range,
-    contains_rule,
+    contains_global_id_rule,
     equals_rule,
     filter_conditions,
 )
@@ -27,7 +27,7 @@ AUDIT_EVENTS = table_of(AuditEvent)
 AUDIT_EVENT_FILTER: dict[str, Rule] = {
     "actor": equals_rule(AUDIT_EVENTS.c.actor),
     "operation": equals_rule(AUDIT_EVENTS.c.operation),
-    "record_id": contains_rule(AUDIT_EVENTS.c.record_ids),
+    "record_id": contains_global_id_rule(AUDIT_EVENTS.c.record_ids),
     "from_": at_least_rule(AUDIT_EVENTS.c.at),
     "to": below_rule(AUDIT_EVENTS.c.at),
 }

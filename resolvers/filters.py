@@ -17,7 +17,7 @@ from db.models import Industry, Occupation, Region
 from db.models.base import table_of
 from resolvers.divisions import within_division, within_prefix
 from resolvers.errors import BadArgument
-from resolvers.global_ids import decode_int_id
+from resolvers.global_ids import canonical_global_id, decode_int_id
 from resolvers.loaders import Loaders
 
 
@@ -171,9 +171,12 @@ def node_rule(column: ColumnElement[Any], type_name: str) -> Rule:
     return sync_rule(lambda value, argument: column == decode_int_id(value, type_name, argument))
 
 
-def contains_rule(array_column: ColumnElement[Any]) -> Rule:
-    """Rows whose array column holds the value."""
-    return sync_rule(lambda value, _argument: literal(str(value)) == any_(array_column))
+def contains_global_id_rule(array_column: ColumnElement[Any]) -> Rule:
+    """Rows whose array of global IDs holds the (canonical) ID given."""
+    return sync_rule(
+        lambda value, argument: literal(canonical_global_id(str(value), argument))
+        == any_(array_column)
+    )
 
 
 def is_set_rule(column: ColumnElement[Any]) -> Rule:

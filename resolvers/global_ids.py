@@ -69,6 +69,14 @@ def code_key(type_name: str, text: str) -> str | None:
     return text if well_formed is not None and well_formed(text) else None
 
 
+def canonical_global_id(value: str, argument: str) -> str:
+    """`value` itself, once it is the canonical ID of some record (any type)."""
+    type_name, key = decode_global_id(value, argument)
+    if int_key(key) is None and code_key(type_name, key) is None:
+        raise _not_an_id(value, argument)
+    return value
+
+
 def decode_int_id(value: str, expected_type: str, argument: str) -> int:
     """The database id behind a global ID that must name an `expected_type`."""
     type_name, key = decode_global_id(value, argument)
