@@ -77,7 +77,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             note("no workers yet: loading the demo data set")
             counts = load_seed(settings, url, "demo", replace=False)
             note(f"seeded: {format_counts(counts)}")
-        where = f"http://{args.host}:{args.port}"
+        where = f"http://{args.host}:{sock.getsockname()[1]}"  # the port bound, also for 0
         print(f"serving on {where}" if settings.is_production else f"GraphiQL: {where}/graphql")
         stop.serve(uvicorn_config(settings, url, args), sock)
     return stop.exit_status
