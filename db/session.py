@@ -1,14 +1,18 @@
-"""The async engine and the per-request SQL statement counter."""
+"""The async engine, the per-request SQL statement counter, and the pool's check-in test."""
 
 from __future__ import annotations
 
 import contextvars
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+log = logging.getLogger("laborhub.db")
 
 
 def async_url(url: str) -> str:
@@ -50,6 +54,37 @@ def _count_statement(*_args: Any, **_kwargs: Any) -> None:
         counter.value += 1
 
 
+def transaction_state_problem(dbapi_connection: Any) -> str | None:
+    """Why a connection just rolled back by the pool is not known to be idle, or None.
+
+    asyncpg marks its connection as inside a transaction before it sends BEGIN and does not
+    clear the mark when BEGIN fails (a statement timeout or a cancel request can land on it):
+    every later transaction then sends SAVEPOINT outside any transaction block. When ROLLBACK
+    fails, asyncpg and SQLAlchemy both forget the transaction the server still has open, and
+    every later BEGIN is refused. Either way the connection would fail every request it serves.
+    """
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    if driver is None or not hasattr(driver, "is_in_transaction"):
+        return None  # not asyncpg: nothing known to check
+    if driver.is_closed():
+        return "the connection is closed"
+    if driver.is_in_transaction():
+        return "the server still has a transaction open (its ROLLBACK failed)"
+    if getattr(driver, "_top_xact", None) is not None:
+        return "asyncpg still counts a transaction (its BEGIN failed)"
+    return None
+
+
+def _drop_unless_idle(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    """Pool check-in, after the pool's rollback: a connection in any unknown state leaves."""
+    if dbapi_connection is None:
+        return  # already invalidated
+    problem = transaction_state_problem(dbapi_connection)
+    if problem is not None:
+        log.warning("Dropping a pooled database connection: %s", problem)
+        record.invalidate()
+
+
 def create_engine(
     url: str,
     *,
@@ -68,6 +103,7 @@ def create_engine(
         connect_args=connect_args,
     )
     event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
+    event.listen(engine.sync_engine, "checkin", _drop_unless_idle)
     return engine
 
 
