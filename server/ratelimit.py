@@ -20,6 +20,10 @@ endpoint calls, so another implementation can replace this one.
 Anonymous callers are keyed by client address; behind a reverse proxy, run uvicorn with
 `--proxy-headers --forwarded-allow-ips=<proxy>` so that address is the client's, not the
 proxy's.
+
+The same buckets count failed credentials per client address (`failure_limiter`): each bad
+token or API key takes a token, and an address whose bucket is empty is answered 429 before
+its credential is even checked (`wait`, which looks without taking).
 """
 
 from __future__ import annotations
@@ -74,14 +78,12 @@ class TokenBucketLimiter:
 
     def take(self, principal: str, tokens: int = 1) -> float | None:
         now = self.clock()
-        # More than the burst can never be taken at once: charge a full bucket instead.
-        wanted = min(float(tokens), self.capacity)
+        wanted = self._wanted(tokens)
         bucket = self._buckets.pop(principal, None)
         if bucket is None:
             bucket = _Bucket(self.capacity, now)
         else:
-            elapsed = max(now - bucket.updated, 0.0)
-            bucket.tokens = min(self.capacity, bucket.tokens + elapsed * self.rate)
+            bucket.tokens = self._refilled(bucket, now)
             bucket.updated = now
         self._buckets[principal] = bucket  # most recently used last
         self._housekeeping(now)
@@ -89,6 +91,23 @@ class TokenBucketLimiter:
             bucket.tokens -= wanted
             return None
         return (wanted - bucket.tokens) / self.rate
+
+    def wait(self, principal: str, tokens: int = 1) -> float | None:
+        """What `take` would answer, taking nothing: None, or the seconds until it would not."""
+        bucket = self._buckets.get(principal)
+        if bucket is None:
+            return None
+        available = self._refilled(bucket, self.clock())
+        wanted = self._wanted(tokens)
+        return None if available >= wanted else (wanted - available) / self.rate
+
+    def _wanted(self, tokens: int) -> float:
+        # More than the burst can never be taken at once: charge a full bucket instead.
+        return min(float(tokens), self.capacity)
+
+    def _refilled(self, bucket: _Bucket, now: float) -> float:
+        elapsed = max(now - bucket.updated, 0.0)
+        return min(self.capacity, bucket.tokens + elapsed * self.rate)
 
     def describe(self) -> str:
         per_minute = f"{self.per_minute:g}"
@@ -127,9 +146,20 @@ def limiter_from_settings(per_minute: int, burst: int) -> TokenBucketLimiter | N
     return TokenBucketLimiter(per_minute, max(burst, 1))
 
 
+def failure_limiter(
+    limit: int, window_seconds: float, *, clock: Callable[[], float] = time.monotonic
+) -> TokenBucketLimiter | None:
+    """Failed credentials per client address: `limit` at once, `limit` more per window (so
+    after `limit` failures in a window the address waits); `limit <= 0` turns it off."""
+    if limit <= 0 or window_seconds <= 0:
+        return None
+    return TokenBucketLimiter(limit * 60.0 / window_seconds, limit, clock=clock)
+
+
 __all__ = [
     "RateLimiter",
     "TokenBucketLimiter",
+    "failure_limiter",
     "limiter_from_settings",
     "retry_after_header",
 ]

@@ -17,6 +17,10 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _optional_int(value: str | None) -> int | None:
+    return int(value) if value is not None and value.strip() else None
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the process needs to know; built once by `Settings.from_env()`."""
@@ -45,6 +49,19 @@ class Settings:
     max_batch_size: int = 10
     max_body_bytes: int = 1_048_576
     trusted_documents_only: bool = False
+    # Failed credentials (bad tokens or API keys) per client address: after this many within
+    # the window, 429 before the credential is even checked; 0 turns it off.
+    auth_failure_limit: int = 100
+    auth_failure_window_seconds: float = 60.0
+    # Persisted queries (APQ): the largest document stored (bigger ones still run), what each
+    # principal may store, and the in-process cache of stored documents.
+    apq_max_document_bytes: int = 65_536
+    apq_quota_documents: int = 200
+    apq_quota_bytes: int = 1_048_576
+    # Per anonymous client address; None: nothing in production, else 50 documents / 256 KiB.
+    apq_anonymous_quota_documents: int | None = None
+    apq_anonymous_quota_bytes: int | None = None
+    persisted_cache_bytes: int = 8_388_608
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -77,11 +94,34 @@ class Settings:
             max_batch_size=int(env.get("LABORHUB_MAX_BATCH_SIZE", "10")),
             max_body_bytes=int(env.get("LABORHUB_MAX_BODY_BYTES", "1048576")),
             trusted_documents_only=_bool(env.get("LABORHUB_TRUSTED_DOCUMENTS_ONLY", "0")),
+            auth_failure_limit=int(env.get("LABORHUB_AUTH_FAILURE_LIMIT", "100")),
+            auth_failure_window_seconds=float(
+                env.get("LABORHUB_AUTH_FAILURE_WINDOW_SECONDS", "60")
+            ),
+            apq_max_document_bytes=int(env.get("LABORHUB_APQ_MAX_DOCUMENT_BYTES", "65536")),
+            apq_quota_documents=int(env.get("LABORHUB_APQ_QUOTA_DOCUMENTS", "200")),
+            apq_quota_bytes=int(env.get("LABORHUB_APQ_QUOTA_BYTES", "1048576")),
+            apq_anonymous_quota_documents=_optional_int(
+                env.get("LABORHUB_APQ_ANONYMOUS_QUOTA_DOCUMENTS")
+            ),
+            apq_anonymous_quota_bytes=_optional_int(env.get("LABORHUB_APQ_ANONYMOUS_QUOTA_BYTES")),
+            persisted_cache_bytes=int(env.get("LABORHUB_PERSISTED_CACHE_BYTES", "8388608")),
         )
 
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def anonymous_apq_quota(self) -> tuple[int, int]:
+        """(documents, bytes) an anonymous client address may store: by default nothing in
+        production (any number of addresses would each get a quota), 50 / 256 KiB elsewhere."""
+        documents, size = (0, 0) if self.is_production else (50, 262_144)
+        if self.apq_anonymous_quota_documents is not None:
+            documents = self.apq_anonymous_quota_documents
+        if self.apq_anonymous_quota_bytes is not None:
+            size = self.apq_anonymous_quota_bytes
+        return documents, size
 
     @property
     def has_production_jwt_key(self) -> bool:

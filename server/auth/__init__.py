@@ -11,7 +11,10 @@
 - Neither: anonymous.
 
 Credentials that can't be accepted raise `AuthenticationError`, whose message says what is
-wrong; the endpoint answers 401 with it.
+wrong; the endpoint answers 401 with it. Failures are counted per client address: after
+`auth_failure_limit` of them within `auth_failure_window_seconds`, credentials from that address
+raise `TooManyFailures` (429 with `Retry-After`) before they are checked, so guessing keys or
+tokens costs neither SQL nor signature checks. Anonymous requests are never throttled here.
 
 Modules: `errors` (AuthenticationError), `token_keys` (which keys sign tokens), `claims`
 (claims -> Viewer), `tokens` (verify and mint), `api_keys` (stored keys: create, list, revoke),
@@ -49,7 +52,7 @@ from server.auth.api_keys import (
     revoke_api_key,
 )
 from server.auth.claims import TOKEN_ROLES, token_role, viewer_from_claims
-from server.auth.errors import AuthenticationError
+from server.auth.errors import AuthenticationError, TooManyFailures
 from server.auth.token_keys import (
     ASYMMETRIC_ALGORITHMS,
     DEVELOPMENT_JWT_INFO,
@@ -61,6 +64,7 @@ from server.auth.token_keys import (
     public_key,
 )
 from server.auth.tokens import TokenVerifier, describe_jwt_error, mint_token
+from server.ratelimit import failure_limiter, retry_after_header
 from server.settings import Settings
 
 
@@ -78,20 +82,46 @@ class Authenticator:
     ) -> None:
         self.tokens = TokenVerifier(settings)
         self.api_keys = ApiKeyVerifier(engine, vault, cache_seconds=key_cache_seconds, clock=clock)
+        self.failure_limit = settings.auth_failure_limit
+        self.failure_window = settings.auth_failure_window_seconds
+        self.failures = failure_limiter(self.failure_limit, self.failure_window, clock=clock)
 
     async def authenticate(self, request: Request) -> Viewer:
         address = request.client.host if request.client else None
         authorization = _header(request, "authorization")
         api_key = _header(request, "x-api-key")
+        if authorization is None and api_key is None:
+            return Viewer(Role.ANONYMOUS, client_address=address)
+        failures_key = address or "unknown"
+        self._refuse_if_throttled(failures_key)
+        try:
+            return await self._verify(authorization, api_key, address)
+        except AuthenticationError:
+            if self.failures is not None:
+                self.failures.take(failures_key)
+            raise
+
+    async def _verify(
+        self, authorization: str | None, api_key: str | None, address: str | None
+    ) -> Viewer:
         if authorization is not None and api_key is not None:
             raise AuthenticationError(
                 "send either an Authorization header or an X-API-Key header, not both"
             )
         if authorization is not None:
             return viewer_from_claims(self.tokens.decode(bearer_token(authorization)), address)
-        if api_key is not None:
-            return partner_viewer(await self.api_keys.verify(api_key), address)
-        return Viewer(Role.ANONYMOUS, client_address=address)
+        assert api_key is not None
+        return partner_viewer(await self.api_keys.verify(api_key), address)
+
+    def _refuse_if_throttled(self, address: str) -> None:
+        wait = self.failures.wait(address) if self.failures is not None else None
+        if wait is None:
+            return
+        raise TooManyFailures(
+            f"Too many failed credentials from this address ({self.failure_limit} within "
+            f"{self.failure_window:g} s); retry after {retry_after_header(wait)} s.",
+            wait,
+        )
 
 
 def _header(request: Request, name: str) -> str | None:
@@ -129,6 +159,7 @@ __all__ = [
     "Authenticator",
     "KeySet",
     "TokenVerifier",
+    "TooManyFailures",
     "VerificationKey",
     "bearer_token",
     "create_api_key",

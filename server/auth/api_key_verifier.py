@@ -20,10 +20,12 @@ from db.session import start_counting
 from resolvers.access import PartnerGrant, Role, Viewer
 from server.auth.api_keys import API_KEY_SCHEME, HASH_FIELD, KEY_ROWS, PREFIX_LENGTH, key_info
 from server.auth.errors import AuthenticationError
+from server.caches import BoundedCache
 
 T = TypeVar("T")
 
 KEY_CACHE_SECONDS = 30.0  # how long a revoked API key may still be accepted by a running server
+CACHED_PREFIXES = 10_000
 TOUCH_INTERVAL_SECONDS = 60.0
 UNKNOWN_KEY = "unknown or revoked API key"
 
@@ -31,18 +33,23 @@ UNKNOWN_KEY = "unknown or revoked API key"
 @dataclass(frozen=True)
 class _CachedKey:
     secret_hash: bytes
-    grant: PartnerGrant | None  # None: revoked
+    grant: PartnerGrant | None  # None: revoked, or no key has this prefix
     expires: float
+
+
+_NO_SECRET = b""
 
 
 class ApiKeyVerifier:
     """Verifies `lh_<prefix>_<secret>` keys against the `api_keys` table.
 
-    Keys found are cached in this process for `cache_seconds` (30 s by default), so a hot key
-    costs no SQL: a revocation takes effect within that time. `last_used_at` is written at
-    most once a minute per key (and only when the stored value is older than that, so several
-    processes don't all write it). The SQL run here is not counted in a request's
-    X-SQL-Statements: it depends on the cache, not on the query.
+    Prefixes looked up are cached in this process for `cache_seconds` (30 s by default), found
+    or not, so a hot key costs no SQL (a revocation takes effect within that time) and neither
+    does a repeated unknown prefix. At most `CACHED_PREFIXES` are kept (least recently used
+    first out), however many prefixes clients make up. `last_used_at` is written at most once a
+    minute per key (and only when the stored value is older than that, so several processes
+    don't all write it). The SQL run here is not counted in a request's X-SQL-Statements: it
+    depends on the cache, not on the query.
     """
 
     def __init__(
@@ -57,7 +64,7 @@ class ApiKeyVerifier:
         self.vault = vault
         self.cache_seconds = cache_seconds
         self.clock = clock
-        self._cache: dict[str, _CachedKey] = {}
+        self._cache: BoundedCache[str, _CachedKey] = BoundedCache(CACHED_PREFIXES)
         self._touched: dict[int, float] = {}
 
     async def verify(self, presented: str) -> PartnerGrant:
@@ -74,9 +81,7 @@ class ApiKeyVerifier:
         cached = self._cache.get(prefix)
         if cached is None or cached.expires <= now:
             cached = await outside_statement_count(self._load(prefix, now + self.cache_seconds))
-            if cached is None:
-                raise AuthenticationError(UNKNOWN_KEY)
-            self._cache[prefix] = cached
+            self._cache.put(prefix, cached)
         return cached
 
     async def _record_use(self, key_id: int) -> None:
@@ -86,12 +91,12 @@ class ApiKeyVerifier:
             self._touched[key_id] = now
             await outside_statement_count(self._touch(key_id))
 
-    async def _load(self, prefix: str, expires: float) -> _CachedKey | None:
+    async def _load(self, prefix: str, expires: float) -> _CachedKey:
         async with self.engine.connect() as connection:
             found = await connection.execute(KEY_ROWS.where(ApiKey.prefix == prefix))
             row = found.mappings().first()
         if row is None:
-            return None
+            return _CachedKey(_NO_SECRET, None, expires)
         return _CachedKey(row["secret_hash"], key_info(row).grant, expires)
 
     async def _touch(self, key_id: int) -> None:

@@ -1,4 +1,4 @@
-"""The one exception of authentication: credentials that were presented but can't be accepted."""
+"""The exceptions of authentication: credentials that can't be accepted, or not yet checked."""
 
 from __future__ import annotations
 
@@ -9,3 +9,13 @@ class AuthenticationError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class TooManyFailures(Exception):
+    """The client's address presented too many bad credentials lately; the client gets 429,
+    `message` and `Retry-After: retry_after` (seconds), and the credential is not checked."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after

@@ -1,4 +1,5 @@
-"""Building each operation's context; a refused token is a 401 with a Bearer challenge."""
+"""Building each operation's context; a refused token is a 401 with a Bearer challenge, and too
+many refused ones from one address a 429."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from typing import Any
 
 from starlette.requests import Request
 
-from server.auth import AuthenticationError
+from server.auth import AuthenticationError, TooManyFailures
 from server.graphql_http.errors import RequestError
+from server.ratelimit import retry_after_header
 
 ContextFactory = Callable[[Request], Any]
 """Builds the per-request context; may return an awaitable."""
@@ -28,6 +30,9 @@ async def build_context(context_factory: ContextFactory, request: Request) -> An
         raise RequestError(
             401, exc.message, {"WWW-Authenticate": challenge}, code="UNAUTHENTICATED"
         ) from exc
+    except TooManyFailures as exc:
+        retry_after = {"Retry-After": retry_after_header(exc.retry_after)}
+        raise RequestError(429, exc.message, retry_after, code="RATE_LIMITED") from exc
     return context
 
 

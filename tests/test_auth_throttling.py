@@ -1,0 +1,170 @@
+"""Failed credentials are throttled per client address, and unknown API-key prefixes are
+remembered, so guessing costs neither SQL nor signature checks."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.requests import Request
+
+from db.pii import PersonalDataVault
+from db.session import create_engine
+from server.app import create_app
+from server.auth import (
+    AuthenticationError,
+    Authenticator,
+    TooManyFailures,
+    create_api_key,
+    mint_token,
+)
+from server.settings import Settings
+
+GRJ = "application/graphql-response+json"
+LIMIT = 20
+ATTACKER = "198.51.100.7"
+BYSTANDER = "203.0.113.9"
+
+
+@asynccontextmanager
+async def clients_from(
+    settings: Settings, database_url: str, *addresses: str
+) -> AsyncIterator[list[httpx.AsyncClient]]:
+    """One app (a failure limit of LIMIT a minute), one HTTP client per client address."""
+    configured = dataclasses.replace(
+        settings, auth_failure_limit=LIMIT, auth_failure_window_seconds=60
+    )
+    async with AsyncExitStack() as stack:
+        manager = await stack.enter_async_context(
+            LifespanManager(create_app(configured, database_url))
+        )
+        clients = [
+            await stack.enter_async_context(
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=manager.app, client=(address, 4711)),
+                    base_url="http://test",
+                )
+            )
+            for address in addresses
+        ]
+        yield clients
+
+
+async def typename(client: httpx.AsyncClient, **headers: str) -> httpx.Response:
+    return await client.post(
+        "/graphql", json={"query": "{ __typename }"}, headers={"accept": GRJ, **headers}
+    )
+
+
+@pytest.fixture(scope="module")
+async def partner_key(database_url: str, settings: Settings) -> str:
+    engine = create_engine(database_url)
+    try:
+        return await create_api_key(
+            engine, PersonalDataVault(settings.master_key()), partner="throttle-test-agency",
+            scopes=["jobs"], regions=["440000"], fields=None, purpose="job-matching",
+        )
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"x-api-key": "lh_ABCDEFGH_" + "x" * 43},  # an unknown prefix
+        {"authorization": "Bearer not-a-token"},
+    ],
+    ids=["api key", "token"],
+)
+async def test_failed_credentials_from_one_address_get_429(
+    settings: Settings, database_url: str, partner_key: str, bad: dict[str, str]
+) -> None:
+    async with clients_from(settings, database_url, ATTACKER, BYSTANDER) as (attacker, other):
+        statuses = [(await typename(attacker, **bad)).status_code for _ in range(150)]
+        assert statuses[:LIMIT] == [401] * LIMIT
+        assert set(statuses[LIMIT:]) == {429}
+
+        refused = await typename(attacker, **bad)
+        assert refused.status_code == 429
+        assert int(refused.headers["retry-after"]) >= 1
+        [error] = refused.json()["errors"]
+        assert error["extensions"]["code"] == "RATE_LIMITED"
+        assert error["message"].startswith(
+            f"Too many failed credentials from this address ({LIMIT} within 60 s); retry after"
+        )
+        # not even a good credential is checked from there until the bucket refills ...
+        assert (await typename(attacker, **{"x-api-key": partner_key})).status_code == 429
+        # ... while other addresses, and anonymous requests, are not affected
+        admin = f"Bearer {mint_token(settings, role='admin', subject='throttle')}"
+        assert (await typename(other, authorization=admin)).status_code == 200
+        assert (await typename(other, **{"x-api-key": partner_key})).status_code == 200
+        assert (await typename(attacker)).status_code == 200
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def request(**headers: str) -> Request:
+    raw = [(name.replace("_", "-").encode(), value.encode()) for name, value in headers.items()]
+    return Request({"type": "http", "headers": raw, "client": (ATTACKER, 4711)})
+
+
+async def test_the_failure_bucket_refills(settings: Settings, database_url: str) -> None:
+    clock = Clock()
+    engine = create_engine(database_url)
+    try:
+        configured = dataclasses.replace(
+            settings, auth_failure_limit=3, auth_failure_window_seconds=30
+        )
+        vault = PersonalDataVault(settings.master_key())
+        auth = Authenticator(configured, engine, vault, clock=clock)
+        bad = request(authorization="Bearer nope")
+        for _ in range(3):
+            with pytest.raises(AuthenticationError):
+                await auth.authenticate(bad)
+        with pytest.raises(TooManyFailures, match="retry after 10 s"):
+            await auth.authenticate(bad)  # 3 per 30 s: one more every 10 s
+        clock.now += 10
+        with pytest.raises(AuthenticationError):
+            await auth.authenticate(bad)  # checked again, and refused
+    finally:
+        await engine.dispose()
+
+
+async def test_a_repeated_unknown_prefix_costs_no_sql(
+    settings: Settings, database_url: str
+) -> None:
+    engine: AsyncEngine = create_engine(database_url)
+    statements: list[str] = []
+    event.listen(
+        engine.sync_engine,
+        "before_cursor_execute",
+        lambda _conn, _cursor, statement, *_rest: statements.append(statement),
+    )
+    try:
+        auth = Authenticator(
+            dataclasses.replace(settings, auth_failure_limit=0),
+            engine,
+            PersonalDataVault(settings.master_key()),
+        )
+        unknown = request(x_api_key="lh_ZZZZZZZZ_" + "x" * 43)
+        for expected in (1, 1, 1):
+            with pytest.raises(AuthenticationError, match="unknown or revoked API key"):
+                await auth.authenticate(unknown)
+            assert len(statements) == expected, statements
+        with pytest.raises(AuthenticationError):
+            await auth.authenticate(request(x_api_key="lh_YYYYYYYY_" + "x" * 43))
+        assert len(statements) == 2, "another prefix is looked up"
+    finally:
+        await engine.dispose()
