@@ -3,34 +3,13 @@
 from __future__ import annotations
 
 import strawberry
-from graphql import ASTValidationRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    ParserCache,
-    ValidationCache,
-)
-from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
-from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 
 from schema.extensions import AuditPartnerReads
 from schema.job_mutations import JobMutations
+from schema.prepared import UsePreparedDocument
 from schema.privacy import PrivacyMutations
 from schema.query import Query
 from schema.scalars import SCALAR_OVERRIDES
-
-MAX_DEPTH = 16
-MAX_ALIASES = 30
-MAX_TOKENS = 5_000
-CACHED_DOCUMENTS = 1_024
-
-# The limit rules are made once: ValidationCache keys on the rule classes, and the stock
-# QueryDepthLimiter/MaxAliasesLimiter make new ones per request, so nothing would be cached.
-LIMIT_RULES: list[type[ASTValidationRule]] = [
-    max_depth_rule(MAX_DEPTH, None),
-    max_aliases_rule(MAX_ALIASES),
-]
-
 
 
 @strawberry.type
@@ -41,13 +20,10 @@ class Mutation(JobMutations, PrivacyMutations):
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
-    extensions=[
-        lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
-        lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
-        lambda: AddValidationRules(LIMIT_RULES),
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        AuditPartnerReads,
-    ],
+    # Documents are parsed and validated, with every limit (depth, aliases, tokens...), by the
+    # HTTP endpoint before they get here (server/graphql_http/preparation.py); execution uses
+    # that document as it is.
+    extensions=[UsePreparedDocument, AuditPartnerReads],
     scalar_overrides=SCALAR_OVERRIDES,
 )
 

@@ -250,7 +250,7 @@ def anonymous_introspection_check(
     context: Any,
 ) -> list[GraphQLError]:
     """Refuse `__schema` and `__type` to anonymous viewers (production); `__typename` is fine."""
-    if not _is_anonymous(context):
+    if not is_anonymous(context):
         return []
     for field in selected_fields(document, operation):
         if field.name.value in INTROSPECTION_FIELDS:
@@ -265,7 +265,7 @@ def anonymous_introspection_check(
     return []
 
 
-def _is_anonymous(context: Any) -> bool:
+def is_anonymous(context: Any) -> bool:
     """Contexts without a viewer (tests, tools) count as anonymous."""
     role = getattr(getattr(context, "viewer", None), "role", None)
     return getattr(role, "value", "anonymous") == "anonymous"
@@ -317,6 +317,7 @@ __all__ = [
     "DocumentCheck",
     "anonymous_introspection_check",
     "default_document_checks",
+    "is_anonymous",
     "query_cost",
     "query_cost_check",
     "selected_fields",

@@ -6,8 +6,17 @@ APQ: a client sends `extensions.persistedQuery = {"version": 1, "sha256Hash": "<
   clients expect) `PersistedQueryNotFound` / `PERSISTED_QUERY_NOT_FOUND`, and the client sends
   the query again with the hash.
 - With the query and the hash: the hash must be the SHA-256 of the query text (else `provided
-  sha does not match query`); once the document has parsed, validated and passed the document
-  checks it is stored (`persisted_documents`, trusted = false) for the next hash-only request.
+  sha does not match query`); once the document has passed every check (parsing, validation
+  with all its limits, the document checks) it is stored (`persisted_documents`, trusted =
+  false, `stored_by` = the caller's principal) for the next hash-only request.
+
+Storage is bounded (`StorageQuota`): a document over `max_document_bytes` is not stored, and
+each principal (an anonymous caller: each client address) stores at most so many documents and
+bytes; anonymous callers store nothing in production by default. A document that is not stored
+still runs: APQ is an optimisation, and refusing would break clients that fall back to sending
+the query in full. The response says so in `extensions.persistedQuery` (`stored: false`, a
+`code` and a `message`), and a later hash-only request answers `PersistedQueryNotFound`, on
+which Apollo clients send the full query again.
 
 Both work over GET (mini-programs use GET so a CDN can cache hash-only requests).
 
@@ -17,29 +26,33 @@ the text must be a trusted one); anything else is refused with `PERSISTED_QUERY_
 and APQ stores nothing.
 
 The hash is over the exact UTF-8 text of the document: clients must send the registered text
-byte for byte, or only its hash. An in-process LRU holds the documents found, so a hit
-costs no SQL after the first.
+byte for byte, or only its hash. An in-process LRU (bounded in entries and in bytes) holds the
+documents found, so a hit costs no SQL after the first.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.requests import Request
 
 from db.models.access import PersistedDocument
+from server.caches import BoundedCache
+from server.settings import Settings
 
 CACHED_DOCUMENTS = 2_048
+CACHED_BYTES = 8 * 1024 * 1024
+OWNER_LENGTH = 160  # persisted_documents.stored_by
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 log = logging.getLogger("laborhub.persisted")
@@ -76,6 +89,32 @@ def not_allowed() -> PersistedQueryError:
     )
 
 
+class NotStored(Exception):
+    """An APQ document that runs but is not stored; `code` and `message` tell the client."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class StorageQuota:
+    """How much APQ storage a principal gets (anonymous ones: per client address)."""
+
+    max_document_bytes: int = 65_536
+    documents: int = 200
+    bytes: int = 1_048_576
+    anonymous_documents: int = 50
+    anonymous_bytes: int = 262_144
+
+    def of(self, *, anonymous: bool) -> tuple[int, int]:
+        """(documents, bytes) a principal may store."""
+        if anonymous:
+            return self.anonymous_documents, self.anonymous_bytes
+        return self.documents, self.bytes
+
+
 @dataclass(frozen=True)
 class StoredDocument:
     document: str
@@ -90,8 +129,11 @@ class DocumentStore(Protocol):
         """The document with this hash (`trusted=True`: only if trusted), or None."""
         ...
 
-    async def add(self, request: Request, sha256: str, document: str) -> None:
-        """Store an APQ document (untrusted); a document already stored stays as it is."""
+    async def add(
+        self, request: Request, sha256: str, document: str, *, owner: str, anonymous: bool
+    ) -> None:
+        """Store an APQ document (untrusted) for principal `owner`; one already stored stays
+        as it is. Raises NotStored when the size limit or the owner's quota refuses it."""
         ...
 
 
@@ -101,15 +143,36 @@ class SqlDocumentStore:
     The engine is the constructor's, or else the app's (`request.state.engine`).
     """
 
-    def __init__(self, engine: AsyncEngine | None = None, cache_size: int = CACHED_DOCUMENTS):
+    def __init__(
+        self,
+        engine: AsyncEngine | None = None,
+        *,
+        quota: StorageQuota | None = None,
+        cache_size: int = CACHED_DOCUMENTS,
+        cache_bytes: int = CACHED_BYTES,
+    ) -> None:
         self.engine = engine
-        self.cache_size = cache_size
-        self._cache: OrderedDict[str, StoredDocument] = OrderedDict()
+        self.quota = quota or StorageQuota()
+        self.cache: BoundedCache[str, StoredDocument] = BoundedCache(
+            cache_size, cache_bytes, weigh=lambda _sha, stored: len(stored.document.encode())
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SqlDocumentStore:
+        """The app's store: the engine of each request, the quota and cache of `settings`."""
+        anonymous_documents, anonymous_bytes = settings.anonymous_apq_quota
+        quota = StorageQuota(
+            max_document_bytes=settings.apq_max_document_bytes,
+            documents=settings.apq_quota_documents,
+            bytes=settings.apq_quota_bytes,
+            anonymous_documents=anonymous_documents,
+            anonymous_bytes=anonymous_bytes,
+        )
+        return cls(quota=quota, cache_bytes=settings.persisted_cache_bytes)
 
     async def get(self, request: Request, sha256: str, *, trusted: bool) -> StoredDocument | None:
-        cached = self._cache.get(sha256)
+        cached = self.cache.get(sha256)
         if cached is not None and (cached.trusted or not trusted):
-            self._cache.move_to_end(sha256)
             return cached
         # Not cached, or cached as untrusted and perhaps registered as trusted since.
         async with self._engine(request).connect() as connection:
@@ -125,31 +188,89 @@ class SqlDocumentStore:
         if row is None:
             return None
         found = StoredDocument(row.document, bool(row.trusted), row.name)
-        self._remember(sha256, found)
+        self.cache.put(sha256, found)
         return found if found.trusted or not trusted else None
 
-    async def add(self, request: Request, sha256: str, document: str) -> None:
-        if sha256 in self._cache:
+    async def add(
+        self, request: Request, sha256: str, document: str, *, owner: str, anonymous: bool
+    ) -> None:
+        if sha256 in self.cache:
             return
-        async with self._engine(request).begin() as connection:
-            await connection.execute(
-                insert(PersistedDocument)
-                .values(sha256=sha256, document=document, trusted=False)
-                .on_conflict_do_nothing(index_elements=[PersistedDocument.sha256])
+        size = len(document.encode("utf-8"))
+        if size > self.quota.max_document_bytes:
+            raise NotStored(
+                "PERSISTED_QUERY_TOO_LARGE",
+                f"Not stored: the document is {size} bytes, over the limit of "
+                f"{self.quota.max_document_bytes} bytes for persisted queries. It ran; send it "
+                "in full next time (or register it as a trusted document).",
             )
-        self._remember(sha256, StoredDocument(document, trusted=False))
-
-    def _remember(self, sha256: str, stored: StoredDocument) -> None:
-        self._cache[sha256] = stored
-        self._cache.move_to_end(sha256)
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
+        documents, quota_bytes = self.quota.of(anonymous=anonymous)
+        if documents <= 0 or quota_bytes <= 0:
+            raise NotStored(
+                "PERSISTED_QUERY_NOT_STORED",
+                "Not stored: anonymous callers can't store persisted queries here. It ran; "
+                "send it in full next time (or register it as a trusted document).",
+            )
+        stored_by = owner_key(owner)
+        async with self._engine(request).begin() as connection:
+            if not await _already_stored(connection, sha256):
+                await _check_quota(connection, stored_by, size, documents, quota_bytes)
+                await connection.execute(
+                    insert(PersistedDocument)
+                    .values(sha256=sha256, document=document, trusted=False, stored_by=stored_by)
+                    .on_conflict_do_nothing(index_elements=[PersistedDocument.sha256])
+                )
+        self.cache.put(sha256, StoredDocument(document, trusted=False))
 
     def _engine(self, request: Request) -> AsyncEngine:
         if self.engine is not None:
             return self.engine
         engine: AsyncEngine = request.state.engine
         return engine
+
+
+def owner_key(principal: str) -> str:
+    """`stored_by` for a principal: itself, or when longer than the column, a prefix and a hash
+    (so two long principals never share a quota)."""
+    if len(principal) <= OWNER_LENGTH:
+        return principal
+    digest = hashlib.sha256(principal.encode("utf-8")).hexdigest()
+    return f"{principal[: OWNER_LENGTH - len(digest) - 1]}#{digest}"
+
+
+async def _already_stored(connection: AsyncConnection, sha256: str) -> bool:
+    found = await connection.execute(
+        select(PersistedDocument.sha256).where(PersistedDocument.sha256 == sha256)
+    )
+    return found.first() is not None
+
+
+async def _check_quota(
+    connection: AsyncConnection, stored_by: str, size: int, documents: int, quota_bytes: int
+) -> None:
+    """Raise NotStored when one more document of `size` bytes exceeds the owner's quota.
+
+    Concurrent stores by one owner wait for each other here, so the quota holds exactly.
+    """
+    await connection.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:lock, 0))"),
+        {"lock": json.dumps(["persisted_documents", stored_by])},
+    )
+    table = PersistedDocument
+    count, used = (
+        await connection.execute(
+            select(
+                func.count(), func.coalesce(func.sum(func.octet_length(table.document)), 0)
+            ).where(table.stored_by == stored_by)
+        )
+    ).one()
+    if count + 1 > documents or used + size > quota_bytes:
+        raise NotStored(
+            "PERSISTED_QUERY_QUOTA_EXCEEDED",
+            f"Not stored: this caller's persisted queries would exceed the quota of {documents} "
+            f"documents and {quota_bytes} bytes (stored: {count} documents, {used} bytes). "
+            "It ran; send it in full next time.",
+        )
 
 
 @dataclass(frozen=True)
@@ -272,11 +393,14 @@ async def list_documents(engine: AsyncEngine, *, trusted_only: bool) -> list[Doc
 __all__ = [
     "DocumentInfo",
     "DocumentStore",
+    "NotStored",
     "PersistedQueryError",
     "ResolvedDocument",
     "SqlDocumentStore",
+    "StorageQuota",
     "StoredDocument",
     "list_documents",
+    "owner_key",
     "register_trusted",
     "resolve_document",
     "sha256_of",

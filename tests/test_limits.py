@@ -1,8 +1,10 @@
-"""Abuse limits: query cost, batches, rate limits, production hardening, CSRF, 401 mapping."""
+"""Abuse limits: document limits, query cost, batches, rate limits, production hardening, CSRF,
+401 mapping."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +13,8 @@ import httpx
 import pytest
 import strawberry
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode, parse
+from graphql.language.parser import Parser
+from graphql.validation.validation_context import ValidationContext
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Route
@@ -60,6 +64,126 @@ def only_error(response: httpx.Response) -> dict[str, Any]:
     assert "data" not in body, body
     [error] = body["errors"]
     return dict(error)
+
+
+# --- document limits ---------------------------------------------------------------------------
+
+
+def fresh(document: str) -> str:
+    """`document` with a comment no other request sent, so no cache has it."""
+    return f"# {uuid.uuid4()}\n{document}"
+
+
+FRAGMENT_BOMB = "{ ...F12 } fragment F0 on Query { __typename } " + " ".join(
+    f"fragment F{i} on Query {{ ...F{i - 1} a{i}: regions {{ ...F{i - 1} }} }}"
+    for i in range(1, 13)
+)
+
+
+@pytest.mark.parametrize(
+    ("document", "message", "code"),
+    [
+        ("{ " + "__typename " * 20 + "}", None, None),
+        (
+            "{ " + "__typename " * 21 + "}",
+            "Field '__typename' is selected 21 times at the same place, over the limit of 20 "
+            "(max repeated fields): select it once.",
+            "QUERY_TOO_COMPLEX",
+        ),
+        # fields merged from several places count together; a fragment spread twice, once
+        (
+            "{ regions { " + "code " * 11 + "} regions { ...R ...R } } "
+            "fragment R on Region { " + "code " * 10 + "}",
+            "Field 'regions.code' is selected 21 times at the same place",
+            "QUERY_TOO_COMPLEX",
+        ),
+        (
+            "{ jobs { nodes { ...J } } } fragment J on Job { " + "title " * 21 + "}",
+            "Field 'title' in fragment 'J' is selected 21 times",
+            "QUERY_TOO_COMPLEX",
+        ),
+        # fragments count each time they are spread: 2^12 spreads of F0
+        (
+            FRAGMENT_BOMB,
+            "The document makes more than 2000 selections (fields and fragment spreads",
+            "QUERY_TOO_COMPLEX",
+        ),
+        ("{ " + "a: __typename " * 2000 + "}", "more than 5000 tokens", None),
+        ("#\n" * 1001 + "{ __typename }", "more than 1000 comments", None),
+        (
+            "{ __typename }" + " " * 70_000,
+            "characters long, over the limit of 65536 (max characters): send a shorter one",
+            "QUERY_TOO_COMPLEX",
+        ),
+    ],
+    ids=[
+        "20 repeats",
+        "21 repeats",
+        "merged",
+        "in a fragment",
+        "fragment bomb",
+        "tokens",
+        "comments",
+        "characters",
+    ],
+)
+async def test_document_limits(
+    limited: httpx.AsyncClient, document: str, message: str | None, code: str | None
+) -> None:
+    response = await post(limited, {"query": fresh(document) if message else document})
+    if message is None:
+        assert response.status_code == 200 and "errors" not in response.json(), response.json()
+        return
+    assert response.status_code == 400
+    error = only_error(response)
+    assert message in error["message"]
+    assert error.get("extensions", {}).get("code") == code
+    assert response.headers["x-sql-statements"] == "0"
+
+
+async def test_depth_and_aliases_are_limited_on_the_endpoint_whatever_the_schema() -> None:
+    endpoint = GraphQLEndpoint(tiny_schema, lambda _request: {"calls": []})
+    aliases = "{ " + " ".join(f"a{i}: items" for i in range(31)) + " }"
+    async with client_for(endpoint) as client:
+        response = await post(client, {"query": aliases})
+    assert response.status_code == 400
+    assert only_error(response)["message"] == "31 aliases found. Allowed: 30"
+
+
+async def test_validation_errors_are_bounded(limited: httpx.AsyncClient) -> None:
+    document = "{ " + " ".join(f"nope{i}" for i in range(100)) + " }"
+    response = await post(limited, {"query": document})
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert len(errors) == 21
+    assert errors[-1]["message"] == (
+        "Too many validation errors, error limit reached. Validation aborted."
+    )
+
+
+async def test_a_document_is_parsed_and_validated_once(
+    limited: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """By the endpoint, with every limit; Strawberry executes that document as it is, and the
+    same text sent again is neither parsed nor validated."""
+    counts = {"parsed": 0, "validated": 0}
+    parse_document, validation_context = Parser.parse_document, ValidationContext.__init__
+
+    def counting_parse(self: Parser) -> DocumentNode:
+        counts["parsed"] += 1
+        return parse_document(self)
+
+    def counting_validation(self: ValidationContext, *args: Any, **kwargs: Any) -> None:
+        counts["validated"] += 1
+        validation_context(self, *args, **kwargs)
+
+    monkeypatch.setattr(Parser, "parse_document", counting_parse)
+    monkeypatch.setattr(ValidationContext, "__init__", counting_validation)
+    query = fresh('{ region(code: "440000") { name } }')
+    for _ in range(2):
+        response = await post(limited, {"query": query})
+        assert response.json() == {"data": {"region": {"name": "广东省"}}}
+        assert counts == {"parsed": 1, "validated": 1}
 
 
 # --- query cost --------------------------------------------------------------------------------

@@ -12,9 +12,14 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
+from starlette.requests import Request
 
+from db.models.access import PersistedDocument
+from db.session import create_engine
+from server.auth import mint_token
 from server.cli import main as laborhub
-from server.persisted import sha256_of
+from server.persisted import SqlDocumentStore, sha256_of
 from server.settings import Settings
 from tests.conftest import serving
 
@@ -114,6 +119,147 @@ async def test_apq_stores_only_documents_that_pass(apq: httpx.AsyncClient) -> No
     assert (await post(apq, {"query": query, "extensions": persisted(sha)})).status_code == 400
     missing = await post(apq, {"extensions": persisted(sha)})
     assert missing.json()["errors"][0]["message"] == "PersistedQueryNotFound"
+
+
+async def test_apq_stores_only_documents_that_pass_every_check(apq: httpx.AsyncClient) -> None:
+    """The alias limit (like every limit) applies before the document is stored."""
+    tag = uuid.uuid4().hex
+    query = f"query Q{tag} {{ " + " ".join(f"a{i}: __typename" for i in range(31)) + " }"
+    sha = sha256_of(query)
+    refused = await post(apq, {"query": query, "extensions": persisted(sha)})
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["message"] == "31 aliases found. Allowed: 30"
+    missing = await post(apq, {"extensions": persisted(sha)})
+    assert missing.json()["errors"][0]["message"] == "PersistedQueryNotFound"
+
+
+async def stored_by(database_url: str, sha: str) -> str | None:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            found = await connection.execute(
+                select(PersistedDocument.stored_by).where(PersistedDocument.sha256 == sha)
+            )
+            return found.scalar_one_or_none()
+    finally:
+        await engine.dispose()
+
+
+def worker(settings: Settings, subject: str | None = None) -> dict[str, str]:
+    """A worker (by default one no other test stores documents as)."""
+    subject = subject or f"apq-{uuid.uuid4().hex}"
+    token = mint_token(settings, role="worker", subject=subject, worker_id="1")
+    return {"authorization": f"Bearer {token}"}
+
+
+async def post_as(
+    client: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any]
+) -> httpx.Response:
+    return await client.post("/graphql", json=body, headers={"accept": GRJ, **headers})
+
+
+async def test_apq_records_who_stored_it(
+    apq: httpx.AsyncClient, settings: Settings, database_url: str
+) -> None:
+    anonymous, by_worker = fresh_query(), fresh_query()
+    await post(apq, {"query": anonymous, "extensions": persisted(sha256_of(anonymous))})
+    subject = f"apq-{uuid.uuid4().hex}"
+    body = {"query": by_worker, "extensions": persisted(sha256_of(by_worker))}
+    assert (await post_as(apq, worker(settings, subject), body)).json() == GUANGDONG
+    assert await stored_by(database_url, sha256_of(anonymous)) == "anonymous:127.0.0.1"
+    assert await stored_by(database_url, sha256_of(by_worker)) == f"worker:{subject}"
+
+
+def not_stored(response: httpx.Response) -> str:
+    """The code of the response's "not stored" notice; the query itself ran."""
+    body = response.json()
+    assert body["data"] == GUANGDONG["data"], body
+    notice = body["extensions"]["persistedQuery"]
+    assert notice["stored"] is False
+    assert notice["message"].startswith("Not stored: ")
+    assert "It ran; send it in full next time" in notice["message"]
+    return str(notice["code"])
+
+
+async def test_apq_storage_has_a_quota_per_principal(
+    settings: Settings, database_url: str
+) -> None:
+    async with serving(
+        settings, database_url, rate_limit_per_minute=0, apq_quota_documents=2
+    ) as client:
+        headers = worker(settings)
+        queries = [fresh_query() for _ in range(3)]
+        for query in queries[:2]:
+            body = {"query": query, "extensions": persisted(sha256_of(query))}
+            response = await post_as(client, headers, body)
+            assert response.json() == GUANGDONG
+        over = {"query": queries[2], "extensions": persisted(sha256_of(queries[2]))}
+        assert not_stored(await post_as(client, headers, over)) == "PERSISTED_QUERY_QUOTA_EXCEEDED"
+        missing = await post_as(client, headers, {"extensions": persisted(sha256_of(queries[2]))})
+        assert missing.json()["errors"][0]["message"] == "PersistedQueryNotFound"
+        # storing a document already stored costs nothing; another principal has its own quota
+        again = {"query": queries[0], "extensions": persisted(sha256_of(queries[0]))}
+        assert (await post_as(client, headers, again)).json() == GUANGDONG
+        assert (await post_as(client, worker(settings), over)).json() == GUANGDONG
+
+    async with serving(
+        settings, database_url, rate_limit_per_minute=0, apq_quota_bytes=100
+    ) as client:
+        query = fresh_query()  # some 70 bytes: one fits, two do not
+        body = {"query": query, "extensions": persisted(sha256_of(query))}
+        headers = worker(settings)
+        assert (await post_as(client, headers, body)).json() == GUANGDONG
+        second = fresh_query()
+        body = {"query": second, "extensions": persisted(sha256_of(second))}
+        assert not_stored(await post_as(client, headers, body)) == "PERSISTED_QUERY_QUOTA_EXCEEDED"
+
+
+async def test_apq_documents_over_the_size_limit_run_unstored(
+    settings: Settings, database_url: str
+) -> None:
+    async with serving(
+        settings, database_url, rate_limit_per_minute=0, apq_max_document_bytes=100
+    ) as client:
+        query = fresh_query() + " " * 100
+        sha = sha256_of(query)
+        assert not_stored(
+            await post(client, {"query": query, "extensions": persisted(sha)})
+        ) == "PERSISTED_QUERY_TOO_LARGE"
+        missing = await post(client, {"extensions": persisted(sha)})
+        assert missing.json()["errors"][0]["message"] == "PersistedQueryNotFound"
+
+
+async def test_anonymous_callers_store_nothing_in_production(
+    settings: Settings, database_url: str
+) -> None:
+    async with serving(
+        settings, database_url, env="production", rate_limit_per_minute=0
+    ) as client:
+        query = fresh_query()
+        sha = sha256_of(query)
+        response = await post(client, {"query": query, "extensions": persisted(sha)})
+        assert not_stored(response) == "PERSISTED_QUERY_NOT_STORED"
+        assert "anonymous callers can't store persisted queries here" in (
+            response.json()["extensions"]["persistedQuery"]["message"]
+        )
+        missing = await post(client, {"extensions": persisted(sha)})
+        assert missing.json()["errors"][0]["message"] == "PersistedQueryNotFound"
+
+
+async def test_the_document_cache_is_bounded_in_bytes(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        store = SqlDocumentStore(engine, cache_bytes=20_000)
+        request = Request({"type": "http"})
+        tag = uuid.uuid4().hex
+        for i in range(40):
+            document = f"query Big{tag}x{i} {{ __typename }}" + " " * 1_000
+            sha = sha256_of(document)
+            await store.add(request, sha, document, owner=f"cache-{tag}", anonymous=False)
+        assert store.cache.weight <= 20_000
+        assert 15 <= len(store.cache) <= 20
+    finally:
+        await engine.dispose()
 
 
 @pytest.mark.parametrize(

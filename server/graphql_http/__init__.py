@@ -2,10 +2,11 @@
 
 One ASGI class (`endpoint.GraphQLEndpoint`) around `schema.execute`: it reads the request
 (`requests`: POST JSON or GET query string), negotiates the response media type
-(`negotiation`), picks the operation (`operations`), executes it with a per-request context
-(`context`), counts SQL statements, and answers with the status code the specification asks
-for (`responses`). Unexpected exceptions never reach the client: they are logged to
-`laborhub.errors` with an error id, and the client sees only that id (`errors`).
+(`negotiation`), parses and validates the document once (`preparation`, `selections`), picks
+the operation (`operations`), executes it with a per-request context (`context`), counts SQL
+statements, and answers with the status code the specification asks for (`responses`).
+Unexpected exceptions never reach the client: they are logged to `laborhub.errors` with an
+error id, and the client sees only that id (`errors`).
 
 Abuse limits, in the order they apply (each refusal is a GraphQL error with an
 `extensions.code`, before any resolver runs):
@@ -13,14 +14,18 @@ Abuse limits, in the order they apply (each refusal is a GraphQL error with an
 1. body size (413), content type (415: only `application/json` is executed over POST, which
    keeps cross-site form posts out), batch size (400 `BATCH_TOO_LARGE`: a POSTed JSON array
    is a batch, run in order, answered with an array; GET never batches);
-2. the context factory: `AuthenticationError` -> 401 `UNAUTHENTICATED` with `WWW-Authenticate`;
+2. the context factory: too many failed credentials from the client's address -> 429
+   `RATE_LIMITED` with `Retry-After`; `AuthenticationError` -> 401 `UNAUTHENTICATED` with
+   `WWW-Authenticate`;
 3. the rate limiter, per principal, one token per operation (429 `RATE_LIMITED`, `Retry-After`:
    `throttling`);
 4. persisted queries (server/persisted.py): APQ and the trusted-documents mode;
-5. parsing, the operation's method (no mutation over GET), validation (suggestions hidden when
-   `hide_suggestions`), variable coercion;
-6. the document checks (server/limits.py: query cost, introspection), then execution, where the
-   schema's own extensions (depth, aliases, tokens) apply.
+5. the document, once per text (`preparation`): its length, parsing with a token limit, the
+   selection bounds, validation with every rule and limit (depth, aliases; suggestions hidden
+   when `hide_suggestions`); then the operation's method (no mutation over GET), variable
+   coercion;
+6. the document checks (server/limits.py: query cost, NUL characters, partner agreements,
+   introspection); only then is an APQ document stored, and the operation executed.
 """
 
 from __future__ import annotations
@@ -37,13 +42,8 @@ from server.graphql_http.errors import (
     silence_strawberry_error_log,
 )
 from server.graphql_http.negotiation import GRAPHQL_RESPONSE_JSON, JSON, negotiate, wants_ide
-from server.graphql_http.operations import (
-    CACHED_QUERY_CHARS,
-    MAX_DOCUMENT_TOKENS,
-    check_operation_allowed,
-    parse_document,
-    select_operation,
-)
+from server.graphql_http.operations import check_operation_allowed, select_operation
+from server.graphql_http.preparation import DocumentLimits, DocumentPreparer, PreparedDocument
 from server.graphql_http.requests import (
     MAX_BATCH_SIZE,
     MAX_BODY_BYTES,
@@ -64,16 +64,17 @@ from server.graphql_http.responses import (
 from server.graphql_http.throttling import principal_of
 
 __all__ = [
-    "CACHED_QUERY_CHARS",
     "GRAPHQL_RESPONSE_JSON",
     "JSON",
     "MAX_BATCH_SIZE",
     "MAX_BODY_BYTES",
-    "MAX_DOCUMENT_TOKENS",
     "ContextFactory",
+    "DocumentLimits",
+    "DocumentPreparer",
     "GraphQLEndpoint",
     "GraphQLParams",
     "Outcome",
+    "PreparedDocument",
     "RequestError",
     "bearer_challenge",
     "check_operation_allowed",
@@ -90,7 +91,6 @@ __all__ = [
     "negotiate",
     "params_from_mapping",
     "params_from_query_string",
-    "parse_document",
     "principal_of",
     "read_json_body",
     "result_body",

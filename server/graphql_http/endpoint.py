@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Any
 
-from graphql import GraphQLError, GraphQLSchema, validate
+from graphql import GraphQLError, GraphQLSchema
 from graphql.execution.values import get_variable_values
-from graphql.language import DocumentNode
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -17,6 +15,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
 from db.session import start_counting
+from schema.prepared import running_prepared
 from server.graphiql import graphiql_html
 from server.graphql_http.context import ContextFactory, build_context
 from server.graphql_http.errors import (
@@ -28,11 +27,10 @@ from server.graphql_http.errors import (
 from server.graphql_http.negotiation import GRAPHQL_RESPONSE_JSON, JSON, negotiate, wants_ide
 from server.graphql_http.operations import (
     ALLOWED_OPERATIONS,
-    CACHED_QUERY_CHARS,
     check_operation_allowed,
-    parse_document,
     select_operation,
 )
+from server.graphql_http.preparation import DocumentLimits, DocumentPreparer
 from server.graphql_http.requests import (
     MAX_BATCH_SIZE,
     MAX_BODY_BYTES,
@@ -46,18 +44,21 @@ from server.graphql_http.responses import (
     json_response,
     result_body,
 )
-from server.graphql_http.throttling import throttle
-from server.limits import DocumentCheck
-from server.persisted import DocumentStore, PersistedQueryError, resolve_document
+from server.graphql_http.throttling import principal_of, throttle
+from server.limits import DocumentCheck, is_anonymous
+from server.persisted import DocumentStore, NotStored, PersistedQueryError, resolve_document
 from server.ratelimit import RateLimiter
 
 
 class GraphQLEndpoint:
     """ASGI app serving one schema; `context_factory(request)` builds each operation's context.
 
-    `document_checks` run on every parsed, validated operation before it executes (see
+    Each document is parsed and validated once, within `limits` (see `preparation`);
+    `document_checks` run on every valid operation before it executes (see
     `server.limits.DocumentCheck`); `rate_limiter` throttles per principal; `documents` enables
     persisted queries (APQ), and `trusted_documents_only` runs nothing but trusted documents.
+    A schema with the `schema.prepared.UsePreparedDocument` extension executes the prepared
+    document as it is; others parse and validate it once more.
     """
 
     def __init__(
@@ -74,6 +75,7 @@ class GraphQLEndpoint:
         documents: DocumentStore | None = None,
         trusted_documents_only: bool = False,
         hide_suggestions: bool = False,
+        limits: DocumentLimits | None = None,
     ) -> None:
         self.schema = schema
         self.graphql_schema = graphql_schema_of(schema)
@@ -87,7 +89,9 @@ class GraphQLEndpoint:
         self.documents = documents
         self.trusted_documents_only = trusted_documents_only
         self.hide_suggestions = hide_suggestions
-        self._validate_cached = lru_cache(maxsize=256)(self._validate_text)
+        self.preparer = DocumentPreparer(
+            self.graphql_schema, limits, hide_suggestions=hide_suggestions
+        )
         silence_strawberry_error_log()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -171,12 +175,13 @@ class GraphQLEndpoint:
         )
         if resolved is None:
             raise RequestError(400, "Missing parameter 'query': the GraphQL document to execute.")
-        document = parse_document(resolved.query)
-        operation = select_operation(document, params.operation_name)
+        prepared = await self.preparer.prepare(resolved.query)
+        if prepared.document is None:
+            return PreExecutionError(data=None, errors=list(prepared.errors))
+        operation = select_operation(prepared.document, params.operation_name)
         check_operation_allowed(operation, request.method)
-        errors = self._validate(resolved.query, document)
-        if errors:
-            return PreExecutionError(data=None, errors=errors)
+        if prepared.errors:
+            return PreExecutionError(data=None, errors=list(prepared.errors))
         variables = get_variable_values(
             self.graphql_schema,
             operation.variable_definitions or (),
@@ -186,38 +191,49 @@ class GraphQLEndpoint:
         if isinstance(variables, list):
             return PreExecutionError(data=None, errors=variables)
         for check in self.document_checks:
-            errors = check(self.graphql_schema, document, operation, variables.coerced, context)
+            errors = check(
+                self.graphql_schema, prepared.document, operation, variables.coerced, context
+            )
             if errors:
                 return PreExecutionError(data=None, errors=errors)
-        if resolved.store_as is not None and self.documents is not None:
-            await self._persist(request, resolved.store_as, resolved.query)
-        return await self.schema.execute(
-            resolved.query,
-            variable_values=params.variables,
-            context_value=context,
-            operation_name=params.operation_name,
-            allowed_operation_types=ALLOWED_OPERATIONS[request.method],
-            operation_extensions=params.extensions,
-        )
+        not_stored = None
+        if resolved.store_as is not None:
+            not_stored = await self._persist(request, context, resolved.store_as, resolved.query)
+        with running_prepared(resolved.query, prepared.document):
+            result = await self.schema.execute(
+                resolved.query,
+                variable_values=params.variables,
+                context_value=context,
+                operation_name=params.operation_name,
+                allowed_operation_types=ALLOWED_OPERATIONS[request.method],
+                operation_extensions=params.extensions,
+            )
+        if not_stored is not None:
+            persisted = {"stored": False, "code": not_stored.code, "message": not_stored.message}
+            result.extensions = {**(result.extensions or {}), "persistedQuery": persisted}
+        return result
 
-    def _validate(self, query: str, document: DocumentNode) -> list[GraphQLError]:
-        if len(query) <= CACHED_QUERY_CHARS:
-            return list(self._validate_cached(query))
-        return self._validate_document(document)
+    async def _persist(
+        self, request: Request, context: Any, sha256: str, query: str
+    ) -> NotStored | None:
+        """Store an APQ document that passed every check; why it was not, when it was not.
 
-    def _validate_text(self, query: str) -> tuple[GraphQLError, ...]:
-        return tuple(self._validate_document(parse_document(query)))
-
-    def _validate_document(self, document: DocumentNode) -> list[GraphQLError]:
-        return validate(self.graphql_schema, document, hide_suggestions=self.hide_suggestions)
-
-    async def _persist(self, request: Request, sha256: str, query: str) -> None:
-        """Store an APQ document; a failure to store is logged and the query still runs."""
+        A failure to store is logged and the query still runs.
+        """
         assert self.documents is not None
         try:
-            await self.documents.add(request, sha256, query)
+            await self.documents.add(
+                request,
+                sha256,
+                query,
+                owner=principal_of(context, request),
+                anonymous=is_anonymous(context),
+            )
+        except NotStored as refused:
+            return refused
         except Exception as exc:
             log_unexpected(exc, path=None)
+        return None
 
 
 def graphql_schema_of(schema: BaseSchema) -> GraphQLSchema:

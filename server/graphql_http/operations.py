@@ -1,36 +1,18 @@
-"""Choosing the operation: parsing the document, picking the operation, the method it needs."""
+"""Choosing the operation: picking it from the document, and the method it needs."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
+from graphql import GraphQLError, OperationDefinitionNode, OperationType
 from graphql.language import DocumentNode
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from server.graphql_http.errors import RequestError
-
-# A parse guard, far above any real query; the schema may set a stricter MaxTokensLimiter.
-MAX_DOCUMENT_TOKENS = 50_000
-CACHED_QUERY_CHARS = 8 * 1024
 
 ALLOWED_OPERATIONS = {
     "GET": {StrawberryOperationType.QUERY},
     "POST": {StrawberryOperationType.QUERY, StrawberryOperationType.MUTATION},
 }
 """The operation types each HTTP method may run; other methods are refused (405)."""
-
-
-def parse_document(query: str) -> DocumentNode:
-    """Parse (cached for short queries); raises GraphQLSyntaxError for the client to see."""
-    if len(query) <= CACHED_QUERY_CHARS:
-        return _parse_cached(query)
-    return parse(query, max_tokens=MAX_DOCUMENT_TOKENS)
-
-
-@lru_cache(maxsize=256)
-def _parse_cached(query: str) -> DocumentNode:
-    return parse(query, max_tokens=MAX_DOCUMENT_TOKENS)
 
 
 def select_operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode:
