@@ -188,8 +188,8 @@ async def pooled_connections_serve(engine: AsyncEngine, database_url: str) -> li
             await stack.enter_async_context(engine.connect()) for _ in range(POOL_SIZE)
         ]
         for index, connection in enumerate(connections):
-            await lift_statement_timeout(connection)
             try:
+                await lift_statement_timeout(connection)
                 async with connection.begin():
                     found = await connection.execute(text("SELECT pg_backend_pid()"))
                     pids.append(found.scalar_one())

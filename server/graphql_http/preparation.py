@@ -113,12 +113,13 @@ class DocumentPreparer:
         prepared = self._cache.get(text)
         if prepared is None:
             loop = asyncio.get_running_loop()
-            prepared = await loop.run_in_executor(_PREPARING, self._prepare, text)
+            prepared = await loop.run_in_executor(_PREPARING, self.prepare_now, text)
             self._cache.put(text, prepared)
         return prepared
 
-    def _prepare(self, text: str) -> PreparedDocument:
-        """Parse, bound and validate `text` (in a preparing thread)."""
+    def prepare_now(self, text: str) -> PreparedDocument:
+        """Parse, bound and validate `text` here and now: no cache, no thread (the endpoint
+        calls it in a preparing thread; tools such as `laborhub documents add` directly)."""
         limits = self.limits
         try:
             document = parse(
