@@ -100,7 +100,7 @@ def create_app(
         rate_limiter=limiter_from_settings(
             settings.rate_limit_per_minute, settings.rate_limit_burst
         ),
-        documents=SqlDocumentStore.from_settings(settings),
+        documents=SqlDocumentStore(settings=settings),
         trusted_documents_only=settings.trusted_documents_only,
         hide_suggestions=settings.is_production,
     )

@@ -51,7 +51,6 @@ from server.caches import BoundedCache
 from server.settings import Settings
 
 CACHED_DOCUMENTS = 2_048
-CACHED_BYTES = 8 * 1024 * 1024
 OWNER_LENGTH = 160  # persisted_documents.stored_by
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
@@ -102,11 +101,22 @@ class NotStored(Exception):
 class StorageQuota:
     """How much APQ storage a principal gets (anonymous ones: per client address)."""
 
-    max_document_bytes: int = 65_536
-    documents: int = 200
-    bytes: int = 1_048_576
-    anonymous_documents: int = 50
-    anonymous_bytes: int = 262_144
+    max_document_bytes: int
+    documents: int
+    bytes: int
+    anonymous_documents: int
+    anonymous_bytes: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> StorageQuota:
+        anonymous_documents, anonymous_bytes = settings.anonymous_apq_quota
+        return cls(
+            max_document_bytes=settings.apq_max_document_bytes,
+            documents=settings.apq_quota_documents,
+            bytes=settings.apq_quota_bytes,
+            anonymous_documents=anonymous_documents,
+            anonymous_bytes=anonymous_bytes,
+        )
 
     def of(self, *, anonymous: bool) -> tuple[int, int]:
         """(documents, bytes) a principal may store."""
@@ -140,35 +150,25 @@ class DocumentStore(Protocol):
 class SqlDocumentStore:
     """`persisted_documents` in PostgreSQL behind an LRU of the documents found.
 
-    The engine is the constructor's, or else the app's (`request.state.engine`).
+    The engine is the constructor's, or else the app's (`request.state.engine`); the quota and
+    the cache's size in bytes are those of `settings` (by default, the default settings).
     """
 
     def __init__(
         self,
         engine: AsyncEngine | None = None,
+        settings: Settings | None = None,
         *,
-        quota: StorageQuota | None = None,
         cache_size: int = CACHED_DOCUMENTS,
-        cache_bytes: int = CACHED_BYTES,
     ) -> None:
+        settings = settings or Settings()
         self.engine = engine
-        self.quota = quota or StorageQuota()
+        self.quota = StorageQuota.from_settings(settings)
         self.cache: BoundedCache[str, StoredDocument] = BoundedCache(
-            cache_size, cache_bytes, weigh=lambda _sha, stored: len(stored.document.encode())
+            cache_size,
+            settings.persisted_cache_bytes,
+            weigh=lambda _sha, stored: len(stored.document.encode()),
         )
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> SqlDocumentStore:
-        """The app's store: the engine of each request, the quota and cache of `settings`."""
-        anonymous_documents, anonymous_bytes = settings.anonymous_apq_quota
-        quota = StorageQuota(
-            max_document_bytes=settings.apq_max_document_bytes,
-            documents=settings.apq_quota_documents,
-            bytes=settings.apq_quota_bytes,
-            anonymous_documents=anonymous_documents,
-            anonymous_bytes=anonymous_bytes,
-        )
-        return cls(quota=quota, cache_bytes=settings.persisted_cache_bytes)
 
     async def get(self, request: Request, sha256: str, *, trusted: bool) -> StoredDocument | None:
         cached = self.cache.get(sha256)

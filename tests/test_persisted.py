@@ -7,6 +7,7 @@ import io
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -246,10 +247,12 @@ async def test_anonymous_callers_store_nothing_in_production(
         assert missing.json()["errors"][0]["message"] == "PersistedQueryNotFound"
 
 
-async def test_the_document_cache_is_bounded_in_bytes(database_url: str) -> None:
+async def test_the_document_cache_is_bounded_in_bytes(
+    settings: Settings, database_url: str
+) -> None:
     engine = create_engine(database_url)
     try:
-        store = SqlDocumentStore(engine, cache_bytes=20_000)
+        store = SqlDocumentStore(engine, replace(settings, persisted_cache_bytes=20_000))
         request = Request({"type": "http"})
         tag = uuid.uuid4().hex
         for i in range(40):
