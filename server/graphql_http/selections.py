@@ -101,8 +101,8 @@ def selection_limit_error(
 def _too_many_selections(limit: int) -> GraphQLError:
     return GraphQLError(
         f"The document makes more than {limit} selections (fields and fragment spreads, a "
-        f"fragment counted each time it is spread), over the limit of {limit} "
-        "(max selections): select less, or split it into several requests.",
+        "fragment counted each time it is spread), the limit (max selections): select less, "
+        "or split it into several requests.",
         extensions={"code": "QUERY_TOO_COMPLEX", "maxSelections": limit},
     )
 
