@@ -14,7 +14,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from graphql import GraphQLError, OperationDefinitionNode, parse, validate
+from graphql import OperationDefinitionNode
 
 from db.session import create_engine
 from schema import schema
@@ -26,6 +26,7 @@ from server.cli_base import (
     note,
     prepare_database,
 )
+from server.graphql_http import DocumentPreparer, graphql_schema_of
 from server.persisted import list_documents, register_trusted
 from server.settings import Settings
 
@@ -58,13 +59,10 @@ def read_document(path: Path) -> tuple[str, str]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: cannot read it ({exc})") from exc
-    try:
-        document = parse(text)
-    except GraphQLError as exc:
-        raise UsageError(f"{path}: {exc.message}") from exc
-    errors = validate(schema._schema, document)
-    if errors:
-        raise UsageError(f"{path}: {errors[0].message}")
+    prepared = DocumentPreparer(graphql_schema_of(schema)).prepare_now(text)
+    if prepared.errors or prepared.document is None:
+        raise UsageError(f"{path}: {prepared.errors[0].message}")
+    document = prepared.document
     names = [
         d.name.value
         for d in document.definitions

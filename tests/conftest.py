@@ -37,6 +37,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         # The suite sends hundreds of requests per principal in seconds; limits have own tests.
         rate_limit_per_minute=1_000_000,
         rate_limit_burst=1_000_000,
+        auth_failure_limit=0,  # the suite sends many bad credentials on purpose
     )
 
 

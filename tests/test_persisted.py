@@ -324,6 +324,20 @@ def test_documents_add_refuses_invalid_files(
     assert "bad.graphql: Cannot query field 'nope'" in capsys.readouterr().err
 
 
+def test_documents_add_holds_a_document_to_the_limits_the_endpoint_applies(
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A trusted document that the endpoint would refuse must not be registered."""
+    path = tmp_path / "aliases.graphql"
+    path.write_text(
+        "{ " + " ".join(f"a{i}: skills {{ code }}" for i in range(40)) + " }", encoding="utf-8"
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DATABASE_URL", database_url)
+        assert laborhub(["documents", "add", str(path)]) == 1
+    assert "aliases.graphql:" in capsys.readouterr().err
+
+
 @pytest.fixture(scope="module")
 async def trusted_only(
     settings: Settings, database_url: str, registered: str

@@ -121,6 +121,8 @@ class DocumentPreparer:
         """Parse, bound and validate `text` here and now: no cache, no thread (the endpoint
         calls it in a preparing thread; tools such as `laborhub documents add` directly)."""
         limits = self.limits
+        if len(text) > limits.max_characters:
+            return PreparedDocument(None, (_too_long(len(text), limits.max_characters),))
         try:
             document = parse(
                 text, max_lexical_tokens=limits.max_tokens, max_comments=limits.max_comments

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from starlette.requests import Request
 
+from resolvers.input_values import text_problem
 from server.graphql_http.errors import RequestError
 from server.graphql_http.negotiation import JSON
 
@@ -129,16 +130,27 @@ def params_from_mapping(raw: object, entry: int | None = None) -> GraphQLParams:
         query = raw.get("query")
         if query is not None and not isinstance(query, str):
             raise RequestError(400, f"Parameter 'query' must be a string, not {json_type(query)}.")
+        operation_name = _optional(raw, "operationName", str)
+        _check_text("query", query)
+        _check_text("operationName", operation_name)
         return GraphQLParams(
             query=query,
             variables=_optional(raw, "variables", dict),
-            operation_name=_optional(raw, "operationName", str),
+            operation_name=operation_name,
             extensions=_optional(raw, "extensions", dict),
         )
     except RequestError as exc:
         if entry is None:
             raise
         raise RequestError(exc.status, f"Batch entry {entry}: {exc.message}") from exc
+
+
+def _check_text(name: str, text: str | None) -> None:
+    """The document and the operation name must be text (JSON can escape a lone surrogate,
+    `"\\ud800"`, which is not); values in variables are checked where they are used."""
+    problem = None if text is None else text_problem(text)
+    if problem is not None:
+        raise RequestError(400, f"Parameter '{name}': {problem}.", code="BAD_USER_INPUT")
 
 
 def _optional(raw: dict[str, object], name: str, kind: type[T]) -> T | None:

@@ -70,7 +70,10 @@ def error_body(message: str, code: str | None = None) -> dict[str, Any]:
 def json_response(
     body: object, status: int, media_type: str, headers: Mapping[str, str] | None = None
 ) -> Response:
-    content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    try:
+        content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # an error message quoting a lone surrogate the client sent
+        content = json.dumps(body, separators=(",", ":")).encode("ascii")
     return Response(
         content, status_code=status, media_type=f"{media_type}; charset=utf-8", headers=headers
     )
