@@ -39,6 +39,7 @@ from server.auth import (
 from server.cli import main
 from server.settings import Settings, SettingsError
 from tests.conftest import GraphQLClient
+from tests.fake_requests import Clock, request
 
 TYPENAME = "{ __typename }"
 OFFLINE_DB = "postgresql://nobody@127.0.0.1:1/nothing"
@@ -247,19 +248,6 @@ async def test_create_api_key_validates_its_arguments(
 ) -> None:
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         await new_key(engine, vault, **overrides)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def request(**headers: str) -> Request:
-    raw = [(name.replace("_", "-").encode(), value.encode()) for name, value in headers.items()]
-    return Request({"type": "http", "headers": raw, "client": ("192.0.2.7", 4711)})
 
 
 async def test_api_keys_are_cached_and_last_use_is_recorded_once_a_minute(

@@ -12,7 +12,6 @@ import pytest
 from asgi_lifespan import LifespanManager
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
-from starlette.requests import Request
 
 from db.pii import PersonalDataVault
 from db.session import create_engine
@@ -25,6 +24,7 @@ from server.auth import (
     mint_token,
 )
 from server.settings import Settings
+from tests.fake_requests import Clock, request
 
 GRJ = "application/graphql-response+json"
 LIMIT = 20
@@ -107,19 +107,6 @@ async def test_failed_credentials_from_one_address_get_429(
         assert (await typename(attacker)).status_code == 200
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def request(**headers: str) -> Request:
-    raw = [(name.replace("_", "-").encode(), value.encode()) for name, value in headers.items()]
-    return Request({"type": "http", "headers": raw, "client": (ATTACKER, 4711)})
-
-
 async def test_the_failure_bucket_refills(settings: Settings, database_url: str) -> None:
     clock = Clock()
     engine = create_engine(database_url)
@@ -129,7 +116,7 @@ async def test_the_failure_bucket_refills(settings: Settings, database_url: str)
         )
         vault = PersonalDataVault(settings.master_key())
         auth = Authenticator(configured, engine, vault, clock=clock)
-        bad = request(authorization="Bearer nope")
+        bad = request(ATTACKER, authorization="Bearer nope")
         for _ in range(3):
             with pytest.raises(AuthenticationError):
                 await auth.authenticate(bad)
@@ -158,13 +145,13 @@ async def test_a_repeated_unknown_prefix_costs_no_sql(
             engine,
             PersonalDataVault(settings.master_key()),
         )
-        unknown = request(x_api_key="lh_ZZZZZZZZ_" + "x" * 43)
+        unknown = request(ATTACKER, x_api_key="lh_ZZZZZZZZ_" + "x" * 43)
         for expected in (1, 1, 1):
             with pytest.raises(AuthenticationError, match="unknown or revoked API key"):
                 await auth.authenticate(unknown)
             assert len(statements) == expected, statements
         with pytest.raises(AuthenticationError):
-            await auth.authenticate(request(x_api_key="lh_YYYYYYYY_" + "x" * 43))
+            await auth.authenticate(request(ATTACKER, x_api_key="lh_YYYYYYYY_" + "x" * 43))
         assert len(statements) == 2, "another prefix is looked up"
     finally:
         await engine.dispose()

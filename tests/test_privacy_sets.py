@@ -8,7 +8,6 @@ themself reads the full birth date.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -18,15 +17,12 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from graphql import GraphQLNonNull, GraphQLObjectType, is_leaf_type
-from sqlalchemy import text
 
 import schema
 from db.codes import id_number_check_char
-from db.pii import PersonalDataVault
-from db.session import create_engine
-from server.auth import create_api_key, revoke_api_key
 from server.settings import Settings
 from tests.conftest import GraphQLClient, bearer
+from tests.partners import consented_partner_key
 
 WORKER = schema.schema._schema.type_map["Worker"]
 assert isinstance(WORKER, GraphQLObjectType)
@@ -98,28 +94,11 @@ async def partner(
     http: httpx.AsyncClient, settings: Settings, database_url: str, subjects: Subjects
 ) -> AsyncIterator[GraphQLClient]:
     """A partner reaching workers and their applications, with every worker's consent."""
-    purpose = f"sets-{uuid.uuid4().hex[:12]}"
-    engine = create_engine(database_url)
-    try:
-        key = await create_api_key(
-            engine, PersonalDataVault(settings.master_key()), partner="sets-test-agency",
-            scopes=["workers", "jobs", "node"], regions=subjects.provinces,
-            types=["Application", "Worker"], purpose=purpose,
-        )
-        async with engine.begin() as connection:
-            await connection.execute(
-                text("INSERT INTO consents (worker_id, purpose, version) "
-                     "SELECT id, :purpose, 'v1' FROM workers"),
-                {"purpose": purpose},
-            )
+    async with consented_partner_key(
+        settings, database_url, partner="sets-test-agency", scopes=["workers", "jobs", "node"],
+        regions=subjects.provinces, types=["Application", "Worker"],
+    ) as key:
         yield GraphQLClient(http, {"x-api-key": key})
-    finally:
-        async with engine.begin() as connection:
-            await connection.execute(
-                text("DELETE FROM consents WHERE purpose = :purpose"), {"purpose": purpose}
-            )
-        await revoke_api_key(engine, key[3:11])
-        await engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ without anyone adding it here:
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -26,19 +25,18 @@ from graphql import (
     get_named_type,
     is_list_type,
 )
-from sqlalchemy import Table, select, text
+from sqlalchemy import Table, select
 
 import schema
-from db.pii import PersonalDataVault
 from db.session import create_engine
 from resolvers.agreements import is_structural
 from resolvers.data_types import TYPE_TABLES
 from resolvers.global_ids import encode_global_id
 from resolvers.nodes import NODE_TABLES, key_column
 from resolvers.policies import shows_every_row
-from server.auth import create_api_key, revoke_api_key
 from server.settings import Settings
 from tests.conftest import GraphQLClient, bearer
+from tests.partners import consented_partner_key
 
 GRAPHQL = schema.schema._schema
 IDS_PER_REQUEST = 100
@@ -150,29 +148,12 @@ async def partner_key(
 ) -> AsyncIterator[str]:
     """A partner whose agreement covers every root field and type, with every worker's
     consent to its (unique) purpose; the consents are removed and the key revoked after."""
-    purpose = f"relations-{uuid.uuid4().hex[:12]}"
     roots = [*GRAPHQL.query_type.fields, *GRAPHQL.mutation_type.fields]  # type: ignore[union-attr]
-    engine = create_engine(database_url)
-    try:
-        key = await create_api_key(
-            engine, PersonalDataVault(settings.master_key()), partner="relation-test-agency",
-            scopes=roots, regions=subjects.provinces, types=sorted(TYPE_TABLES),
-            purpose=purpose,
-        )
-        async with engine.begin() as connection:
-            await connection.execute(
-                text("INSERT INTO consents (worker_id, purpose, version) "
-                     "SELECT id, :purpose, 'v1' FROM workers"),
-                {"purpose": purpose},
-            )
+    async with consented_partner_key(
+        settings, database_url, partner="relation-test-agency", scopes=roots,
+        regions=subjects.provinces, types=sorted(TYPE_TABLES),
+    ) as key:
         yield key
-    finally:
-        async with engine.begin() as connection:
-            await connection.execute(
-                text("DELETE FROM consents WHERE purpose = :purpose"), {"purpose": purpose}
-            )
-        await revoke_api_key(engine, key[3:11])
-        await engine.dispose()
 
 
 @pytest.fixture(scope="module")
