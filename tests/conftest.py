@@ -26,6 +26,16 @@ from tests.database import admin_database_url, fresh_database
 TEST_KEY = bytes(range(32))
 
 
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Name the random order even under `-q` (which hides the header), so a failure that
+    depends on order can be replayed."""
+    seed = getattr(config.option, "randomly_seed", None)
+    if config.pluginmanager.has_plugin("randomly") and seed is not None:
+        terminalreporter.write_line(
+            f"tests ran in random order, seed {seed}: replay with --randomly-seed={seed}"
+        )
+
+
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     import base64
