@@ -7,11 +7,30 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.pii import PersonalDataVault
 from db.session import create_engine
 from server.auth import create_api_key, revoke_api_key
 from server.settings import Settings
+
+
+@asynccontextmanager
+async def every_worker_consenting(engine: AsyncEngine, purpose: str) -> AsyncIterator[None]:
+    """Every worker consents to `purpose` for the block; the consents are removed after."""
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("INSERT INTO consents (worker_id, purpose, version) "
+                 "SELECT id, :purpose, 'v1' FROM workers"),
+            {"purpose": purpose},
+        )
+    try:
+        yield
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("DELETE FROM consents WHERE purpose = :purpose"), {"purpose": purpose}
+            )
 
 
 @asynccontextmanager
@@ -34,18 +53,9 @@ async def consented_partner_key(
             scopes=list(scopes), regions=list(regions), types=types, purpose=purpose,
         )
         try:
-            async with engine.begin() as connection:
-                await connection.execute(
-                    text("INSERT INTO consents (worker_id, purpose, version) "
-                         "SELECT id, :purpose, 'v1' FROM workers"),
-                    {"purpose": purpose},
-                )
-            yield key
+            async with every_worker_consenting(engine, purpose):
+                yield key
         finally:
-            async with engine.begin() as connection:
-                await connection.execute(
-                    text("DELETE FROM consents WHERE purpose = :purpose"), {"purpose": purpose}
-                )
             await revoke_api_key(engine, key[3:11])
     finally:
         await engine.dispose()

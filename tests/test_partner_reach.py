@@ -9,7 +9,6 @@ from typing import Any
 import httpx
 import pytest
 from graphql import GraphQLObjectType
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import schema
@@ -20,6 +19,7 @@ from resolvers.data_types import PERSONAL_DATA_TYPES, TYPE_TABLES
 from server.auth import create_api_key, list_api_keys
 from server.settings import Settings
 from tests.conftest import GraphQLClient
+from tests.partners import every_worker_consenting
 
 APPLICANTS = "{ jobs(first: 100) { nodes { applications { nodes { worker { name } } } } } }"
 
@@ -35,17 +35,8 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 async def purpose(engine: AsyncEngine) -> AsyncIterator[str]:
     """A purpose of this module's own that every worker consented to (removed after)."""
     purpose = f"reach-{uuid.uuid4().hex[:12]}"
-    async with engine.begin() as connection:
-        await connection.execute(
-            text("INSERT INTO consents (worker_id, purpose, version) "
-                 "SELECT id, :purpose, 'v1' FROM workers"),
-            {"purpose": purpose},
-        )
-    yield purpose
-    async with engine.begin() as connection:
-        await connection.execute(
-            text("DELETE FROM consents WHERE purpose = :purpose"), {"purpose": purpose}
-        )
+    async with every_worker_consenting(engine, purpose):
+        yield purpose
 
 
 @pytest.fixture(scope="module")
