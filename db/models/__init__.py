@@ -6,7 +6,7 @@ from db.models.base import Base
 from db.models.employers import Employer
 from db.models.idempotency import IdempotencyKey
 from db.models.insurance import InsuranceRecord
-from db.models.jobs import Application, Job
+from db.models.jobs import Application, Job, Placement
 from db.models.reference import Industry, Occupation, OccupationGroup, Region, Skill
 from db.models.trainings import Enrollment, Training
 from db.models.workers import JobIntention, Worker, WorkerSkill
@@ -27,6 +27,7 @@ __all__ = [
     "Occupation",
     "OccupationGroup",
     "PersistedDocument",
+    "Placement",
     "Region",
     "Skill",
     "Training",

@@ -1,14 +1,15 @@
-"""Job postings (schema.org JobPosting) and the applications to them."""
+"""Job postings (schema.org JobPosting), the applications to them, and placements in them."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -82,3 +83,28 @@ class Application(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+class Placement(Base):
+    """就业安置: a worker placed in a job, from an application or from outside one."""
+
+    __tablename__ = "placements"
+    __table_args__ = (
+        CheckConstraint("ended_on IS NULL OR ended_on >= started_on", name="period"),
+        CheckConstraint("monthly_wage >= 0", name="monthly_wage_non_negative"),
+        Index("ix_placements_job_id_started_on_id", "job_id", "started_on", "id"),
+        Index("ix_placements_worker_id_started_on_id", "worker_id", "started_on", "id"),
+        Index("ix_placements_started_on_id", "started_on", "id"),
+    )
+
+    id: Mapped[int] = id_column()
+    worker_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("workers.id"))
+    job_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("jobs.id"))
+    # NULL: placed without an application here (e.g. referred by a public employment office).
+    application_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("applications.id"), unique=True
+    )
+    started_on: Mapped[date] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    monthly_wage: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    created_at: Mapped[datetime] = created_at_column()

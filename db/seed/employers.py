@@ -6,14 +6,11 @@ import itertools
 from collections.abc import Iterator
 
 from db.codes import generate_credit_code
+from db.models import Employer
 from db.models.enums import EmployerSize
+from db.seed.tables import Load
 from db.seed.vocabularies import BRAND_CHARS, EMPLOYER_SIZES, SECTORS
 from db.seed.world import Row, World, unique
-
-EMPLOYER_COLUMNS = (
-    "id", "name", "credit_code", "industry_code", "region_code", "size", "verified_at",
-    "created_at",
-)  # fmt: skip
 
 
 def employer_rows(world: World) -> Iterator[Row]:
@@ -35,3 +32,6 @@ def employer_rows(world: World) -> Iterator[Row]:
         yield (
             employer_id, name, credit_code, sector.industry, region, size.value, verified, created
         )  # fmt: skip
+
+
+LOADS = (Load.of(Employer, employer_rows, lambda s: s.employers, defaulted=("version",)),)

@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 
+from db.models import InsuranceRecord
 from db.models.enums import InsuranceType
+from db.seed.tables import Load
 from db.seed.vocabularies import (
     BASIC_COVERAGE,
     CONTRIBUTION_STATUSES,
@@ -46,12 +48,6 @@ def _coverage(
     return employer + 1, region, {kind: EMPLOYEE_RATES[kind] for kind in types}
 
 
-INSURANCE_COLUMNS = (
-    "worker_id", "employer_id", "insurance_type", "region_code", "period", "contribution_base",
-    "employer_amount", "personal_amount", "status",
-)  # fmt: skip
-
-
 def insurance_rows(world: World) -> Iterator[Row]:
     """Runs of consecutive months per insured worker: unique on (worker, type, region, period)."""
     rng = world.rng
@@ -70,3 +66,8 @@ def insurance_rows(world: World) -> Iterator[Row]:
                 produced += 1
                 if produced == world.scale.insurance_records:
                     return
+
+
+LOADS = (
+    Load.of(InsuranceRecord, insurance_rows, lambda s: s.insurance_records, defaulted=("id",)),
+)

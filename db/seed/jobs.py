@@ -1,13 +1,15 @@
-"""Job postings and the applications to them."""
+"""Job postings, the applications to them, and the placements of workers in them."""
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from decimal import Decimal
 
+from db.models import Application, Job, Placement
 from db.models.enums import ApplicationStatus, EmploymentType, JobStatus, SalaryUnit
+from db.seed.tables import Load
 from db.seed.vocabularies import (
     APPLICATION_STATUSES,
     JOB_STATUSES,
@@ -26,13 +28,14 @@ def _salary_unit(rng: random.Random, employment: EmploymentType) -> SalaryUnit:
     return SalaryUnit.HOUR if employment is EmploymentType.PART_TIME else SalaryUnit.DAY
 
 
-def _salary_range(rng: random.Random, unit: SalaryUnit) -> tuple[Decimal, Decimal]:
+def _salary_range(rng: random.Random, unit: SalaryUnit) -> tuple[int, int]:
+    """The lowest and highest salary in cents."""
     lowest, highest, step, spread = SALARY_BOUNDS[unit]
     low = rng.randrange(lowest, highest + 1, step)
     high = low + rng.randrange(0, spread + 1, step)
     if unit is SalaryUnit.MONTH:
         high = min(high, MONTHLY_CAP)
-    return yuan(low), yuan(high)
+    return low, high
 
 
 def _job_dates(
@@ -50,13 +53,6 @@ def _job_dates(
     return posted, posted + validity, None
 
 
-JOB_COLUMNS = (
-    "id", "employer_id", "title", "description", "occupation_code", "industry_code",
-    "region_code", "salary_min", "salary_max", "salary_unit", "headcount", "employment_type",
-    "lodging", "board", "status", "posted_at", "valid_through", "last_verified_at", "created_at",
-)  # fmt: skip
-
-
 def job_rows(world: World) -> Iterator[Row]:
     rng, places = world.rng, world.places
     for job_id in range(1, world.scale.jobs + 1):
@@ -69,6 +65,7 @@ def job_rows(world: World) -> Iterator[Row]:
         employment = sector.employment.pick(rng)
         unit = _salary_unit(rng, employment)
         salary_min, salary_max = _salary_range(rng, unit)
+        world.job_pay.append((unit, salary_min, salary_max))
         headcount = rng.choice((1, 2, 3, 5, 5, 10, 10, 20, 30, 50, 100))
         lodging = rng.random() < sector.lodging
         board = lodging and rng.random() < 0.8
@@ -84,8 +81,8 @@ def job_rows(world: World) -> Iterator[Row]:
             world.job_windows[job_id] = (posted, min(world.now, valid_through or world.now))
         yield (
             job_id, employer + 1, title, description, occupation, sector.industry, region,
-            salary_min, salary_max, unit.value, headcount, employment.value, lodging, board,
-            status.value, posted, valid_through, verified, posted,
+            yuan(salary_min), yuan(salary_max), unit.value, headcount, employment.value,
+            lodging, board, status.value, posted, valid_through, verified, posted,
         )  # fmt: skip
 
 
@@ -104,4 +101,47 @@ def application_rows(world: World) -> Iterator[Row]:
         updated = submitted
         if status is not ApplicationStatus.SUBMITTED:
             updated = min(world.now, submitted + timedelta(hours=rng.uniform(1, 240)))
-        yield *pair, status.value, submitted, updated
+        application_id = len(seen)
+        if status is ApplicationStatus.HIRED:
+            world.hirings.append((application_id, *pair, updated))
+        yield application_id, *pair, status.value, submitted, updated
+
+
+def _outside_hirings(
+    world: World, rng: random.Random
+) -> Iterator[tuple[None, int, int, datetime]]:
+    """Placements made without an application (e.g. referred by an employment office): one in
+    ten as many as the hired applications, plus one; a random worker in an open job."""
+    open_jobs = list(world.job_windows)
+    for _ in range(len(world.hirings) // 10 + 1 if open_jobs else 0):
+        job_id = rng.choice(open_jobs)
+        start, end = world.job_windows[job_id]
+        placed = start + (end - start) * rng.random()
+        yield None, rng.randint(1, world.scale.workers), job_id, placed
+
+
+def placement_rows(world: World) -> Iterator[Row]:
+    """One placement per hired application, starting some days after the hire, then the ones
+    from outside. About a third have ended (before today); the wage is within the job's
+    salary range when that is monthly."""
+    rng = world.side_rng()
+    hirings: Iterator[tuple[int | None, int, int, datetime]]
+    hirings = itertools.chain(world.hirings, _outside_hirings(world, rng))
+    for placement_id, (application_id, worker_id, job_id, placed) in enumerate(hirings, 1):
+        started = placed.date() + timedelta(days=rng.randint(1, 14))
+        days_in = (world.today - started).days
+        ended = None
+        if days_in > 0 and rng.random() < 0.6:  # about 55% have started: a third of all end
+            ended = started + timedelta(days=rng.randrange(days_in))
+        unit, salary_min, salary_max = world.job_pay[job_id - 1]
+        wage = None
+        if unit is SalaryUnit.MONTH:
+            wage = yuan(rng.randrange(salary_min, salary_max + 1, 100))
+        yield placement_id, worker_id, job_id, application_id, started, ended, wage, placed
+
+
+LOADS = (
+    Load.of(Job, job_rows, lambda s: s.jobs, defaulted=("version",)),
+    Load.of(Application, application_rows, lambda s: s.applications),
+    Load.of(Placement, placement_rows),
+)

@@ -5,20 +5,20 @@ from __future__ import annotations
 import itertools
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 
 import asyncpg
 
 from db.pii import PersonalDataVault
 from db.reference_data import sync_reference_data
-from db.seed.employers import EMPLOYER_COLUMNS, employer_rows
+from db.seed.employers import LOADS as EMPLOYER_LOADS
 from db.seed.errors import SeedError
-from db.seed.insurance import INSURANCE_COLUMNS, insurance_rows
-from db.seed.jobs import JOB_COLUMNS, application_rows, job_rows
-from db.seed.scales import SCALES, Scale
-from db.seed.trainings import TRAINING_COLUMNS, enrollment_rows, training_rows
-from db.seed.workers import WORKER_COLUMNS, job_intention_rows, worker_rows, worker_skill_rows
+from db.seed.insurance import LOADS as INSURANCE_LOADS
+from db.seed.jobs import LOADS as JOB_LOADS
+from db.seed.scales import SCALES
+from db.seed.tables import Load
+from db.seed.trainings import LOADS as TRAINING_LOADS
+from db.seed.workers import LOADS as WORKER_LOADS
 from db.seed.world import Row, World, create_world
 from db.session import create_engine, sync_url
 
@@ -50,42 +50,8 @@ def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
         yield chunk
 
 
-@dataclass(frozen=True)
-class Load:
-    """One table to fill: its columns, its rows, and how many are expected (if known)."""
-
-    table: str
-    columns: Sequence[str]
-    rows: Callable[[World], Iterator[Row]]
-    expected: Callable[[Scale], int | None]
-
-
-LOADS = (
-    Load("workers", WORKER_COLUMNS, worker_rows, lambda s: s.workers),
-    Load("worker_skills", ("worker_id", "skill_code", "level"), worker_skill_rows, lambda s: None),
-    Load(
-        "job_intentions",
-        ("worker_id", "occupation_code", "region_code", "expected_salary"),
-        job_intention_rows,
-        lambda s: None,
-    ),
-    Load("employers", EMPLOYER_COLUMNS, employer_rows, lambda s: s.employers),
-    Load("jobs", JOB_COLUMNS, job_rows, lambda s: s.jobs),
-    Load(
-        "applications",
-        ("worker_id", "job_id", "status", "submitted_at", "updated_at"),
-        application_rows,
-        lambda s: s.applications,
-    ),
-    Load("trainings", TRAINING_COLUMNS, training_rows, lambda s: s.trainings),
-    Load(
-        "enrollments",
-        ("worker_id", "training_id", "status", "certificate_number", "enrolled_at", "completed_at"),
-        enrollment_rows,
-        lambda s: s.enrollments,
-    ),
-    Load("insurance_records", INSURANCE_COLUMNS, insurance_rows, lambda s: s.insurance_records),
-)
+# Every domain's tables, in foreign-key order: a domain's rows may refer to earlier ones'.
+LOADS = WORKER_LOADS + EMPLOYER_LOADS + JOB_LOADS + TRAINING_LOADS + INSURANCE_LOADS
 # The seeded tables, which `replace=True` empties; the reference tables are never touched.
 DATA_TABLES = tuple(load.table for load in LOADS)
 TABLES_WITH_OWN_IDS = tuple(load.table for load in LOADS if "id" in load.columns)

@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 
+from db.models import Enrollment, Training
 from db.models.enums import EnrollmentStatus, TrainingKind, TrainingMode
+from db.seed.tables import Load
 from db.seed.vocabularies import (
     KIND_LABELS,
     PROVIDER_KINDS,
@@ -16,11 +18,6 @@ from db.seed.vocabularies import (
     TRAINING_MODES,
 )
 from db.seed.world import Row, World
-
-TRAINING_COLUMNS = (
-    "id", "title", "kind", "mode", "provider", "partner_employer_id", "occupation_code",
-    "region_code", "starts_on", "ends_on", "capacity", "subsidised", "created_at",
-)  # fmt: skip
 
 
 def training_rows(world: World) -> Iterator[Row]:
@@ -79,3 +76,9 @@ def enrollment_rows(world: World) -> Iterator[Row]:
             completed = _at(ends, 17) if status is EnrollmentStatus.COMPLETED else None
             certificate = f"{ends:%Y}{training_id:06d}{number + 1:03d}" if completed else None
             yield worker_id, training_id, status.value, certificate, enrolled, completed
+
+
+LOADS = (
+    Load.of(Training, training_rows, lambda s: s.trainings),
+    Load.of(Enrollment, enrollment_rows, lambda s: s.enrollments, defaulted=("id",)),
+)

@@ -9,6 +9,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from db.codes import generate_id_number
+from db.models import JobIntention, Worker, WorkerSkill
+from db.seed.tables import Load
 from db.seed.vocabularies import (
     EDUCATION,
     GIVEN_FEMALE,
@@ -34,13 +36,6 @@ def _birth_date(world: World) -> date:
 
 def _phone(rng: random.Random) -> str:
     return f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}"
-
-
-WORKER_COLUMNS = (
-    "id", "name", "id_number_encrypted", "id_number_hash", "id_number_masked", "gender",
-    "birth_date", "phone_encrypted", "phone_hash", "phone_masked", "hukou_region_code",
-    "current_region_code", "education_level", "new_employment_form", "created_at", "updated_at",
-)  # fmt: skip
 
 
 def worker_rows(world: World) -> Iterator[Row]:
@@ -86,3 +81,10 @@ def job_intention_rows(world: World) -> Iterator[Row]:
             region = world.places.pick_destination(rng) if rng.random() < 0.9 else None
             salary = Decimal(rng.randrange(4_000, 10_001, 500))
             yield worker_id, rng.choice(wanted), region, salary
+
+
+LOADS = (
+    Load.of(Worker, worker_rows, lambda s: s.workers, defaulted=("version",)),
+    Load.of(WorkerSkill, worker_skill_rows),
+    Load.of(JobIntention, job_intention_rows, defaulted=("id",)),
+)

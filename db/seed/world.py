@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from db.models import Base
+from db.models.enums import SalaryUnit
 from db.pii import PersonalDataVault
 from db.reference_data import read_reference_rows
 from db.seed.errors import SeedError
@@ -39,6 +40,10 @@ class World:
     employer_sectors: list[Sector] = field(default_factory=list)
     employer_names: list[str] = field(default_factory=list)
     job_windows: dict[int, tuple[datetime, datetime]] = field(default_factory=dict)
+    # Per job: the salary unit and range in cents.
+    job_pay: list[tuple[SalaryUnit, int, int]] = field(default_factory=list)
+    # Per hired application: its id, worker id, job id, and when it was set to hired.
+    hirings: list[tuple[int, int, int, datetime]] = field(default_factory=list)
     trainings: list[tuple[int, int, date, date]] = field(default_factory=list)
 
     @property
@@ -53,6 +58,13 @@ class World:
 
     def worker_id(self) -> int:
         return self.rng.randint(1, self.scale.workers)
+
+    def side_rng(self) -> random.Random:
+        """A random source for a table that no later table reads: seeded from a copy of `rng`,
+        which it leaves where it was, so adding such a table changes no other table's rows."""
+        copy = random.Random()
+        copy.setstate(self.rng.getstate())
+        return random.Random(copy.getrandbits(64))
 
 
 def create_world(scale: Scale, vault: PersonalDataVault, seed: int) -> World:
