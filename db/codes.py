@@ -178,3 +178,11 @@ def validate_period(year_month: str) -> date:
     if first_day > date.today().replace(day=1):
         raise CodeError(f"The period {year_month} is in the future.")
     return first_day
+
+
+_SKILL_CODE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,31}", re.ASCII)
+
+
+def is_skill_code_format(code: str) -> bool:
+    """A skills-vocabulary code: 1–32 lowercase ASCII letters, digits, `_`, `.` or `-`."""
+    return _SKILL_CODE.fullmatch(code) is not None

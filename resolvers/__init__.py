@@ -1,1 +1,12 @@
-"""Functions that answer fields: where the schema meets the database."""
+"""Resolvers: the domain declarations, the read gateway and the writes.
+
+Importing the package imports every domain module, whose declarations fill the catalog, and
+then seals it (`resolvers.catalog`): whatever part of the package a caller uses, the catalog
+is complete and checked.
+"""
+
+from resolvers import audit, employers, insurance, jobs, reference, trainings, workers
+from resolvers.catalog import CATALOG
+
+DOMAINS = (reference, employers, jobs, trainings, workers, insurance, audit)
+CATALOG.seal()

@@ -8,7 +8,7 @@ agreement reaches
 - the types its field allowlist names (`Training.title`, `Job.*`) unless they are personal data,
 - the types whose rows every viewer sees (reference data, employers).
 
-Personal-data types (`resolvers.data_types`) are reached only through a scope or by name.
+Personal-data types (`resolvers.catalog`) are reached only through a scope or by name.
 Structural types (connections, edges, page info, payloads, errors) count as the types they
 carry. A field whose type is not reached is refused, and so is a fragment on such a type
 (`node`, `nodes`). The same walk notes which personal-data fields a partner asked for, for the
@@ -42,15 +42,15 @@ from graphql import (
 )
 
 from resolvers.access import PartnerGrant
-from resolvers.data_types import PERSONAL_DATA_TYPES, TYPE_TABLES
-from resolvers.policies import shows_every_row
+from resolvers.catalog import personal_data_types, public_types
 
 # Fields on these types describe the shape of an answer, not data of its own.
 STRUCTURAL_SUFFIXES = ("Connection", "Edge", "Payload", "Error")
 STRUCTURAL_TYPES = {"PageInfo"}
 ALWAYS_ALLOWED_FIELDS = {"id"}
 
-PUBLIC_TYPES = frozenset(name for name, table in TYPE_TABLES.items() if shows_every_row(table))
+PUBLIC_TYPES = public_types()
+PERSONAL_DATA_TYPES = personal_data_types()
 
 
 def is_structural(named: GraphQLNamedType) -> bool:
@@ -187,7 +187,7 @@ def partner_agreement_check(
 ) -> list[GraphQLError]:
     """The endpoint's document check for partner keys; other viewers pass untouched.
 
-    It also hands the request's loaders the types the agreement reaches, so `node`/`nodes`
+    It also hands the request's read gateway the types the agreement reaches, so `node`/`nodes`
     answer null for any other type.
     """
     viewer = getattr(context, "viewer", None)
@@ -196,7 +196,7 @@ def partner_agreement_check(
         return []
     errors, personal_fields = check_partner_agreement(schema, document, operation, grant)
     context.personal_fields = personal_fields
-    loaders = getattr(context, "loaders", None)
-    if loaders is not None:
-        loaders.partner_reach = reached_types(schema, grant)
+    reads = getattr(context, "reads", None)
+    if reads is not None:
+        reads.partner_reach = reached_types(schema, grant)
     return errors

@@ -2,67 +2,56 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, any_, literal
 
-from db.codes import (
-    is_division_code_format,
-    is_industry_code_format,
-    is_occupation_code_format,
-)
-from db.models import Industry, Occupation, Region
-from db.models.base import table_of
+from resolvers.catalog import canonical_global_id
+from resolvers.declarations import Condition, Entity, Rule
 from resolvers.divisions import within_division, within_prefix
 from resolvers.errors import BadArgument
-from resolvers.global_ids import canonical_global_id, decode_int_id
-from resolvers.loaders import Loaders
+from resolvers.global_ids import decode_int_id
+from resolvers.reference import INDUSTRY, OCCUPATION, REGION
+
+if TYPE_CHECKING:
+    from resolvers.reads import Reads
 
 
 async def _known_code(
-    loaders: Loaders,
-    model: type[Region] | type[Industry] | type[Occupation],
-    code: str,
-    argument: str,
-    well_formed: Callable[[str], bool],
-    form: str,
-    noun: str,
+    reads: Reads, entity: Entity, code: str, argument: str, form: str, noun: str
 ) -> str:
-    """`code` when it is well formed and present in the `model` reference table."""
-    if not well_formed(code):
+    """`code` when it is well formed and present in the reference table of `entity`."""
+    assert entity.key_format is not None
+    if not entity.key_format(code):
         raise BadArgument(argument, f"'{code[:32]}' is not {form}")
-    if await loaders.row_by_key(table_of(model), "code").load(code) is None:
+    if await reads.node(entity, code) is None:
         raise BadArgument(argument, f"unknown {noun} code '{code}'")
     return code
 
 
 async def in_region(
-    loaders: Loaders, column: ColumnElement[Any], code: str, argument: str
-) -> ColumnElement[bool]:
+    reads: Reads, column: ColumnElement[Any], code: str, argument: str
+) -> Condition:
     """Rows whose region is `code` or lies under it (a province matches all its counties)."""
-    form = "a 6-digit division code"
-    await _known_code(loaders, Region, code, argument, is_division_code_format, form, "region")
+    await _known_code(reads, REGION, code, argument, "a 6-digit division code", "region")
     return within_division(column, code)
 
 
 async def in_industry(
-    loaders: Loaders, column: ColumnElement[Any], code: str, argument: str
-) -> ColumnElement[bool]:
+    reads: Reads, column: ColumnElement[Any], code: str, argument: str
+) -> Condition:
     """Rows in industry `code` or under it (section `C` matches every manufacturing class)."""
-    form = "a GB/T 4754 industry code"
-    await _known_code(loaders, Industry, code, argument, is_industry_code_format, form, "industry")
+    await _known_code(reads, INDUSTRY, code, argument, "a GB/T 4754 industry code", "industry")
     return within_prefix(column, code)
 
 
 async def is_occupation(
-    loaders: Loaders, column: ColumnElement[Any], code: str, argument: str
-) -> ColumnElement[bool]:
+    reads: Reads, column: ColumnElement[Any], code: str, argument: str
+) -> Condition:
     form = "an occupation code like 4-02-07-10"
-    await _known_code(
-        loaders, Occupation, code, argument, is_occupation_code_format, form, "occupation"
-    )
+    await _known_code(reads, OCCUPATION, code, argument, form, "occupation")
     return column == code
 
 
@@ -99,21 +88,21 @@ def check_range(low: Any, high: Any, argument: str) -> None:
 
 # --- filter inputs as data ------------------------------------------------------------------
 
-Rule = Callable[[Loaders, Any, str], Awaitable[ColumnElement[bool]]]
-"""`rule(loaders, value, argument)`: the condition one filter field asks for."""
-
-
 async def filter_conditions(
-    loaders: Loaders, filter: object | None, rules: Mapping[str, Rule]
-) -> list[ColumnElement[bool]]:
-    """The conditions of a `<Type>Filter` input: `rules` maps its fields to SQL."""
+    reads: Reads, entity: Entity, filter: object | None
+) -> list[Condition]:
+    """The conditions of a `<Type>Filter` input: the entity's `filters` map its fields to
+    SQL; its `ranges` are checked after the rules, which refuse values that can't compare."""
     if filter is None:
         return []
     where = []
-    for field, rule in rules.items():
+    for field, rule in entity.filters.items():
         value = getattr(filter, field)
         if value is not None:
-            where.append(await rule(loaders, value, f"filter.{_graphql_name(field)}"))
+            where.append(await rule(reads, value, f"filter.{_graphql_name(field)}"))
+    for bounds in entity.ranges:
+        low, high = getattr(filter, bounds.low), getattr(filter, bounds.high)
+        check_range(low, high, f"filter.{_graphql_name(bounds.low)}")
     return where
 
 
@@ -123,22 +112,22 @@ def _graphql_name(field: str) -> str:
 
 
 def sync_rule(build: Callable[[Any, str], ColumnElement[bool]]) -> Rule:
-    async def rule(_loaders: Loaders, value: Any, argument: str) -> ColumnElement[bool]:
+    async def rule(_reads: Reads, value: Any, argument: str) -> Condition:
         return build(value, argument)
 
     return rule
 
 
 def region_rule(column: ColumnElement[Any]) -> Rule:
-    return lambda loaders, code, argument: in_region(loaders, column, code, argument)
+    return lambda reads, code, argument: in_region(reads, column, code, argument)
 
 
 def industry_rule(column: ColumnElement[Any]) -> Rule:
-    return lambda loaders, code, argument: in_industry(loaders, column, code, argument)
+    return lambda reads, code, argument: in_industry(reads, column, code, argument)
 
 
 def occupation_rule(column: ColumnElement[Any]) -> Rule:
-    return lambda loaders, code, argument: is_occupation(loaders, column, code, argument)
+    return lambda reads, code, argument: is_occupation(reads, column, code, argument)
 
 
 def keyword_rule(column: ColumnElement[Any]) -> Rule:

@@ -11,30 +11,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
-from collections.abc import Callable
 
-from db.codes import is_division_code_format, is_industry_code_format, is_occupation_code_format
 from resolvers.errors import BadArgument
 
 MAX_INT_KEY = 2**63 - 1  # PostgreSQL bigint
 _MAX_INT_KEY_DIGITS = len(str(MAX_INT_KEY))
-_SKILL_CODE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,31}", re.ASCII)
-
-CODE_KEY_FORMATS: dict[str, Callable[[str], bool]] = {
-    "Region": is_division_code_format,
-    "Industry": is_industry_code_format,
-    "Occupation": is_occupation_code_format,
-    "Skill": lambda code: _SKILL_CODE.fullmatch(code) is not None,
-}
-"""How the key of each type keyed by a code is written; other types have integer keys."""
-
 
 def encode_global_id(type_name: str, key: object) -> str:
     return base64.b64encode(f"{type_name}:{key}".encode()).decode()
 
 
-def _not_an_id(value: str, argument: str) -> BadArgument:
+def not_an_id(value: str, argument: str) -> BadArgument:
     return BadArgument(argument, f"{value[:64]!r} is not a laborhub global ID")
 
 
@@ -45,12 +32,12 @@ def decode_global_id(value: str, argument: str = "id") -> tuple[str, str]:
         raw = base64.b64decode(value.encode("ascii"), validate=True)
         text = raw.decode("utf-8")
     except (binascii.Error, UnicodeError, ValueError):
-        raise _not_an_id(value, argument) from None
+        raise not_an_id(value, argument) from None
     if base64.b64encode(raw).decode("ascii") != value:  # padding, unused bits
-        raise _not_an_id(value, argument)
+        raise not_an_id(value, argument)
     type_name, sep, key = text.partition(":")
     if not sep or not type_name or not key:
-        raise _not_an_id(value, argument)
+        raise not_an_id(value, argument)
     return type_name, key
 
 
@@ -61,20 +48,6 @@ def int_key(text: str) -> int | None:
         return None
     number = int(text)
     return number if str(number) == text and number <= MAX_INT_KEY else None
-
-
-def code_key(type_name: str, text: str) -> str | None:
-    """`text` if it is written the way codes of `type_name` are; else None."""
-    well_formed = CODE_KEY_FORMATS.get(type_name)
-    return text if well_formed is not None and well_formed(text) else None
-
-
-def canonical_global_id(value: str, argument: str) -> str:
-    """`value` itself, once it is the canonical ID of some record (any type)."""
-    type_name, key = decode_global_id(value, argument)
-    if int_key(key) is None and code_key(type_name, key) is None:
-        raise _not_an_id(value, argument)
-    return value
 
 
 def decode_int_id(value: str, expected_type: str, argument: str) -> int:

@@ -1,4 +1,4 @@
-"""What the insurance-record list's filter means in SQL."""
+"""Monthly social-insurance contributions, declared."""
 
 from __future__ import annotations
 
@@ -6,25 +6,37 @@ import re
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, and_, false
 
 from db.models import InsuranceRecord
 from db.models.base import table_of
+from resolvers.access import Role, Viewer
+from resolvers.catalog import declare
+from resolvers.declarations import Condition, Entity, Range, Rule, ToOne
+from resolvers.divisions import within_division
 from resolvers.errors import BadArgument
-from resolvers.filters import (
-    Rule,
-    check_range,
-    equals_rule,
-    filter_conditions,
-    node_rule,
-    region_rule,
-)
-from resolvers.loaders import Loaders
+from resolvers.filters import equals_rule, node_rule, region_rule
+from resolvers.policies import has_live_consent, in_partner_regions
 
 if TYPE_CHECKING:
-    from schema.insurance import InsuranceRecordFilter
+    from resolvers.reads import Reads
 
 RECORDS = table_of(InsuranceRecord)
+
+
+def insurance_record_policy(viewer: Viewer) -> Condition:
+    if viewer.role is Role.WORKER:
+        return RECORDS.c.worker_id == viewer.worker_id
+    if viewer.role is Role.EMPLOYER:
+        return RECORDS.c.employer_id == viewer.employer_id
+    if viewer.role is Role.STAFF and viewer.region_code:
+        return within_division(RECORDS.c.region_code, viewer.region_code)
+    if viewer.partner is not None:
+        return and_(
+            in_partner_regions(RECORDS.c.region_code, viewer.partner),
+            has_live_consent(RECORDS.c.worker_id, viewer.partner.purpose),
+        )
+    return false()
 
 
 def parse_month(text: str, argument: str) -> date:
@@ -36,28 +48,30 @@ def parse_month(text: str, argument: str) -> date:
 
 
 def month_rule(column: ColumnElement[Any], at_most: bool) -> Rule:
-    async def rule(_loaders: Loaders, text: str, argument: str) -> ColumnElement[bool]:
+    async def rule(_reads: Reads, text: str, argument: str) -> Condition:
         month = parse_month(text, argument)
         return column <= month if at_most else column >= month
 
     return rule
 
 
-INSURANCE_RECORD_FILTER: dict[str, Rule] = {
-    "worker_id": node_rule(RECORDS.c.worker_id, "Worker"),
-    "employer_id": node_rule(RECORDS.c.employer_id, "Employer"),
-    "region_code": region_rule(RECORDS.c.region_code),
-    "insurance_type": equals_rule(RECORDS.c.insurance_type),
-    "status": equals_rule(RECORDS.c.status),
-    "from_": month_rule(RECORDS.c.period, at_most=False),
-    "to": month_rule(RECORDS.c.period, at_most=True),
-}
+RECORD_EMPLOYER = ToOne("Employer", RECORDS.c.employer_id)
+RECORD_REGION = ToOne("Region", RECORDS.c.region_code)
+RECORD_WORKER = ToOne("Worker", RECORDS.c.worker_id)
 
-
-async def insurance_record_conditions(
-    loaders: Loaders, filter: InsuranceRecordFilter | None
-) -> list[ColumnElement[bool]]:
-    where = await filter_conditions(loaders, filter, INSURANCE_RECORD_FILTER)
-    if filter is not None:  # both bounds are well-formed by now: YYYY-MM compares as text
-        check_range(filter.from_, filter.to, "filter.from")
-    return where
+INSURANCE_RECORD = declare(Entity(
+    "InsuranceRecord", RECORDS, insurance_record_policy, key=RECORDS.c.id, personal=True,
+    filters={
+        "worker_id": node_rule(RECORDS.c.worker_id, "Worker"),
+        "employer_id": node_rule(RECORDS.c.employer_id, "Employer"),
+        "region_code": region_rule(RECORDS.c.region_code),
+        "insurance_type": equals_rule(RECORDS.c.insurance_type),
+        "status": equals_rule(RECORDS.c.status),
+        "from_": month_rule(RECORDS.c.period, at_most=False),
+        "to": month_rule(RECORDS.c.period, at_most=True),
+    },
+    # Both bounds are well-formed by the time the range is checked: YYYY-MM compares as text.
+    ranges=(Range("from_", "to"),),
+    orderings={"PERIOD": RECORDS.c.period},
+    relations=(RECORD_EMPLOYER, RECORD_REGION, RECORD_WORKER),
+))

@@ -21,12 +21,12 @@ from db.models import Employer, IdempotencyKey, Industry, Job, Occupation, Regio
 from db.models.base import table_of
 from db.models.enums import EmploymentType, JobStatus, SalaryUnit
 from resolvers.access import Role, Viewer
+from resolvers.catalog import visible
 from resolvers.divisions import lies_within
 from resolvers.errors import BadArgument, Problem
 from resolvers.filters import MAX_AMOUNT, is_amount
 from resolvers.global_ids import decode_int_id
 from resolvers.pagination import readable_columns
-from resolvers.policies import visible
 
 JOBS = table_of(Job)
 KEYS = table_of(IdempotencyKey)

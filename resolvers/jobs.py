@@ -1,54 +1,111 @@
-"""What the job list's filter means in SQL."""
+"""Job postings and the applications to them, declared."""
 
 from __future__ import annotations
 
 import operator
-from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import and_, false, or_, select
 
-from db.models import Job
+from db.models import Application, Job
 from db.models.base import table_of
+from db.models.enums import JobStatus
+from resolvers.access import Role, Viewer
+from resolvers.catalog import declare
+from resolvers.declarations import Condition, Entity, Range, ToMany, ToOne
+from resolvers.divisions import within_division
 from resolvers.filters import (
-    Rule,
     amount_rule,
     at_least_rule,
     below_rule,
-    check_range,
     equals_rule,
-    filter_conditions,
     industry_rule,
     keyword_rule,
     node_rule,
     occupation_rule,
     region_rule,
 )
-from resolvers.loaders import Loaders
-
-if TYPE_CHECKING:
-    from schema.jobs import JobFilter
+from resolvers.pagination import Ordering
+from resolvers.policies import has_live_consent, in_partner_regions
 
 JOBS = table_of(Job)
-
-JOB_FILTER: dict[str, Rule] = {
-    "region_code": region_rule(JOBS.c.region_code),
-    "occupation_code": occupation_rule(JOBS.c.occupation_code),
-    "industry_code": industry_rule(JOBS.c.industry_code),
-    "employer_id": node_rule(JOBS.c.employer_id, "Employer"),
-    "status": equals_rule(JOBS.c.status),
-    "employment_type": equals_rule(JOBS.c.employment_type),
-    "salary_unit": equals_rule(JOBS.c.salary_unit),
-    "salary_min": amount_rule(JOBS.c.salary_max, operator.ge),  # can pay at least this much
-    "salary_max": amount_rule(JOBS.c.salary_min, operator.le),  # starts at or below this
-    "posted_after": at_least_rule(JOBS.c.posted_at),
-    "posted_before": below_rule(JOBS.c.posted_at),
-    "keyword": keyword_rule(JOBS.c.title),
-}
+APPLICATIONS = table_of(Application)
 
 
-async def job_conditions(loaders: Loaders, filter: JobFilter | None) -> list[ColumnElement[bool]]:
-    where = await filter_conditions(loaders, filter, JOB_FILTER)
-    if filter is not None:  # after the rules, which refuse amounts that can't be compared
-        check_range(filter.salary_min, filter.salary_max, "filter.salaryMin")
-        check_range(filter.posted_after, filter.posted_before, "filter.postedAfter")
-    return where
+def job_policy(viewer: Viewer) -> Condition:
+    published = JOBS.c.status == JobStatus.PUBLISHED
+    if viewer.role is Role.STAFF and viewer.region_code:
+        return or_(published, within_division(JOBS.c.region_code, viewer.region_code))
+    if viewer.role is Role.EMPLOYER:
+        return or_(published, JOBS.c.employer_id == viewer.employer_id)
+    if viewer.role is Role.WORKER:
+        applied = select(APPLICATIONS.c.job_id).where(
+            APPLICATIONS.c.worker_id == viewer.worker_id
+        )
+        return or_(published, JOBS.c.id.in_(applied))
+    if viewer.partner is not None:
+        return and_(published, in_partner_regions(JOBS.c.region_code, viewer.partner))
+    return published
+
+
+def jobs_of_the_viewer(viewer: Viewer) -> Condition | None:
+    """The jobs whose applicants (and placements) a non-worker viewer may see: an employer's
+    own, staff's within their division, a partner's within its regions; None for nobody."""
+    if viewer.role is Role.EMPLOYER:
+        return JOBS.c.employer_id == viewer.employer_id
+    if viewer.role is Role.STAFF and viewer.region_code:
+        return within_division(JOBS.c.region_code, viewer.region_code)
+    if viewer.partner is not None:
+        return in_partner_regions(JOBS.c.region_code, viewer.partner)
+    return None
+
+
+def application_policy(viewer: Viewer) -> Condition:
+    if viewer.role is Role.WORKER:
+        return APPLICATIONS.c.worker_id == viewer.worker_id
+    jobs = jobs_of_the_viewer(viewer)
+    if jobs is None:
+        return false()
+    of_jobs = APPLICATIONS.c.job_id.in_(select(JOBS.c.id).where(jobs))
+    if viewer.partner is not None:
+        return and_(of_jobs, has_live_consent(APPLICATIONS.c.worker_id, viewer.partner.purpose))
+    return of_jobs
+
+
+JOB_EMPLOYER = ToOne("Employer", JOBS.c.employer_id)
+JOB_OCCUPATION = ToOne("Occupation", JOBS.c.occupation_code)
+JOB_INDUSTRY = ToOne("Industry", JOBS.c.industry_code)
+JOB_REGION = ToOne("Region", JOBS.c.region_code)
+JOB_APPLICATIONS = ToMany(
+    "Application", APPLICATIONS.c.job_id, Ordering.of(APPLICATIONS.c.submitted_at, descending=True)
+)
+APPLICATION_JOB = ToOne("Job", APPLICATIONS.c.job_id)
+APPLICATION_WORKER = ToOne("Worker", APPLICATIONS.c.worker_id)
+
+JOB = declare(Entity(
+    "Job", JOBS, job_policy, key=JOBS.c.id,
+    filters={
+        "region_code": region_rule(JOBS.c.region_code),
+        "occupation_code": occupation_rule(JOBS.c.occupation_code),
+        "industry_code": industry_rule(JOBS.c.industry_code),
+        "employer_id": node_rule(JOBS.c.employer_id, "Employer"),
+        "status": equals_rule(JOBS.c.status),
+        "employment_type": equals_rule(JOBS.c.employment_type),
+        "salary_unit": equals_rule(JOBS.c.salary_unit),
+        "salary_min": amount_rule(JOBS.c.salary_max, operator.ge),  # can pay at least this
+        "salary_max": amount_rule(JOBS.c.salary_min, operator.le),  # starts at or below this
+        "posted_after": at_least_rule(JOBS.c.posted_at),
+        "posted_before": below_rule(JOBS.c.posted_at),
+        "keyword": keyword_rule(JOBS.c.title),
+    },
+    ranges=(Range("salary_min", "salary_max"), Range("posted_after", "posted_before")),
+    orderings={
+        "POSTED_AT": JOBS.c.posted_at,
+        "SALARY_MAX": JOBS.c.salary_max,
+        "CREATED_AT": JOBS.c.created_at,
+    },
+    relations=(JOB_EMPLOYER, JOB_OCCUPATION, JOB_INDUSTRY, JOB_REGION, JOB_APPLICATIONS),
+))
+APPLICATION = declare(Entity(
+    "Application", APPLICATIONS, application_policy, key=APPLICATIONS.c.id, personal=True,
+    relations=(APPLICATION_JOB, APPLICATION_WORKER),
+))

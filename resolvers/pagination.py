@@ -53,6 +53,16 @@ class Ordering:
     id_column: Column[Any]
     descending: bool
 
+    @classmethod
+    def of(cls, column: Column[Any], descending: bool) -> Ordering:
+        """Sort by `column` (of a table with an `id` key), ties broken by that key."""
+        return cls(
+            name=f"{column.key}:{'desc' if descending else 'asc'}",
+            column=column,
+            id_column=column.table.c.id,
+            descending=descending,
+        )
+
     def order_by(self, reverse: bool) -> list[ColumnElement[Any]]:
         down = self.descending != reverse
         return [c.desc() if down else c.asc() for c in (self.column, self.id_column)]

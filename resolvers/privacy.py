@@ -14,9 +14,9 @@ from db.models import AuditEvent, Consent, Worker
 from db.models.base import table_of
 from db.pii import PersonalDataVault
 from resolvers.access import Role, Viewer
+from resolvers.catalog import visible
 from resolvers.errors import Problem
 from resolvers.global_ids import encode_global_id
-from resolvers.policies import visible
 
 AUDIT_EVENTS = table_of(AuditEvent)
 CONSENTS = table_of(Consent)
@@ -58,7 +58,7 @@ async def audit_partner_reads(
     fields: set[str],
 ) -> None:
     """One audit event for the personal-data rows a partner's operation returned (`reads`:
-    type name -> keys, as `resolvers.data_types.AUDITED_AS` names them)."""
+    type name -> keys, as `resolvers.catalog.audited_as` names them)."""
     record_ids = [
         encode_global_id(type_name, key)
         for type_name, keys in sorted(reads.items())

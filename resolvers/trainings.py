@@ -1,47 +1,88 @@
-"""What the training list's filter means in SQL."""
+"""Skills trainings and the enrollments in them, declared."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from sqlalchemy import and_, false, select, true
 
-from sqlalchemy import ColumnElement
-
-from db.models import Training
+from db.models import Enrollment, Training
 from db.models.base import table_of
+from db.models.enums import EnrollmentStatus
+from resolvers.access import Role, Viewer
+from resolvers.catalog import declare
+from resolvers.declarations import Condition, Entity, Range, ToMany, ToOne
+from resolvers.divisions import within_division
 from resolvers.filters import (
-    Rule,
     at_least_rule,
     at_most_rule,
-    check_range,
     equals_rule,
-    filter_conditions,
     keyword_rule,
     occupation_rule,
     region_rule,
 )
-from resolvers.loaders import Loaders
-
-if TYPE_CHECKING:
-    from schema.trainings import TrainingFilter
+from resolvers.pagination import Ordering
+from resolvers.policies import has_live_consent, in_partner_regions
 
 TRAININGS = table_of(Training)
-
-TRAINING_FILTER: dict[str, Rule] = {
-    "region_code": region_rule(TRAININGS.c.region_code),
-    "occupation_code": occupation_rule(TRAININGS.c.occupation_code),
-    "kind": equals_rule(TRAININGS.c.kind),
-    "mode": equals_rule(TRAININGS.c.mode),
-    "subsidised": equals_rule(TRAININGS.c.subsidised),
-    "from_": at_least_rule(TRAININGS.c.ends_on),  # still running on or after that day
-    "to": at_most_rule(TRAININGS.c.starts_on),  # started on or before that day
-    "keyword": keyword_rule(TRAININGS.c.title),
-}
+ENROLLMENTS = table_of(Enrollment)
 
 
-async def training_conditions(
-    loaders: Loaders, filter: TrainingFilter | None
-) -> list[ColumnElement[bool]]:
-    where = await filter_conditions(loaders, filter, TRAINING_FILTER)
-    if filter is not None:
-        check_range(filter.from_, filter.to, "filter.from")
-    return where
+def training_policy(viewer: Viewer) -> Condition:
+    if viewer.partner is not None:
+        return in_partner_regions(TRAININGS.c.region_code, viewer.partner)
+    return true()
+
+
+def enrollment_policy(viewer: Viewer) -> Condition:
+    if viewer.role is Role.WORKER:
+        return ENROLLMENTS.c.worker_id == viewer.worker_id
+    if viewer.role is Role.EMPLOYER:
+        trainings = TRAININGS.c.partner_employer_id == viewer.employer_id
+    elif viewer.role is Role.STAFF and viewer.region_code:
+        trainings = within_division(TRAININGS.c.region_code, viewer.region_code)
+    elif viewer.partner is not None:
+        trainings = in_partner_regions(TRAININGS.c.region_code, viewer.partner)
+    else:
+        return false()
+    of_trainings = ENROLLMENTS.c.training_id.in_(select(TRAININGS.c.id).where(trainings))
+    if viewer.partner is not None:
+        return and_(of_trainings, has_live_consent(ENROLLMENTS.c.worker_id, viewer.partner.purpose))
+    return of_trainings
+
+
+TRAINING_PARTNER_EMPLOYER = ToOne("Employer", TRAININGS.c.partner_employer_id)
+TRAINING_OCCUPATION = ToOne("Occupation", TRAININGS.c.occupation_code)
+TRAINING_REGION = ToOne("Region", TRAININGS.c.region_code)
+TRAINING_ENROLLMENTS = ToMany(
+    "Enrollment", ENROLLMENTS.c.training_id,
+    Ordering.of(ENROLLMENTS.c.enrolled_at, descending=True),
+)
+TRAINING_ACTIVE_ENROLLMENTS = ToMany(
+    "Enrollment", ENROLLMENTS.c.training_id,
+    where=(ENROLLMENTS.c.status != EnrollmentStatus.DROPPED,),
+)
+ENROLLMENT_TRAINING = ToOne("Training", ENROLLMENTS.c.training_id)
+ENROLLMENT_WORKER = ToOne("Worker", ENROLLMENTS.c.worker_id)
+
+TRAINING = declare(Entity(
+    "Training", TRAININGS, training_policy, key=TRAININGS.c.id,
+    filters={
+        "region_code": region_rule(TRAININGS.c.region_code),
+        "occupation_code": occupation_rule(TRAININGS.c.occupation_code),
+        "kind": equals_rule(TRAININGS.c.kind),
+        "mode": equals_rule(TRAININGS.c.mode),
+        "subsidised": equals_rule(TRAININGS.c.subsidised),
+        "from_": at_least_rule(TRAININGS.c.ends_on),  # still running on or after that day
+        "to": at_most_rule(TRAININGS.c.starts_on),  # started on or before that day
+        "keyword": keyword_rule(TRAININGS.c.title),
+    },
+    ranges=(Range("from_", "to"),),
+    orderings={"STARTS_ON": TRAININGS.c.starts_on, "CREATED_AT": TRAININGS.c.created_at},
+    relations=(
+        TRAINING_PARTNER_EMPLOYER, TRAINING_OCCUPATION, TRAINING_REGION, TRAINING_ENROLLMENTS,
+        TRAINING_ACTIVE_ENROLLMENTS,
+    ),
+))
+ENROLLMENT = declare(Entity(
+    "Enrollment", ENROLLMENTS, enrollment_policy, key=ENROLLMENTS.c.id, personal=True,
+    relations=(ENROLLMENT_TRAINING, ENROLLMENT_WORKER),
+))

@@ -1,32 +1,119 @@
-"""What the worker list's filter means in SQL, and who sees which part of a birth date."""
+"""Workers, declared, with what is theirs (skills, job intentions, consents), and who sees
+which part of a birth date."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import and_, false, or_, select
 
-from db.models import Worker
+from db.models import (
+    Application,
+    Consent,
+    Enrollment,
+    InsuranceRecord,
+    Job,
+    JobIntention,
+    Worker,
+    WorkerSkill,
+)
 from db.models.base import table_of
 from resolvers.access import Role, Viewer
-from resolvers.filters import Rule, equals_rule, filter_conditions, keyword_rule, region_rule
-from resolvers.loaders import Loaders
+from resolvers.catalog import declare
+from resolvers.declarations import Condition, Entity, ToMany, ToOne
+from resolvers.divisions import within_division
+from resolvers.filters import equals_rule, keyword_rule, region_rule
+from resolvers.pagination import Ordering
+from resolvers.policies import has_live_consent, in_partner_regions, owned_by_visible
 
 WORKERS = table_of(Worker)
-
-WORKER_FILTER: dict[str, Rule] = {
-    "region_code": region_rule(WORKERS.c.current_region_code),
-    "hukou_region_code": region_rule(WORKERS.c.hukou_region_code),
-    "keyword": keyword_rule(WORKERS.c.name),
-    "gender": equals_rule(WORKERS.c.gender),
-    "education_level": equals_rule(WORKERS.c.education_level),
-    "new_employment_form": equals_rule(WORKERS.c.new_employment_form),
-}
+SKILLS = table_of(WorkerSkill)
+INTENTIONS = table_of(JobIntention)
+CONSENTS = table_of(Consent)
+APPLICATIONS = table_of(Application)
+ENROLLMENTS = table_of(Enrollment)
+RECORDS = table_of(InsuranceRecord)
+JOBS = table_of(Job)
 
 
-async def worker_conditions(loaders: Loaders, filter: object | None) -> list[ColumnElement[bool]]:
-    return await filter_conditions(loaders, filter, WORKER_FILTER)
+def worker_policy(viewer: Viewer) -> Condition:
+    if viewer.role is Role.WORKER:
+        return WORKERS.c.id == viewer.worker_id
+    if viewer.role is Role.EMPLOYER:
+        applicants = (
+            select(APPLICATIONS.c.worker_id)
+            .join(JOBS, JOBS.c.id == APPLICATIONS.c.job_id)
+            .where(JOBS.c.employer_id == viewer.employer_id)
+        )
+        return WORKERS.c.id.in_(applicants)
+    if viewer.role is Role.STAFF and viewer.region_code:
+        return or_(
+            within_division(WORKERS.c.current_region_code, viewer.region_code),
+            within_division(WORKERS.c.hukou_region_code, viewer.region_code),
+        )
+    if viewer.partner is not None:
+        return and_(
+            in_partner_regions(WORKERS.c.current_region_code, viewer.partner),
+            has_live_consent(WORKERS.c.id, viewer.partner.purpose),
+        )
+    return false()
+
+
+def consent_policy(viewer: Viewer) -> Condition:
+    if viewer.role is Role.WORKER:
+        return CONSENTS.c.worker_id == viewer.worker_id
+    if viewer.role is Role.STAFF:
+        return owned_by_visible(CONSENTS.c.worker_id, WORKERS, worker_policy)(viewer)
+    return false()
+
+
+WORKER_HUKOU_REGION = ToOne("Region", WORKERS.c.hukou_region_code)
+WORKER_CURRENT_REGION = ToOne("Region", WORKERS.c.current_region_code)
+WORKER_SKILLS = ToMany("WorkerSkill", SKILLS.c.worker_id)
+WORKER_JOB_INTENTIONS = ToMany("JobIntention", INTENTIONS.c.worker_id)
+WORKER_APPLICATIONS = ToMany(
+    "Application", APPLICATIONS.c.worker_id,
+    Ordering.of(APPLICATIONS.c.submitted_at, descending=True),
+)
+WORKER_ENROLLMENTS = ToMany(
+    "Enrollment", ENROLLMENTS.c.worker_id, Ordering.of(ENROLLMENTS.c.enrolled_at, descending=True)
+)
+WORKER_INSURANCE_RECORDS = ToMany(
+    "InsuranceRecord", RECORDS.c.worker_id, Ordering.of(RECORDS.c.period, descending=True)
+)
+SKILL_OF_WORKER = ToOne("Skill", SKILLS.c.skill_code)
+SKILL_OWNER = ToOne("Worker", SKILLS.c.worker_id)
+INTENTION_OCCUPATION = ToOne("Occupation", INTENTIONS.c.occupation_code)
+INTENTION_REGION = ToOne("Region", INTENTIONS.c.region_code)
+
+WORKER = declare(Entity(
+    "Worker", WORKERS, worker_policy, key=WORKERS.c.id, personal=True,
+    filters={
+        "region_code": region_rule(WORKERS.c.current_region_code),
+        "hukou_region_code": region_rule(WORKERS.c.hukou_region_code),
+        "keyword": keyword_rule(WORKERS.c.name),
+        "gender": equals_rule(WORKERS.c.gender),
+        "education_level": equals_rule(WORKERS.c.education_level),
+        "new_employment_form": equals_rule(WORKERS.c.new_employment_form),
+    },
+    orderings={"CREATED_AT": WORKERS.c.created_at, "NAME": WORKERS.c.name},
+    relations=(
+        WORKER_HUKOU_REGION, WORKER_CURRENT_REGION, WORKER_SKILLS, WORKER_JOB_INTENTIONS,
+        WORKER_APPLICATIONS, WORKER_ENROLLMENTS, WORKER_INSURANCE_RECORDS,
+    ),
+))
+WORKER_SKILL = declare(Entity(
+    "WorkerSkill", SKILLS, owned_by_visible(SKILLS.c.worker_id, WORKERS, worker_policy),
+    key=None, personal=True, audited_as=SKILL_OWNER, relations=(SKILL_OF_WORKER, SKILL_OWNER),
+))
+JOB_INTENTION = declare(Entity(
+    "JobIntention", INTENTIONS, owned_by_visible(INTENTIONS.c.worker_id, WORKERS, worker_policy),
+    key=INTENTIONS.c.id, personal=True, relations=(INTENTION_OCCUPATION, INTENTION_REGION),
+))
+CONSENT = declare(Entity(
+    "Consent", CONSENTS, consent_policy, key=CONSENTS.c.id, personal=True
+))
 
 
 # The ID number's characters 7–14 are the birth date, and a masked ID number shows all the

@@ -1,15 +1,37 @@
-"""The one laborhub GraphQL schema."""
+"""The one laborhub GraphQL schema: each domain's types, root fields and mutations."""
 
 from __future__ import annotations
 
 import strawberry
 
+from resolvers.catalog import CATALOG
+from schema.audit import AuditQuery
+from schema.employers import EmployerQuery
 from schema.extensions import AuditPartnerReads
+from schema.insurance import InsuranceQuery
 from schema.job_mutations import JobMutations
+from schema.jobs import JobQuery
+from schema.node import RECORD_TYPES
 from schema.prepared import UsePreparedDocument
 from schema.privacy import PrivacyMutations
-from schema.query import Query
+from schema.query import NodeQuery
+from schema.reference import ReferenceQuery
 from schema.scalars import SCALAR_OVERRIDES
+from schema.trainings import TrainingQuery
+from schema.workers import WorkerQuery
+
+_declared = {entity.name for entity in CATALOG}
+_typed = set(RECORD_TYPES) - {"Node"}
+assert _declared == _typed, f"entities and their types differ: {_declared ^ _typed}"
+
+
+# Fields appear in the SDL from the last base to the first.
+@strawberry.type
+class Query(
+    ReferenceQuery, AuditQuery, InsuranceQuery, TrainingQuery, JobQuery, EmployerQuery,
+    WorkerQuery, NodeQuery,
+):
+    pass
 
 
 @strawberry.type

@@ -1,13 +1,27 @@
-"""Inputs of the audit-trail list (admins only: the row policy hides it from everyone else)."""
+"""The audit trail of personal-data reads (admins only: the row policy hides it from everyone
+else)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 
 import strawberry
 
-from schema.connections import OrderDirection
+from resolvers.audit import AUDIT_EVENT
+from schema.fields import listed
+from schema.node import Node
+
+
+@strawberry.type(description="One audited read of personal data (append-only).")
+class AuditEvent(Node):
+    actor: str
+    role: str
+    operation: str
+    record_ids: list[str]
+    sensitive_fields: list[str]
+    purpose: str | None
+    client_address: str | None
+    at: datetime
 
 
 @strawberry.input(description="Narrows the audit trail; all given conditions must hold.")
@@ -21,12 +35,8 @@ class AuditEventFilter:
     to: datetime | None = strawberry.field(default=None, description="Exclusive.")
 
 
-@strawberry.enum
-class AuditEventOrderField(Enum):
-    AT = "at"
-
-
-@strawberry.input
-class AuditEventOrder:
-    field: AuditEventOrderField = AuditEventOrderField.AT
-    direction: OrderDirection = OrderDirection.DESC
+@strawberry.type
+class AuditQuery:
+    audit_events = listed(
+        AUDIT_EVENT, AuditEventFilter, "Audited reads of personal data, newest first (admins)."
+    )

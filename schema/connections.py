@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 import strawberry
-from sqlalchemy import ColumnElement, Table
 
-from resolvers.lists import list_page, ordering, relation_page
-from resolvers.loaders import Relation
-from resolvers.pagination import Ordering, Page, PageRequest, page_request
-from schema.node import Node
+from resolvers.pagination import Page
+from schema.node import Record, from_row
 
-if TYPE_CHECKING:
-    from schema.context import Info
-
-NodeT = TypeVar("NodeT", bound=Node)
+NodeT = TypeVar("NodeT", bound=Record)
 
 
 @strawberry.enum(description="Sort direction.")
@@ -56,11 +49,10 @@ class Connection(Generic[NodeT]):
         return await self.count()
 
 
-def connection(
-    node_type: type[NodeT], page: Page, count: Callable[[], Awaitable[int]]
-) -> Connection[NodeT]:
+def connection(type_name: str, page: Page, count: Callable[[], Awaitable[int]]) -> Connection:
+    """The connection of `type_name` objects that `page` holds."""
     edges = [
-        Edge(cursor=cursor, node=node_type.from_row(row))
+        Edge(cursor=cursor, node=from_row(type_name, row))
         for row, cursor in zip(page.rows, page.cursors, strict=True)
     ]
     return Connection(
@@ -73,52 +65,3 @@ def connection(
         ),
         count=count,
     )
-
-
-async def related(
-    info: Info,
-    node_type: type[NodeT],
-    relation: Relation,
-    parent_key: Any,
-    order: Ordering,
-    page: PageArgs,
-) -> Connection[NodeT]:
-    """A page of a one-to-many relation, batched over every parent in the request."""
-    found, count = await relation_page(
-        info.context.loaders, relation, parent_key, order, page.request()
-    )
-    return connection(node_type, found, count)
-
-
-@dataclass(frozen=True)
-class PageArgs:
-    """The Relay paging arguments every connection field takes."""
-
-    first: int | None
-    after: str | None
-    last: int | None
-    before: str | None
-
-    def request(self) -> PageRequest:
-        return page_request(self.first, self.after, self.last, self.before)
-
-
-async def listed(
-    info: Info,
-    node_type: type[NodeT],
-    table: Table,
-    where: Sequence[ColumnElement[bool]],
-    order: tuple[Enum, OrderDirection],
-    page: PageArgs,
-) -> Connection[NodeT]:
-    """A page of a top-level list under a filter and an `orderBy`."""
-    request = page.request()
-    field, direction = order
-    found, count = await list_page(
-        info.context.loaders,
-        table,
-        where,
-        ordering(table, str(field.value), descending=direction is OrderDirection.DESC),
-        request,
-    )
-    return connection(node_type, found, count)

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from strawberry.types import Info as StrawberryInfo
 
-from db.pii import PersonalDataVault
 from resolvers.access import ANONYMOUS, Viewer
-from resolvers.loaders import Loaders
+from resolvers.database import Database
+from resolvers.reads import Reads
 
 
 @dataclass
 class Context:
-    engine: AsyncEngine
-    vault: PersonalDataVault
-    loaders: Loaders
+    database: Database  # for writes, each in its own transaction
+    reads: Reads  # every read, under the viewer's row policies
     viewer: Viewer
     request: Request | None = None
     # Personal-data fields a partner's operation reads (set by the agreement check; audited).
@@ -25,13 +23,10 @@ class Context:
 
 
 def build_context(
-    engine: AsyncEngine,
-    vault: PersonalDataVault,
-    request: Request | None = None,
-    viewer: Viewer = ANONYMOUS,
+    database: Database, request: Request | None = None, viewer: Viewer = ANONYMOUS
 ) -> Context:
     return Context(
-        engine=engine, vault=vault, loaders=Loaders(engine, viewer), viewer=viewer, request=request
+        database=database, reads=Reads(database.engine, viewer), viewer=viewer, request=request
     )
 
 

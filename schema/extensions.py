@@ -19,12 +19,12 @@ class AuditPartnerReads(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:
         yield
         context = self.execution_context.context
-        if not isinstance(context, Context) or not context.loaders.partner_reads:
+        if not isinstance(context, Context) or not context.reads.partner_log.reads:
             return
         await audit_partner_reads(
-            context.engine,
+            context.database.engine,
             context.viewer,
             self.execution_context.operation_name,
-            context.loaders.partner_reads,
+            context.reads.partner_log.reads,
             context.personal_fields,
         )

@@ -4,27 +4,21 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from enum import Enum
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from db.models.enums import ContributionStatus, InsuranceType
-from schema.connections import OrderDirection
-from schema.context import Info
-from schema.node import Node, load_node, load_required
-from schema.reference import Region
-from schema.worker_records import WorkerRecord
-
-if TYPE_CHECKING:
-    from schema.employers import Employer
+from resolvers.insurance import INSURANCE_RECORD, RECORD_EMPLOYER, RECORD_REGION, RECORD_WORKER
+from schema.fields import listed, to_one
+from schema.node import Node
 
 strawberry.enum(InsuranceType)
 strawberry.enum(ContributionStatus)
 
 
 @strawberry.type(description="One month's contribution to one insurance in one pooling region.")
-class InsuranceRecord(Node, WorkerRecord):
+class InsuranceRecord(Node):
+    worker_id: strawberry.Private[int]
     employer_id: strawberry.Private[int | None]
     insurance_type: InsuranceType
     region_code: strawberry.Private[str]
@@ -33,24 +27,14 @@ class InsuranceRecord(Node, WorkerRecord):
     employer_amount: Decimal
     personal_amount: Decimal
     status: ContributionStatus
+    worker = to_one(RECORD_WORKER, "Null when the viewer may not see this worker.")
 
     @strawberry.field(name="period", description="The month contributed for, as YYYY-MM.")
     def period_label(self) -> str:
         return self.period.strftime("%Y-%m")
 
-
-    @strawberry.field(description="Null for flexible employment (the worker pays alone).")
-    async def employer(
-        self, info: Info
-    ) -> Annotated[Employer, strawberry.lazy("schema.employers")] | None:
-        from schema.employers import Employer
-
-        key = self.employer_id
-        return None if key is None else await load_node(info, Employer, key)
-
-    @strawberry.field(description="The pooling region (统筹地区).")
-    async def region(self, info: Info) -> Region:
-        return await load_required(info, Region, self.region_code)
+    employer = to_one(RECORD_EMPLOYER, "Null for flexible employment (the worker pays alone).")
+    region = to_one(RECORD_REGION, "The pooling region (统筹地区).")
 
 
 @strawberry.input(description="Narrows the insurance-record list; all given conditions must hold.")
@@ -68,12 +52,9 @@ class InsuranceRecordFilter:
     to: str | None = strawberry.field(default=None, description="YYYY-MM, inclusive.")
 
 
-@strawberry.enum
-class InsuranceRecordOrderField(Enum):
-    PERIOD = "period"
-
-
-@strawberry.input
-class InsuranceRecordOrder:
-    field: InsuranceRecordOrderField = InsuranceRecordOrderField.PERIOD
-    direction: OrderDirection = OrderDirection.DESC
+@strawberry.type
+class InsuranceQuery:
+    insurance_records = listed(
+        INSURANCE_RECORD, InsuranceRecordFilter,
+        "Social-insurance contributions, latest month first.",
+    )

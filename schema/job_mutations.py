@@ -69,7 +69,7 @@ class JobMutations:
         values = {f.name: getattr(input, f.name) for f in dataclasses.fields(NewJob)}
         new = NewJob(**{**values, "employer_id": str(input.employer_id)})
         outcome = await create_job(
-            info.context.engine, info.context.viewer, new, input.idempotency_key
+            info.context.database.engine, info.context.viewer, new, input.idempotency_key
         )
         job = None if outcome.job is None else Job.from_row(outcome.job)
         return CreateJobPayload(

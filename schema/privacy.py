@@ -36,18 +36,6 @@ class Consent(Node):
     withdrawn_at: datetime | None
 
 
-@strawberry.type(description="One audited read of personal data (append-only).")
-class AuditEvent(Node):
-    actor: str
-    role: str
-    operation: str
-    record_ids: list[str]
-    sensitive_fields: list[str]
-    purpose: str | None
-    client_address: str | None
-    at: datetime
-
-
 @strawberry.input
 class RevealIdNumberInput:
     worker_id: strawberry.ID
@@ -115,8 +103,8 @@ class PrivacyMutations:
         ctx = info.context
         # The audit names the worker by its one canonical ID, whatever the client sent.
         revealed = await reveal_id_number(
-            ctx.engine, ctx.vault, ctx.viewer, key, encode_global_id("Worker", key),
-            input.purpose,
+            ctx.database.engine, ctx.database.vault, ctx.viewer, key,
+            encode_global_id("Worker", key), input.purpose,
         )
         worker = None if revealed.worker is None else Worker.from_row(revealed.worker)
         return RevealIdNumberPayload(
@@ -129,7 +117,7 @@ class PrivacyMutations:
         if isinstance(key, Problem):
             return RecordConsentPayload(consent=None, user_errors=_errors((key,)))
         change = await record_consent(
-            info.context.engine, info.context.viewer, key, input.purpose, input.version
+            info.context.database.engine, info.context.viewer, key, input.purpose, input.version
         )
         consent = None if change.consent is None else Consent.from_row(change.consent)
         return RecordConsentPayload(consent=consent, user_errors=_errors(change.problems))
@@ -142,6 +130,6 @@ class PrivacyMutations:
         if isinstance(key, Problem):
             return WithdrawConsentPayload(consent=None, user_errors=_errors((key,)))
         ctx = info.context
-        change = await withdraw_consent(ctx.engine, ctx.viewer, key, input.purpose)
+        change = await withdraw_consent(ctx.database.engine, ctx.viewer, key, input.purpose)
         consent = None if change.consent is None else Consent.from_row(change.consent)
         return WithdrawConsentPayload(consent=consent, user_errors=_errors(change.problems))

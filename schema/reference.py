@@ -7,39 +7,40 @@ from datetime import date
 import strawberry
 
 from db.models.enums import RegionLevel
-from resolvers.relations import INDUSTRY_CHILDREN, REGION_CHILDREN
+from resolvers.reference import (
+    INDUSTRY_CHILDREN,
+    INDUSTRY_PARENT,
+    REGION,
+    REGION_CHILDREN,
+    REGION_PARENT,
+    SKILL_OCCUPATION,
+    all_skills,
+    division_code,
+    industries_of,
+    occupations_of,
+    regions_under,
+)
 from schema.context import Info
-from schema.node import Node, load_node
+from schema.fields import to_many, to_one
+from schema.node import Node
 
 strawberry.enum(RegionLevel, description="Administrative level of a division.")
 
 
 @strawberry.type(description="An administrative division, by its GB/T 2260 code.")
 class Region(Node):
-    key_column = "code"
-
     code: str = strawberry.field(description="Six-digit division code, e.g. 110108.")
     name: str
     level: RegionLevel
     parent_code: strawberry.Private[str | None]
     valid_from: date | None
     valid_to: date | None
-
-    @strawberry.field(description="The division this one belongs to; null for provinces.")
-    async def parent(self, info: Info) -> Region | None:
-        code = self.parent_code
-        return None if code is None else await load_node(info, Region, code)
-
-    @strawberry.field(description="Divisions directly under this one, by code.")
-    async def children(self, info: Info) -> list[Region]:
-        rows = await info.context.loaders.rows_by_parent(REGION_CHILDREN).load(self.code)
-        return [Region.from_row(row) for row in rows]
+    parent = to_one(REGION_PARENT, "The division this one belongs to; null for provinces.")
+    children = to_many(REGION_CHILDREN, "Divisions directly under this one, by code.")
 
 
 @strawberry.type(description="An occupation of the national occupation classification.")
 class Occupation(Node):
-    key_column = "code"
-
     code: str = strawberry.field(description="`D-DD-DD-DD`, e.g. 4-02-07-10.")
     name: str
     major_group: int = strawberry.field(description="Major group 1–8 (first digit of the code).")
@@ -47,34 +48,44 @@ class Occupation(Node):
 
 @strawberry.type(description="A GB/T 4754-2017 industry: a section letter or a division.")
 class Industry(Node):
-    key_column = "code"
-
     code: str = strawberry.field(description="Section letter, optionally with 2–4 digits.")
     name: str
     section: str
     parent_code: strawberry.Private[str | None]
-
-    @strawberry.field
-    async def parent(self, info: Info) -> Industry | None:
-        code = self.parent_code
-        return None if code is None else await load_node(info, Industry, code)
-
-    @strawberry.field
-    async def children(self, info: Info) -> list[Industry]:
-        rows = await info.context.loaders.rows_by_parent(INDUSTRY_CHILDREN).load(self.code)
-        return [Industry.from_row(row) for row in rows]
+    parent = to_one(INDUSTRY_PARENT)
+    children = to_many(INDUSTRY_CHILDREN)
 
 
 @strawberry.type(description="A skill a worker can have, optionally tied to an occupation.")
 class Skill(Node):
-    key_column = "code"
-
     code: str
     name: str
     occupation_code: strawberry.Private[str | None]
+    occupation = to_one(SKILL_OCCUPATION)
 
-    @strawberry.field
-    async def occupation(self, info: Info) -> Occupation | None:
-        if self.occupation_code is None:
-            return None
-        return await load_node(info, Occupation, self.occupation_code)
+
+@strawberry.type
+class ReferenceQuery:
+    @strawberry.field(description="Divisions under `parentCode`; provinces when it is null.")
+    async def regions(self, info: Info, parent_code: str | None = None) -> list[Region]:
+        rows = await regions_under(info.context.reads, parent_code)
+        return [Region.from_row(row) for row in rows]
+
+    @strawberry.field(description="One division by its code; null when there is none.")
+    async def region(self, info: Info, code: str) -> Region | None:
+        row = await info.context.reads.node(REGION, division_code(code, "code"))
+        return None if row is None else Region.from_row(row)
+
+    @strawberry.field(description="Occupations, optionally of one major group (1–8).")
+    async def occupations(self, info: Info, major_group: int | None = None) -> list[Occupation]:
+        rows = await occupations_of(info.context.reads, major_group)
+        return [Occupation.from_row(row) for row in rows]
+
+    @strawberry.field(description="Industry sections A–T, or the divisions of `section`.")
+    async def industries(self, info: Info, section: str | None = None) -> list[Industry]:
+        rows = await industries_of(info.context.reads, section)
+        return [Industry.from_row(row) for row in rows]
+
+    @strawberry.field(description="The skills vocabulary.")
+    async def skills(self, info: Info) -> list[Skill]:
+        return [Skill.from_row(row) for row in await all_skills(info.context.reads)]

@@ -3,28 +3,26 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import Enum
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from db.models.enums import EnrollmentStatus, TrainingKind, TrainingMode
-from resolvers.lists import ordering
-from resolvers.relations import TRAINING_ACTIVE_ENROLLMENTS, TRAINING_ENROLLMENTS
-from schema.connections import Connection, OrderDirection, PageArgs, related
-from schema.context import Info
-from schema.node import Node, load_node, load_required
-from schema.reference import Occupation, Region
-from schema.worker_records import WorkerRecord
-
-if TYPE_CHECKING:
-    from schema.employers import Employer
+from resolvers.trainings import (
+    ENROLLMENT_TRAINING,
+    ENROLLMENT_WORKER,
+    TRAINING,
+    TRAINING_ACTIVE_ENROLLMENTS,
+    TRAINING_ENROLLMENTS,
+    TRAINING_OCCUPATION,
+    TRAINING_PARTNER_EMPLOYER,
+    TRAINING_REGION,
+)
+from schema.fields import counted, listed, paged, to_one
+from schema.node import Node
 
 strawberry.enum(TrainingKind, description="就业技能, 岗位技能提升 or 创业 training.")
 strawberry.enum(TrainingMode, description="How an enterprise takes part: 订单式, 定向 or 项目制.")
 strawberry.enum(EnrollmentStatus)
-
-ENROLLMENTS_NEWEST = ordering(TRAINING_ENROLLMENTS.table, "enrolled_at", descending=True)
 
 
 @strawberry.type(description="A skills training course.")
@@ -40,51 +38,25 @@ class Training(Node):
     ends_on: date
     capacity: int
     subsidised: bool = strawberry.field(description="Eligible for a training subsidy.")
-
-    @strawberry.field(description="The enterprise of an order-based or targeted training.")
-    async def partner_employer(
-        self, info: Info
-    ) -> Annotated[Employer, strawberry.lazy("schema.employers")] | None:
-        from schema.employers import Employer
-
-        key = self.partner_employer_id
-        return None if key is None else await load_node(info, Employer, key)
-
-    @strawberry.field
-    async def occupation(self, info: Info) -> Occupation | None:
-        code = self.occupation_code
-        return None if code is None else await load_node(info, Occupation, code)
-
-    @strawberry.field
-    async def region(self, info: Info) -> Region:
-        return await load_required(info, Region, self.region_code)
-
-    @strawberry.field(description="Enrollments that were not dropped.")
-    async def enrolled_count(self, info: Info) -> int:
-        return await info.context.loaders.count_by_parent(TRAINING_ACTIVE_ENROLLMENTS).load(self.pk)
-
-    @strawberry.field(description="Enrollments in this training, newest first.")
-    async def enrollments(
-        self, info: Info, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
-    ) -> Connection[Enrollment]:
-        page = PageArgs(first, after, last, before)
-        return await related(info, Enrollment, TRAINING_ENROLLMENTS, self.pk,
-                             ENROLLMENTS_NEWEST, page)
+    partner_employer = to_one(
+        TRAINING_PARTNER_EMPLOYER, "The enterprise of an order-based or targeted training."
+    )
+    occupation = to_one(TRAINING_OCCUPATION)
+    region = to_one(TRAINING_REGION)
+    enrolled_count = counted(TRAINING_ACTIVE_ENROLLMENTS, "Enrollments that were not dropped.")
+    enrollments = paged(TRAINING_ENROLLMENTS, "Enrollments in this training, newest first.")
 
 
 @strawberry.type(description="A worker's enrollment in a training.")
-class Enrollment(Node, WorkerRecord):
+class Enrollment(Node):
+    worker_id: strawberry.Private[int]
     training_id: strawberry.Private[int]
     status: EnrollmentStatus
     certificate_number: str | None
     enrolled_at: datetime
     completed_at: datetime | None
-
-
-    @strawberry.field(description="Null when the viewer may not see the training.")
-    async def training(self, info: Info) -> Training | None:
-        return await load_node(info, Training, self.training_id)
+    worker = to_one(ENROLLMENT_WORKER, "Null when the viewer may not see this worker.")
+    training = to_one(ENROLLMENT_TRAINING, "Null when the viewer may not see the training.")
 
 
 @strawberry.input(description="Narrows the training list; all given conditions must hold.")
@@ -105,13 +77,6 @@ class TrainingFilter:
     keyword: str | None = strawberry.field(default=None, description="Part of the title.")
 
 
-@strawberry.enum
-class TrainingOrderField(Enum):
-    STARTS_ON = "starts_on"
-    CREATED_AT = "created_at"
-
-
-@strawberry.input
-class TrainingOrder:
-    field: TrainingOrderField = TrainingOrderField.STARTS_ON
-    direction: OrderDirection = OrderDirection.DESC
+@strawberry.type
+class TrainingQuery:
+    trainings = listed(TRAINING, TrainingFilter, "Trainings, latest start first by default.")

@@ -22,6 +22,9 @@ from db.migrate import current_revision, head_revision
 from db.pii import PersonalDataVault
 from db.session import create_engine
 from resolvers.access import Viewer
+from resolvers.database import Database
+from schema import schema as laborhub_schema
+from schema.context import build_context
 from server.auth import Authenticator
 from server.graphiql import graphiql_routes
 from server.graphql_http import GraphQLEndpoint
@@ -33,7 +36,7 @@ from server.settings import Settings
 
 READY_TIMEOUT_SECONDS = 3.0
 
-ContextBuilder = Callable[[AsyncEngine, PersonalDataVault, Request | None, Viewer], Any]
+ContextBuilder = Callable[[Database, Request | None, Viewer], Any]
 """The shape of `schema.context.build_context`."""
 
 log = logging.getLogger("laborhub.app")
@@ -43,7 +46,7 @@ class AppState(TypedDict):
     """Lifespan state: every request sees it as `request.state.<name>`."""
 
     engine: AsyncEngine
-    vault: PersonalDataVault
+    database: Database
     authenticator: Authenticator
 
 
@@ -55,15 +58,8 @@ def create_app(
     context_builder: ContextBuilder | None = None,
 ) -> Starlette:
     """The app; `schema` and `context_builder` default to the real ones in `schema/`."""
-    if schema is None:
-        from schema import schema as default_schema
-
-        schema = default_schema
-    if context_builder is None:
-        from schema.context import build_context
-
-        context_builder = build_context
-    build = context_builder
+    schema = schema or laborhub_schema
+    build = context_builder or build_context
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[AppState]:
@@ -77,7 +73,8 @@ def create_app(
         vault = PersonalDataVault(settings.master_key())
         try:
             authenticator = Authenticator(settings, engine, vault)
-            yield {"engine": engine, "vault": vault, "authenticator": authenticator}
+            database = Database(engine, vault)
+            yield {"engine": engine, "database": database, "authenticator": authenticator}
         finally:
             await engine.dispose()
 
@@ -85,7 +82,7 @@ def create_app(
         """Who is asking (AuthenticationError: the endpoint answers 401), then the context."""
         state = request.state
         viewer = await state.authenticator.authenticate(request)
-        return build(state.engine, state.vault, request, viewer)
+        return build(state.database, request, viewer)
 
     graphql = GraphQLEndpoint(
         schema,

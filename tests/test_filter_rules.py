@@ -5,33 +5,43 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+import strawberry
 
-from resolvers.audit import AUDIT_EVENT_FILTER
-from resolvers.employers import EMPLOYER_FILTER
-from resolvers.filters import Rule
-from resolvers.insurance import INSURANCE_RECORD_FILTER
-from resolvers.jobs import JOB_FILTER
-from resolvers.trainings import TRAINING_FILTER
-from resolvers.workers import WORKER_FILTER
-from schema.audit import AuditEventFilter
-from schema.employers import EmployerFilter
-from schema.insurance import InsuranceRecordFilter
+from resolvers.declarations import Entity
+from resolvers.jobs import JOB
+from schema import Query
+from schema.fields import listed
 from schema.jobs import JobFilter
-from schema.trainings import TrainingFilter
-from schema.workers import WorkerFilter
 
 
-@pytest.mark.parametrize(
-    ("filter_input", "rules"),
-    [
-        (WorkerFilter, WORKER_FILTER),
-        (EmployerFilter, EMPLOYER_FILTER),
-        (JobFilter, JOB_FILTER),
-        (TrainingFilter, TRAINING_FILTER),
-        (InsuranceRecordFilter, INSURANCE_RECORD_FILTER),
-        (AuditEventFilter, AUDIT_EVENT_FILTER),
-    ],
-)
-def test_every_filter_field_has_a_rule(filter_input: type, rules: dict[str, Rule]) -> None:
+def root_lists() -> list[tuple[str, Entity, type]]:
+    """(field name, declared entity, filter input) of every root list with a filter."""
+    found = []
+    for field in Query.__strawberry_definition__.fields:  # type: ignore[attr-defined]
+        entity = field.metadata.get("declaration") if field.metadata else None
+        if not isinstance(entity, Entity):
+            continue
+        (argument,) = [a for a in field.arguments if a.python_name == "filter"]
+        found.append((field.python_name, entity, argument.type.of_type))  # type: ignore[union-attr]
+    return found
+
+
+def test_the_root_lists_are_declared() -> None:
+    assert {name for name, _entity, _filter in root_lists()} == {
+        "workers", "employers", "jobs", "trainings", "insurance_records", "audit_events",
+    }
+
+
+@pytest.mark.parametrize(("name", "entity", "filter_input"), root_lists())
+def test_every_filter_field_has_a_rule(name: str, entity: Entity, filter_input: type) -> None:
     fields = {f.name for f in dataclasses.fields(filter_input)}
-    assert fields == set(rules)
+    assert fields == set(entity.filters), name
+
+
+def test_a_filter_field_without_a_rule_is_refused_when_the_schema_is_made() -> None:
+    @strawberry.input
+    class LooseJobFilter(JobFilter):
+        colour: str | None = None
+
+    with pytest.raises(TypeError, match=r"\['colour'\]"):
+        listed(JOB, LooseJobFilter, "Jobs.")

@@ -366,7 +366,7 @@ def app_settings(**overrides: Any) -> Settings:
 
 
 def build_test_context(
-    _engine: object, _vault: object, _request: Request | None, _viewer: object = None
+    _database: object, _request: Request | None, _viewer: object = None
 ) -> dict[str, str]:
     return {"greeting": "from the app"}
 

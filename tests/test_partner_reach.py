@@ -15,7 +15,7 @@ import schema
 from db.pii import PersonalDataVault
 from db.session import create_engine
 from resolvers.agreements import is_structural
-from resolvers.data_types import PERSONAL_DATA_TYPES, TYPE_TABLES
+from resolvers.catalog import CATALOG, personal_data_types
 from server.auth import create_api_key, list_api_keys
 from server.settings import Settings
 from tests.conftest import GraphQLClient
@@ -166,14 +166,15 @@ def test_every_object_type_of_the_schema_is_declared_with_its_table() -> None:
         if isinstance(t, GraphQLObjectType) and not t.name.startswith("__")
         and not is_structural(t) and t not in (graphql.query_type, graphql.mutation_type)
     }
-    assert data_types == set(TYPE_TABLES)
+    assert data_types == {entity.name for entity in CATALOG}
 
 
 def test_personal_data_types_are_the_worker_and_what_belongs_to_a_worker() -> None:
-    assert set(PERSONAL_DATA_TYPES) == {
+    personal = personal_data_types()
+    assert personal == {
         "Worker", "Application", "Enrollment", "InsuranceRecord", "JobIntention",
         "WorkerSkill", "Consent", "AuditEvent",
     }
-    assert set(TYPE_TABLES) - PERSONAL_DATA_TYPES == {
+    assert {entity.name for entity in CATALOG} - personal == {
         "Employer", "Industry", "Job", "Occupation", "Region", "Skill", "Training",
     }

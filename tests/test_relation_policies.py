@@ -25,15 +25,13 @@ from graphql import (
     get_named_type,
     is_list_type,
 )
-from sqlalchemy import Table, select
+from sqlalchemy import select
 
 import schema
 from db.session import create_engine
 from resolvers.agreements import is_structural
-from resolvers.data_types import TYPE_TABLES
+from resolvers.catalog import CATALOG, shows_every_row
 from resolvers.global_ids import encode_global_id
-from resolvers.nodes import NODE_TABLES, key_column
-from resolvers.policies import shows_every_row
 from server.settings import Settings
 from tests.conftest import GraphQLClient, bearer
 from tests.partners import consented_partner_key
@@ -101,8 +99,8 @@ def test_a_to_one_relation_is_non_null_only_when_every_viewer_sees_its_target() 
         for name, field in owner.fields.items()
         if isinstance(field.type, GraphQLNonNull)
         and not is_list_type(field.type.of_type)
-        and (target := get_named_type(field.type).name) in TYPE_TABLES
-        and not shows_every_row(TYPE_TABLES[target])
+        and (target := CATALOG.find(get_named_type(field.type).name)) is not None
+        and not shows_every_row(target)
     ]
     assert wrong == [], "make these nullable: some viewers may not see the target"
 
@@ -151,7 +149,7 @@ async def partner_key(
     roots = [*GRAPHQL.query_type.fields, *GRAPHQL.mutation_type.fields]  # type: ignore[union-attr]
     async with consented_partner_key(
         settings, database_url, partner="relation-test-agency", scopes=roots,
-        regions=subjects.provinces, types=sorted(TYPE_TABLES),
+        regions=subjects.provinces, types=sorted(entity.name for entity in CATALOG),
     ) as key:
         yield key
 
@@ -173,10 +171,11 @@ def roles(
 
 async def _global_ids(database_url: str, type_name: str) -> list[str]:
     """Every row's global ID; a sample for tables whose rows every viewer sees."""
-    table: Table = NODE_TABLES[type_name]
-    key = table.c[key_column(type_name)]
+    entity = CATALOG.entity(type_name)
+    key = entity.key
+    assert key is not None
     statement = select(key).order_by(key)
-    if shows_every_row(table):
+    if shows_every_row(entity):
         statement = statement.limit(SAMPLE_OF_PUBLIC_ROWS)
     engine = create_engine(database_url)
     try:

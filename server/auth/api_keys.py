@@ -21,7 +21,7 @@ from db.codes import is_division_code_format
 from db.models.access import ApiKey
 from db.pii import PersonalDataVault
 from resolvers.access import PartnerGrant
-from resolvers.data_types import TYPE_TABLES
+from resolvers.catalog import CATALOG
 
 API_KEY_SCHEME = "lh_"
 PREFIX_LENGTH = 8
@@ -169,9 +169,9 @@ def _type_list(types: Sequence[str] | None) -> list[str] | None:
     """The named types, each a data type of the schema; None when none are named."""
     if types is None:
         return None
-    known = ", ".join(sorted(TYPE_TABLES))
-    expected = f"a type an agreement can name ({known})"
-    return _names(types, "type", TYPE_TABLES.__contains__, expected, 0) or None
+    names = {entity.name for entity in CATALOG}
+    expected = f"a type an agreement can name ({', '.join(sorted(names))})"
+    return _names(types, "type", names.__contains__, expected, 0) or None
 
 
 def _text(value: str, what: str, max_length: int) -> str:

@@ -1,0 +1,114 @@
+"""The vocabulary an entity is declared in: once, in its domain module, and nowhere else.
+
+An `Entity` names its GraphQL type, its table and key, who sees which of its rows (its row
+policy), whether its rows are personal data, what each field of its list filter means, how its
+list may be ordered, and its relations to other entities, which name their target type rather
+than import it. `resolvers.catalog` collects every declaration and derives from them the node
+lookup, the policies, the personal-data audit and the partner reach, so these cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Column, ColumnElement, Table
+
+from resolvers.access import Viewer
+from resolvers.pagination import Ordering
+
+if TYPE_CHECKING:
+    from resolvers.reads import Reads
+
+Condition = ColumnElement[bool]
+Policy = Callable[[Viewer], Condition]
+"""`policy(viewer)`: the rows of the entity's table that `viewer` may see, as SQL."""
+
+Rule = Callable[["Reads", Any, str], Awaitable[Condition]]
+"""`rule(reads, value, argument)`: the condition one filter field asks for."""
+
+
+@dataclass(frozen=True, eq=False)
+class ToOne:
+    """The `target` row whose key this entity's column `via` holds."""
+
+    target: str  # GraphQL type name of the target entity
+    via: Column[Any]
+
+    @property
+    def attribute(self) -> str:
+        """The attribute of a loaded object that holds the key (columns are attributes)."""
+        return self.via.key
+
+
+@dataclass(frozen=True, eq=False)
+class ToMany:
+    """The rows of `target` whose column `via` holds this entity's key.
+
+    With an `order` it is paged (a connection); without one it is a small list in key order.
+    `where` narrows it further (e.g. enrollments that were not dropped).
+    """
+
+    target: str
+    via: Column[Any]
+    order: Ordering | None = None
+    where: tuple[Condition, ...] = field(default=())
+
+    @property
+    def table(self) -> Table:
+        return self.via.table
+
+
+Relation = ToOne | ToMany
+
+
+@dataclass(frozen=True)
+class Range:
+    """Two filter fields that bound one range: `low` may not exceed `high`."""
+
+    low: str
+    high: str
+
+
+@dataclass(frozen=True, eq=False)
+class Entity:
+    """One entity of the API (see the module docstring)."""
+
+    name: str
+    table: Table
+    policy: Policy
+    # The column a global ID carries; None for a type without an ID of its own (a part of
+    # another row, such as a worker's skill).
+    key: Column[Any] | None
+    # How a key is written, for types keyed by a code; None for integer keys.
+    key_format: Callable[[str], bool] | None = None
+    # Its rows are personal data: a partner's reads of them are audited.
+    personal: bool = False
+    # For a personal type without a key: the owner its rows are audited as.
+    audited_as: ToOne | None = None
+    filters: Mapping[str, Rule] = field(default_factory=dict)
+    ranges: tuple[Range, ...] = ()
+    # `orderBy` fields: GraphQL enum member name -> column; the first is the default.
+    orderings: Mapping[str, Column[Any]] = field(default_factory=dict)
+    relations: tuple[Relation, ...] = ()
+
+    def __post_init__(self) -> None:
+        for bounds in self.ranges:
+            unknown = {bounds.low, bounds.high} - set(self.filters)
+            if unknown:
+                raise ValueError(f"{self.name}: range over unknown filter fields {unknown}")
+        for name, column in self.orderings.items():
+            if column.table is not self.table:
+                raise ValueError(f"{self.name}: ordering {name} is not a column of its table")
+
+    @property
+    def is_node(self) -> bool:
+        return self.key is not None
+
+    def ordering(self, name: str, descending: bool) -> Ordering:
+        """The `orderBy` ordering `name` (an enum member name), ties broken by the key."""
+        return Ordering.of(self.orderings[name], descending=descending)
+
+
+__all__ = ["Condition", "Entity", "Policy", "Range", "Relation", "Rule", "ToMany", "ToOne"]

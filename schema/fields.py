@@ -1,0 +1,131 @@
+"""Fields made from declarations: relations, root lists and their `orderBy` inputs.
+
+A domain's GraphQL types say which declared relation or entity a field shows and how it is
+described; these factories make the field: its arguments (the Relay paging arguments, filter,
+orderBy), its return type (the target named, not imported), and its resolver, which reads
+through the request's gateway. Nullability follows from the declarations: a to-one relation is
+non-null only when its column is and its target's policy shows every row to every viewer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from enum import Enum
+from typing import Any, cast
+
+import strawberry
+
+from resolvers.catalog import CATALOG, shows_every_row
+from resolvers.declarations import Entity, ToMany, ToOne
+from resolvers.lists import list_page
+from resolvers.pagination import page_request
+from schema.connections import Connection, OrderDirection, connection
+from schema.context import Info
+from schema.node import from_row, named
+
+
+def _field(resolve: Any, returns: Any, description: str | None, metadata: object) -> Any:
+    resolve.__annotations__["return"] = returns
+    return strawberry.field(
+        resolver=resolve, description=description, metadata={"declaration": metadata}
+    )
+
+
+def is_required(relation: ToOne) -> bool:
+    """Whether every viewer always finds the target (see the module docstring)."""
+    return not relation.via.nullable and shows_every_row(CATALOG.entity(relation.target))
+
+
+def to_one(relation: ToOne, description: str | None = None) -> Any:
+    """The object a to-one relation points to; null where there is none or the viewer may
+    not see it."""
+    target, attribute, required = relation.target, relation.attribute, is_required(relation)
+
+    async def resolve(self: Any, info: Info) -> Any:
+        key = getattr(self, attribute)
+        row = None if key is None else await info.context.reads.target(target, key)
+        if row is None and required:
+            raise LookupError(f"{target} {key} is referenced but missing")
+        return None if row is None else from_row(target, row)
+
+    returns = named(target) if required else named(target) | None
+    return _field(resolve, returns, description, relation)
+
+
+def to_many(relation: ToMany, description: str | None = None) -> Any:
+    """A small one-to-many relation as a plain list (skills, children), in key order."""
+    target = relation.target
+
+    async def resolve(self: Any, info: Info) -> Any:
+        rows = await info.context.reads.children(relation, self.pk)
+        return [from_row(target, row) for row in rows]
+
+    return _field(resolve, list[named(target)], description, relation)  # type: ignore[misc]
+
+
+def paged(relation: ToMany, description: str | None = None) -> Any:
+    """A one-to-many relation as a connection, batched over every parent in the request."""
+    target = relation.target
+
+    async def resolve(
+        self: Any, info: Info, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> Any:
+        request = page_request(first, after, last, before)
+        page, count = await info.context.reads.related_page(relation, self.pk, request)
+        return connection(target, page, count)
+
+    return _field(resolve, Connection[named(target)], description, relation)  # type: ignore[misc]
+
+
+def counted(relation: ToMany, description: str | None = None) -> Any:
+    """How many rows of a relation the viewer may see."""
+
+    async def resolve(self: Any, info: Info) -> int:
+        return await info.context.reads.count(relation, self.pk)
+
+    return _field(resolve, int, description, relation)
+
+
+def order_input(entity: Entity) -> type:
+    """`<Type>OrderField` (the entity's orderings, the first the default) and `<Type>Order`."""
+    members = {name: column.key for name, column in entity.orderings.items()}
+    field_enum = strawberry.enum(cast(type[Enum], Enum(f"{entity.name}OrderField", members)))
+    default = next(iter(field_enum))
+    order = type(
+        f"{entity.name}Order",
+        (),
+        {
+            "__annotations__": {"field": field_enum, "direction": OrderDirection},
+            "__module__": __name__,
+            "field": default,
+            "direction": OrderDirection.DESC,
+        },
+    )
+    return strawberry.input(order)
+
+
+def listed(entity: Entity, filter_input: type, description: str) -> Any:
+    """A root list of `entity`: paging arguments, `filter` and `orderBy`."""
+    fields = {f.name for f in dataclasses.fields(filter_input)}
+    if fields != set(entity.filters):
+        raise TypeError(
+            f"{filter_input.__name__} fields and {entity.name} filter rules differ: "
+            f"{sorted(fields ^ set(entity.filters))}"
+        )
+    order_type = order_input(entity)
+
+    async def resolve(
+        self: Any, info: Info, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+        filter: Any = None, order_by: Any = None,
+    ) -> Any:
+        order = order_by or order_type()
+        request = page_request(first, after, last, before)
+        sort = (order.field.name, order.direction is OrderDirection.DESC)
+        page, count = await list_page(info.context.reads, entity, filter, sort, request)
+        return connection(entity.name, page, count)
+
+    resolve.__annotations__["filter"] = filter_input | None
+    resolve.__annotations__["order_by"] = order_type | None
+    return _field(resolve, Connection[named(entity.name)], description, entity)  # type: ignore[misc]
