@@ -1,4 +1,4 @@
-"""Job postings and the applications to them, declared."""
+"""Job postings, the applications to them and the placements in them, declared."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import operator
 
 from sqlalchemy import and_, false, or_, select
 
-from db.models import Application, Job
+from db.models import Application, Job, Placement
 from db.models.base import table_of
 from db.models.enums import JobStatus
 from resolvers.access import Role, Viewer
@@ -19,6 +19,7 @@ from resolvers.filters import (
     below_rule,
     equals_rule,
     industry_rule,
+    is_set_rule,
     keyword_rule,
     node_rule,
     occupation_rule,
@@ -29,6 +30,7 @@ from resolvers.policies import has_live_consent, in_partner_regions
 
 JOBS = table_of(Job)
 APPLICATIONS = table_of(Application)
+PLACEMENTS = table_of(Placement)
 
 
 def job_policy(viewer: Viewer) -> Condition:
@@ -71,12 +73,28 @@ def application_policy(viewer: Viewer) -> Condition:
     return of_jobs
 
 
+def placement_policy(viewer: Viewer) -> Condition:
+    """As applications: the worker's own, and those in the jobs a viewer looks after."""
+    if viewer.role is Role.WORKER:
+        return PLACEMENTS.c.worker_id == viewer.worker_id
+    jobs = jobs_of_the_viewer(viewer)
+    if jobs is None:
+        return false()
+    in_jobs = PLACEMENTS.c.job_id.in_(select(JOBS.c.id).where(jobs))
+    if viewer.partner is not None:
+        return and_(in_jobs, has_live_consent(PLACEMENTS.c.worker_id, viewer.partner.purpose))
+    return in_jobs
+
+
 JOB_EMPLOYER = ToOne("Employer", JOBS.c.employer_id)
 JOB_OCCUPATION = ToOne("Occupation", JOBS.c.occupation_code)
 JOB_INDUSTRY = ToOne("Industry", JOBS.c.industry_code)
 JOB_REGION = ToOne("Region", JOBS.c.region_code)
 JOB_APPLICATIONS = ToMany(
     "Application", APPLICATIONS.c.job_id, Ordering.of(APPLICATIONS.c.submitted_at, descending=True)
+)
+JOB_PLACEMENTS = ToMany(
+    "Placement", PLACEMENTS.c.job_id, Ordering.of(PLACEMENTS.c.started_on, descending=True)
 )
 APPLICATION_JOB = ToOne("Job", APPLICATIONS.c.job_id)
 APPLICATION_WORKER = ToOne("Worker", APPLICATIONS.c.worker_id)
@@ -103,9 +121,29 @@ JOB = declare(Entity(
         "SALARY_MAX": JOBS.c.salary_max,
         "CREATED_AT": JOBS.c.created_at,
     },
-    relations=(JOB_EMPLOYER, JOB_OCCUPATION, JOB_INDUSTRY, JOB_REGION, JOB_APPLICATIONS),
+    relations=(
+        JOB_EMPLOYER, JOB_OCCUPATION, JOB_INDUSTRY, JOB_REGION, JOB_APPLICATIONS, JOB_PLACEMENTS,
+    ),
 ))
 APPLICATION = declare(Entity(
     "Application", APPLICATIONS, application_policy, key=APPLICATIONS.c.id, personal=True,
     relations=(APPLICATION_JOB, APPLICATION_WORKER),
+))
+
+PLACEMENT_WORKER = ToOne("Worker", PLACEMENTS.c.worker_id)
+PLACEMENT_JOB = ToOne("Job", PLACEMENTS.c.job_id)
+PLACEMENT_APPLICATION = ToOne("Application", PLACEMENTS.c.application_id)
+
+PLACEMENT = declare(Entity(
+    "Placement", PLACEMENTS, placement_policy, key=PLACEMENTS.c.id, personal=True,
+    filters={
+        "worker_id": node_rule(PLACEMENTS.c.worker_id, "Worker"),
+        "job_id": node_rule(PLACEMENTS.c.job_id, "Job"),
+        "started_after": at_least_rule(PLACEMENTS.c.started_on),
+        "started_before": below_rule(PLACEMENTS.c.started_on),
+        "ended": is_set_rule(PLACEMENTS.c.ended_on),
+    },
+    ranges=(Range("started_after", "started_before"),),
+    orderings={"STARTED_ON": PLACEMENTS.c.started_on, "CREATED_AT": PLACEMENTS.c.created_at},
+    relations=(PLACEMENT_WORKER, PLACEMENT_JOB, PLACEMENT_APPLICATION),
 ))

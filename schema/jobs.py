@@ -1,8 +1,8 @@
-"""Job postings (schema.org JobPosting) and applications to them."""
+"""Job postings (schema.org JobPosting), applications to them and placements in them."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import strawberry
@@ -16,7 +16,12 @@ from resolvers.jobs import (
     JOB_EMPLOYER,
     JOB_INDUSTRY,
     JOB_OCCUPATION,
+    JOB_PLACEMENTS,
     JOB_REGION,
+    PLACEMENT,
+    PLACEMENT_APPLICATION,
+    PLACEMENT_JOB,
+    PLACEMENT_WORKER,
 )
 from schema.fields import listed, paged, to_one
 from schema.node import Node
@@ -51,6 +56,7 @@ class Job(Node):
     industry = to_one(JOB_INDUSTRY)
     region = to_one(JOB_REGION)
     applications = paged(JOB_APPLICATIONS, "Applications to this job, newest first.")
+    placements = paged(JOB_PLACEMENTS, "Workers placed in this job, latest start first.")
 
 
 @strawberry.type(description="A worker's application to a job.")
@@ -88,6 +94,36 @@ class JobFilter:
     keyword: str | None = strawberry.field(default=None, description="Part of the title.")
 
 
+@strawberry.type(description="A worker placed in a job (就业安置), from an application or not.")
+class Placement(Node):
+    worker_id: strawberry.Private[int]
+    job_id: strawberry.Private[int]
+    application_id: strawberry.Private[int | None]
+    started_on: date
+    ended_on: date | None = strawberry.field(description="Null while the worker is in the job.")
+    monthly_wage: Decimal | None = strawberry.field(description="In CNY, where agreed monthly.")
+    created_at: datetime
+    worker = to_one(PLACEMENT_WORKER, "Null when the viewer may not see this worker.")
+    job = to_one(PLACEMENT_JOB, "Null when the viewer may not see the job.")
+    application = to_one(
+        PLACEMENT_APPLICATION, "The application it came from; null when there was none."
+    )
+
+
+@strawberry.input(description="Narrows the placement list; all given conditions must hold.")
+class PlacementFilter:
+    worker_id: strawberry.ID | None = None
+    job_id: strawberry.ID | None = None
+    started_after: date | None = strawberry.field(default=None, description="Inclusive.")
+    started_before: date | None = strawberry.field(default=None, description="Exclusive.")
+    ended: bool | None = strawberry.field(
+        default=None, description="true: placements that ended; false: workers still in the job."
+    )
+
+
 @strawberry.type
 class JobQuery:
     jobs = listed(JOB, JobFilter, "Job postings, most recently posted first by default.")
+    placements = listed(
+        PLACEMENT, PlacementFilter, "Placements of workers in jobs, latest start first by default."
+    )

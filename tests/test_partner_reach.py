@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -15,7 +16,7 @@ import schema
 from db.pii import PersonalDataVault
 from db.session import create_engine
 from resolvers.agreements import is_structural
-from resolvers.catalog import CATALOG, personal_data_types
+from resolvers.catalog import CATALOG, Catalog, personal_data_types
 from server.auth import create_api_key, list_api_keys
 from server.settings import Settings
 from tests.conftest import GraphQLClient
@@ -169,12 +170,23 @@ def test_every_object_type_of_the_schema_is_declared_with_its_table() -> None:
     assert data_types == {entity.name for entity in CATALOG}
 
 
-def test_personal_data_types_are_the_worker_and_what_belongs_to_a_worker() -> None:
-    personal = personal_data_types()
-    assert personal == {
-        "Worker", "Application", "Enrollment", "InsuranceRecord", "JobIntention",
-        "WorkerSkill", "Consent", "AuditEvent",
+def test_personal_data_types_are_the_worker_what_belongs_to_a_worker_and_the_audit() -> None:
+    workers = CATALOG.entity("Worker").table
+    belongs = {
+        entity.name for entity in CATALOG
+        if entity.table is workers
+        or any(key.column.table is workers for key in entity.table.foreign_keys)
     }
-    assert {entity.name for entity in CATALOG} - personal == {
+    assert personal_data_types() == belongs | {"AuditEvent"}
+    assert {"Worker", "Application", "WorkerSkill", "Consent"} <= belongs
+    assert {entity.name for entity in CATALOG} - personal_data_types() >= {
         "Employer", "Industry", "Job", "Occupation", "Region", "Skill", "Training",
     }
+
+
+def test_a_table_that_belongs_to_a_worker_cannot_be_declared_without_personal_data() -> None:
+    catalog = Catalog()
+    skills = CATALOG.entity("WorkerSkill")
+    catalog.add(dataclasses.replace(skills, personal=False, audited_as=None, relations=()))
+    with pytest.raises(ValueError, match="declare it personal"):
+        catalog.seal()
