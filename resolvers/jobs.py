@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import operator
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, or_, select
 
 from db.models import Application, Job, Placement
 from db.models.base import table_of
@@ -26,7 +26,7 @@ from resolvers.filters import (
     region_rule,
 )
 from resolvers.pagination import Ordering
-from resolvers.policies import has_live_consent, in_partner_regions
+from resolvers.policies import in_partner_regions, worker_records_under
 
 JOBS = table_of(Job)
 APPLICATIONS = table_of(Application)
@@ -49,9 +49,9 @@ def job_policy(viewer: Viewer) -> Condition:
     return published
 
 
-def jobs_of_the_viewer(viewer: Viewer) -> Condition | None:
-    """The jobs whose applicants (and placements) a non-worker viewer may see: an employer's
-    own, staff's within their division, a partner's within its regions; None for nobody."""
+def jobs_in_care(viewer: Viewer) -> Condition | None:
+    """The jobs whose applicants and placements a viewer other than a worker looks after: an
+    employer's own, staff's within their division, a partner's within its regions."""
     if viewer.role is Role.EMPLOYER:
         return JOBS.c.employer_id == viewer.employer_id
     if viewer.role is Role.STAFF and viewer.region_code:
@@ -59,31 +59,6 @@ def jobs_of_the_viewer(viewer: Viewer) -> Condition | None:
     if viewer.partner is not None:
         return in_partner_regions(JOBS.c.region_code, viewer.partner)
     return None
-
-
-def application_policy(viewer: Viewer) -> Condition:
-    if viewer.role is Role.WORKER:
-        return APPLICATIONS.c.worker_id == viewer.worker_id
-    jobs = jobs_of_the_viewer(viewer)
-    if jobs is None:
-        return false()
-    of_jobs = APPLICATIONS.c.job_id.in_(select(JOBS.c.id).where(jobs))
-    if viewer.partner is not None:
-        return and_(of_jobs, has_live_consent(APPLICATIONS.c.worker_id, viewer.partner.purpose))
-    return of_jobs
-
-
-def placement_policy(viewer: Viewer) -> Condition:
-    """As applications: the worker's own, and those in the jobs a viewer looks after."""
-    if viewer.role is Role.WORKER:
-        return PLACEMENTS.c.worker_id == viewer.worker_id
-    jobs = jobs_of_the_viewer(viewer)
-    if jobs is None:
-        return false()
-    in_jobs = PLACEMENTS.c.job_id.in_(select(JOBS.c.id).where(jobs))
-    if viewer.partner is not None:
-        return and_(in_jobs, has_live_consent(PLACEMENTS.c.worker_id, viewer.partner.purpose))
-    return in_jobs
 
 
 JOB_EMPLOYER = ToOne("Employer", JOBS.c.employer_id)
@@ -126,7 +101,9 @@ JOB = declare(Entity(
     ),
 ))
 APPLICATION = declare(Entity(
-    "Application", APPLICATIONS, application_policy, key=APPLICATIONS.c.id, personal=True,
+    "Application", APPLICATIONS,
+    worker_records_under(APPLICATIONS.c.worker_id, APPLICATIONS.c.job_id, JOBS, jobs_in_care),
+    key=APPLICATIONS.c.id, personal=True,
     relations=(APPLICATION_JOB, APPLICATION_WORKER),
 ))
 
@@ -134,8 +111,10 @@ PLACEMENT_WORKER = ToOne("Worker", PLACEMENTS.c.worker_id)
 PLACEMENT_JOB = ToOne("Job", PLACEMENTS.c.job_id)
 PLACEMENT_APPLICATION = ToOne("Application", PLACEMENTS.c.application_id)
 
-PLACEMENT = declare(Entity(
-    "Placement", PLACEMENTS, placement_policy, key=PLACEMENTS.c.id, personal=True,
+PLACEMENT = declare(Entity(  # seen as the applications of the same jobs are
+    "Placement", PLACEMENTS,
+    worker_records_under(PLACEMENTS.c.worker_id, PLACEMENTS.c.job_id, JOBS, jobs_in_care),
+    key=PLACEMENTS.c.id, personal=True,
     filters={
         "worker_id": node_rule(PLACEMENTS.c.worker_id, "Worker"),
         "job_id": node_rule(PLACEMENTS.c.job_id, "Job"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, false, select, true
+from sqlalchemy import true
 
 from db.models import Enrollment, Training
 from db.models.base import table_of
@@ -20,7 +20,7 @@ from resolvers.filters import (
     region_rule,
 )
 from resolvers.pagination import Ordering
-from resolvers.policies import has_live_consent, in_partner_regions
+from resolvers.policies import in_partner_regions, worker_records_under
 
 TRAININGS = table_of(Training)
 ENROLLMENTS = table_of(Enrollment)
@@ -32,21 +32,16 @@ def training_policy(viewer: Viewer) -> Condition:
     return true()
 
 
-def enrollment_policy(viewer: Viewer) -> Condition:
-    if viewer.role is Role.WORKER:
-        return ENROLLMENTS.c.worker_id == viewer.worker_id
+def trainings_in_care(viewer: Viewer) -> Condition | None:
+    """The trainings whose enrollments a viewer other than a worker looks after: those an
+    employer partners in, staff's within their division, a partner's within its regions."""
     if viewer.role is Role.EMPLOYER:
-        trainings = TRAININGS.c.partner_employer_id == viewer.employer_id
-    elif viewer.role is Role.STAFF and viewer.region_code:
-        trainings = within_division(TRAININGS.c.region_code, viewer.region_code)
-    elif viewer.partner is not None:
-        trainings = in_partner_regions(TRAININGS.c.region_code, viewer.partner)
-    else:
-        return false()
-    of_trainings = ENROLLMENTS.c.training_id.in_(select(TRAININGS.c.id).where(trainings))
+        return TRAININGS.c.partner_employer_id == viewer.employer_id
+    if viewer.role is Role.STAFF and viewer.region_code:
+        return within_division(TRAININGS.c.region_code, viewer.region_code)
     if viewer.partner is not None:
-        return and_(of_trainings, has_live_consent(ENROLLMENTS.c.worker_id, viewer.partner.purpose))
-    return of_trainings
+        return in_partner_regions(TRAININGS.c.region_code, viewer.partner)
+    return None
 
 
 TRAINING_PARTNER_EMPLOYER = ToOne("Employer", TRAININGS.c.partner_employer_id)
@@ -83,6 +78,10 @@ TRAINING = declare(Entity(
     ),
 ))
 ENROLLMENT = declare(Entity(
-    "Enrollment", ENROLLMENTS, enrollment_policy, key=ENROLLMENTS.c.id, personal=True,
+    "Enrollment", ENROLLMENTS,
+    worker_records_under(
+        ENROLLMENTS.c.worker_id, ENROLLMENTS.c.training_id, TRAININGS, trainings_in_care
+    ),
+    key=ENROLLMENTS.c.id, personal=True,
     relations=(ENROLLMENT_TRAINING, ENROLLMENT_WORKER),
 ))
