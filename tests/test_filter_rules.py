@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 import strawberry
+from strawberry.types.base import StrawberryOptional, get_object_definition
 
 from resolvers.declarations import Entity
 from resolvers.jobs import JOB
@@ -17,12 +18,15 @@ from schema.jobs import JobFilter
 def root_lists() -> list[tuple[str, Entity, type]]:
     """(field name, declared entity, filter input) of every root list with a filter."""
     found = []
-    for field in Query.__strawberry_definition__.fields:  # type: ignore[attr-defined]
+    for field in get_object_definition(Query, strict=True).fields:
         entity = field.metadata.get("declaration") if field.metadata else None
         if not isinstance(entity, Entity):
             continue
         (argument,) = [a for a in field.arguments if a.python_name == "filter"]
-        found.append((field.python_name, entity, argument.type.of_type))  # type: ignore[union-attr]
+        optional = argument.type
+        assert isinstance(optional, StrawberryOptional), (field.python_name, optional)
+        assert isinstance(optional.of_type, type), (field.python_name, optional.of_type)
+        found.append((field.python_name, entity, optional.of_type))
     return found
 
 

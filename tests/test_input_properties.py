@@ -297,9 +297,8 @@ async def test_mutations_answer_any_id(
     as_worker: GraphQLClient, as_employer: GraphQLClient, keys: dict[str, int],
     employer: dict[str, str], data: st.DataObject,
 ) -> None:
-    employer_row = employer
     worker = data.draw(global_ids("Worker", keys["Worker"]))
-    employer = data.draw(global_ids("Employer", keys["Employer"]))
+    employer_id = data.draw(global_ids("Employer", keys["Employer"]))
     reveal = await post(
         as_employer,
         """mutation ($id: ID!) { revealIdNumber(input: {workerId: $id, purpose: "checks"}) {
@@ -316,8 +315,8 @@ async def test_mutations_answer_any_id(
     )
     assert_answered(consent, worker)
     created = await post(as_worker, CREATE_JOB,
-                         {"input": job_input(employer_row, employerId=employer)})
-    assert_answered(created, employer)
+                         {"input": job_input(employer, employerId=employer_id)})
+    assert_answered(created, employer_id)
     assert created.status == 400 or created.data["createJob"]["job"] is None
 
 

@@ -130,7 +130,7 @@ async def test_default_page_size_is_twenty(gql: GraphQLClient) -> None:
 
 
 async def test_bad_page_arguments_name_the_argument(gql: GraphQLClient) -> None:
-    cases = [
+    cases: list[tuple[dict[str, int | str], str, str]] = [
         ({"first": 101}, "'first'", "between 0 and 100"),
         ({"first": -1}, "'first'", "between 0 and 100"),
         ({"last": -2147483648, "before": "junk"}, "'last'", "between 0 and 100"),
