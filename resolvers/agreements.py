@@ -176,27 +176,3 @@ def check_partner_agreement(
         if visitor.check_definition(definition) is not SKIP:
             visit(definition, TypeInfoVisitor(type_info, visitor))
     return visitor.errors, visitor.personal_fields
-
-
-def partner_agreement_check(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    operation: OperationDefinitionNode,
-    variables: dict[str, Any],
-    context: Any,
-) -> list[GraphQLError]:
-    """The endpoint's document check for partner keys; other viewers pass untouched.
-
-    It also hands the request's read gateway the types the agreement reaches, so `node`/`nodes`
-    answer null for any other type.
-    """
-    viewer = getattr(context, "viewer", None)
-    grant = None if viewer is None else viewer.partner
-    if grant is None:
-        return []
-    errors, personal_fields = check_partner_agreement(schema, document, operation, grant)
-    context.personal_fields = personal_fields
-    reads = getattr(context, "reads", None)
-    if reads is not None:
-        reads.partner_reach = reached_types(schema, grant)
-    return errors

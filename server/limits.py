@@ -1,9 +1,5 @@
-"""Checks of a parsed, validated operation before it runs: query cost, and who may introspect.
-
-A `DocumentCheck` sees the schema, the document, the operation chosen to run, the coerced
-variables and the request's context, and returns the errors that refuse the operation (an empty
-list lets it run). The endpoint runs every check after parsing and validation and before
-execution, so a refused operation never reaches a resolver or the database.
+"""Checks of a parsed, validated operation before it runs: query cost, partner agreements, and
+who may introspect (`server.operation_checks` says what a check sees).
 
 Query cost (`query_cost`): each field selected costs 1 each time it would be resolved, i.e.
 times the sizes of the lists it sits in. A list's size is
@@ -60,18 +56,9 @@ from graphql import (
     visit,
 )
 
-from resolvers.agreements import partner_agreement_check
-from server.text_inputs import nul_character_check
-
-DocumentCheck = Callable[
-    [GraphQLSchema, DocumentNode, OperationDefinitionNode, dict[str, Any], Any],
-    list[GraphQLError],
-]
-"""`check(schema, document, operation, variables, context) -> errors`; no errors lets it run.
-
-`variables` are the coerced variable values of `operation` (defaults applied); `context` is
-what the endpoint's context factory built (a `schema.context.Context` in the app).
-"""
+from resolvers.agreements import check_partner_agreement, reached_types
+from server.operation_checks import CheckedOperation, DocumentCheck
+from server.text_inputs import text_check
 
 DEFAULT_PAGE_SIZE = 20  # `first`/`last` absent: what the connections return
 DEFAULT_LIST_SIZE = 20  # a plain list field: a guess, bounded in practice by the data
@@ -85,14 +72,9 @@ PAGE_SIZE_ARGUMENTS = ("first", "last")
 def query_cost_check(max_cost: int) -> DocumentCheck:
     """A check refusing operations whose cost exceeds `max_cost` (QUERY_TOO_COMPLEX)."""
 
-    def check(
-        schema: GraphQLSchema,
-        document: DocumentNode,
-        operation: OperationDefinitionNode,
-        variables: dict[str, Any],
-        context: Any,
-    ) -> list[GraphQLError]:
-        cost = query_cost(schema, document, operation, variables)
+    def check(checked: CheckedOperation) -> list[GraphQLError]:
+        operation = checked.operation
+        cost = query_cost(checked.schema, checked.document, operation, checked.variables)
         if cost <= max_cost:
             return []
         return [
@@ -242,17 +224,11 @@ def _is_connection(parent: GraphQLNamedType | None) -> bool:
 # --- introspection ---------------------------------------------------------------------------
 
 
-def anonymous_introspection_check(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    operation: OperationDefinitionNode,
-    variables: dict[str, Any],
-    context: Any,
-) -> list[GraphQLError]:
+def anonymous_introspection_check(checked: CheckedOperation) -> list[GraphQLError]:
     """Refuse `__schema` and `__type` to anonymous viewers (production); `__typename` is fine."""
-    if not is_anonymous(context):
+    if not is_anonymous(checked.context):
         return []
-    for field in selected_fields(document, operation):
+    for field in selected_fields(checked.document, checked.operation):
         if field.name.value in INTROSPECTION_FIELDS:
             return [
                 GraphQLError(
@@ -295,6 +271,29 @@ def selected_fields(
                     pending.append(fragments[name].selection_set)
 
 
+# --- partner agreements ----------------------------------------------------------------------
+
+
+def partner_agreement_check(checked: CheckedOperation) -> list[GraphQLError]:
+    """Refuse what a partner key's agreement does not allow (`resolvers.agreements`); other
+    viewers pass untouched. It also hands the context the personal-data fields the operation
+    reads (for the audit) and the request's read gateway the types the agreement reaches, so
+    `node`/`nodes` answer null for any other type."""
+    context = checked.context
+    viewer = getattr(context, "viewer", None)
+    grant = None if viewer is None else viewer.partner
+    if grant is None:
+        return []
+    errors, personal_fields = check_partner_agreement(
+        checked.schema, checked.document, checked.operation, grant
+    )
+    context.personal_fields = personal_fields
+    reads = getattr(context, "reads", None)
+    if reads is not None:
+        reads.partner_reach = reached_types(checked.schema, grant)
+    return errors
+
+
 # --- the checks the app runs -----------------------------------------------------------------
 
 
@@ -302,7 +301,7 @@ def default_document_checks(*, max_query_cost: int, production: bool) -> list[Do
     """The app's checks: text PostgreSQL can't store, a partner key's agreement, the cost
     limit, and in production no introspection for anonymous callers."""
     checks: list[DocumentCheck] = [
-        nul_character_check,
+        text_check,
         partner_agreement_check,
         query_cost_check(max_query_cost),
     ]
@@ -314,10 +313,12 @@ def default_document_checks(*, max_query_cost: int, production: bool) -> list[Do
 __all__ = [
     "DEFAULT_LIST_SIZE",
     "DEFAULT_PAGE_SIZE",
+    "CheckedOperation",
     "DocumentCheck",
     "anonymous_introspection_check",
     "default_document_checks",
     "is_anonymous",
+    "partner_agreement_check",
     "query_cost",
     "query_cost_check",
     "selected_fields",

@@ -13,18 +13,16 @@ from typing import Any
 
 from graphql import (
     ArgumentNode,
-    DocumentNode,
     FragmentDefinitionNode,
     GraphQLError,
-    GraphQLSchema,
     ObjectFieldNode,
-    OperationDefinitionNode,
     StringValueNode,
     Visitor,
     visit,
 )
 
 from resolvers.input_values import text_problem
+from server.operation_checks import CheckedOperation
 
 
 def _text_problems(value: Any, path: str) -> Iterator[tuple[str, str]]:
@@ -74,24 +72,17 @@ def _refusal(where: str, problem: str, nodes: list[Any] | None = None) -> GraphQ
     )
 
 
-def text_check(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    operation: OperationDefinitionNode,
-    variables: dict[str, Any],
-    context: Any,
-) -> list[GraphQLError]:
+def text_check(checked: CheckedOperation) -> list[GraphQLError]:
     """A document check: every string given, in variables or inline, must be storable text."""
     errors = [
         _refusal(f"variable '{path}'", problem)
-        for name, value in variables.items()
+        for name, value in checked.variables.items()
         for path, problem in _text_problems(value, f"${name}")
     ]
     visitor = _LiteralVisitor()
+    document = checked.document
     fragments = [d for d in document.definitions if isinstance(d, FragmentDefinitionNode)]
-    for definition in (operation, *fragments):
+    for definition in (checked.operation, *fragments):
         visit(definition, visitor)
     return errors + visitor.errors
 
-
-nul_character_check = text_check  # the name server.limits knows it by

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
 import pytest
 import strawberry
-from graphql import DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode, parse
+from graphql import DocumentNode, GraphQLError, parse
 from graphql.language.parser import Parser
 from graphql.validation.validation_context import ValidationContext
 from starlette.applications import Starlette
@@ -24,6 +24,7 @@ from schema import schema as real_schema
 from server.auth import AuthenticationError
 from server.graphql_http import GraphQLEndpoint, bearer_challenge, select_operation
 from server.limits import DEFAULT_LIST_SIZE, default_document_checks, query_cost
+from server.operation_checks import CheckedOperation
 from server.ratelimit import TokenBucketLimiter, limiter_from_settings, retry_after_header
 from server.settings import Settings
 from tests.conftest import serving
@@ -40,7 +41,8 @@ EXPENSIVE_COST = 510_102
 async def limited(settings: Settings, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """Explicit limits, whatever the shared test settings say; no rate limit."""
     async with serving(
-        settings, database_url, max_query_cost=20_000, max_batch_size=3, rate_limit_per_minute=0
+        replace(settings, max_query_cost=20_000, max_batch_size=3, rate_limit_per_minute=0),
+        database_url,
     ) as client:
         yield client
 
@@ -48,7 +50,8 @@ async def limited(settings: Settings, database_url: str) -> AsyncIterator[httpx.
 @pytest.fixture(scope="module")
 async def production(settings: Settings, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     async with serving(
-        settings, database_url, env="production", expose_sql_stats=True, rate_limit_per_minute=0
+        replace(settings, env="production", expose_sql_stats=True, rate_limit_per_minute=0),
+        database_url,
     ) as client:
         yield client
 
@@ -297,7 +300,7 @@ async def test_get_never_batches(limited: httpx.AsyncClient) -> None:
 
 async def test_rate_limit_is_429_with_retry_after(settings: Settings, database_url: str) -> None:
     async with serving(
-        settings, database_url, rate_limit_per_minute=6, rate_limit_burst=2
+        replace(settings, rate_limit_per_minute=6, rate_limit_burst=2), database_url
     ) as client:
         for _ in range(2):
             assert (await post(client, {"query": "{ __typename }"})).status_code == 200
@@ -315,7 +318,7 @@ async def test_rate_limit_is_429_with_retry_after(settings: Settings, database_u
 
 async def test_each_operation_of_a_batch_counts(settings: Settings, database_url: str) -> None:
     async with serving(
-        settings, database_url, rate_limit_per_minute=60, rate_limit_burst=3
+        replace(settings, rate_limit_per_minute=60, rate_limit_burst=3), database_url
     ) as client:
         batch = [{"query": "{ __typename }"}] * 2
         assert (await post(client, batch)).status_code == 200
@@ -524,16 +527,11 @@ async def test_the_app_answers_bad_tokens_with_401(limited: httpx.AsyncClient) -
 async def test_document_checks_see_coerced_variables_and_refuse_before_execution() -> None:
     seen: list[dict[str, Any]] = []
 
-    def no_more_than_three(
-        schema: GraphQLSchema,
-        document: DocumentNode,
-        operation: OperationDefinitionNode,
-        variables: dict[str, Any],
-        context: Any,
-    ) -> list[GraphQLError]:
-        seen.append(variables)
-        if variables.get("n", 0) > 3:
-            return [GraphQLError("Too many", operation, extensions={"code": "TOO_MANY"})]
+    def no_more_than_three(checked: CheckedOperation) -> list[GraphQLError]:
+        seen.append(checked.variables)
+        if checked.variables.get("n", 0) > 3:
+            error = GraphQLError("Too many", checked.operation, extensions={"code": "TOO_MANY"})
+            return [error]
         return []
 
     context: dict[str, list[int]] = {"calls": []}

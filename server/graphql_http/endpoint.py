@@ -45,7 +45,8 @@ from server.graphql_http.responses import (
     result_body,
 )
 from server.graphql_http.throttling import principal_of, throttle
-from server.limits import DocumentCheck, is_anonymous
+from server.limits import is_anonymous
+from server.operation_checks import CheckedOperation, DocumentCheck
 from server.persisted import DocumentStore, NotStored, PersistedQueryError, resolve_document
 from server.ratelimit import RateLimiter
 
@@ -55,7 +56,7 @@ class GraphQLEndpoint:
 
     Each document is parsed and validated once, within `limits` (see `preparation`);
     `document_checks` run on every valid operation before it executes (see
-    `server.limits.DocumentCheck`); `rate_limiter` throttles per principal; `documents` enables
+    `server.operation_checks`); `rate_limiter` throttles per principal; `documents` enables
     persisted queries (APQ), and `trusted_documents_only` runs nothing but trusted documents.
     A schema with the `schema.prepared.UsePreparedDocument` extension executes the prepared
     document as it is; others parse and validate it once more.
@@ -190,10 +191,11 @@ class GraphQLEndpoint:
         )
         if isinstance(variables, list):
             return PreExecutionError(data=None, errors=variables)
+        checked = CheckedOperation(
+            self.graphql_schema, prepared.document, operation, variables.coerced, context
+        )
         for check in self.document_checks:
-            errors = check(
-                self.graphql_schema, prepared.document, operation, variables.coerced, context
-            )
+            errors = check(checked)
             if errors:
                 return PreExecutionError(data=None, errors=errors)
         not_stored = None
