@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement, any_, literal
 
 from resolvers.catalog import canonical_global_id
-from resolvers.declarations import Condition, Entity, Rule
+from resolvers.declarations import Condition, Entity, Rule, ToOne
 from resolvers.divisions import within_division, within_prefix
 from resolvers.errors import BadArgument
 from resolvers.global_ids import decode_int_id
@@ -155,9 +155,11 @@ def amount_rule(column: ColumnElement[Any], compare: Callable[..., Any]) -> Rule
     return sync_rule(lambda value, argument: compare(column, checked_amount(value, argument)))
 
 
-def node_rule(column: ColumnElement[Any], type_name: str) -> Rule:
-    """The row a global ID names (it must name a `type_name`)."""
-    return sync_rule(lambda value, argument: column == decode_int_id(value, type_name, argument))
+def node_rule(relation: ToOne) -> Rule:
+    """Rows whose to-one `relation` points to the object a global ID names (an ID of the
+    relation's target type)."""
+    column, target = relation.via, relation.target
+    return sync_rule(lambda value, argument: column == decode_int_id(value, target, argument))
 
 
 def contains_global_id_rule(array_column: ColumnElement[Any]) -> Rule:

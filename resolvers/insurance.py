@@ -62,8 +62,8 @@ RECORD_WORKER = ToOne("Worker", RECORDS.c.worker_id)
 INSURANCE_RECORD = declare(Entity(
     "InsuranceRecord", RECORDS, insurance_record_policy, key=RECORDS.c.id, personal=True,
     filters={
-        "worker_id": node_rule(RECORDS.c.worker_id, "Worker"),
-        "employer_id": node_rule(RECORDS.c.employer_id, "Employer"),
+        "worker_id": node_rule(RECORD_WORKER),
+        "employer_id": node_rule(RECORD_EMPLOYER),
         "region_code": region_rule(RECORDS.c.region_code),
         "insurance_type": equals_rule(RECORDS.c.insurance_type),
         "status": equals_rule(RECORDS.c.status),
