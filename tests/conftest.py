@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+import base64
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import httpx
 import pytest
@@ -26,7 +26,9 @@ from tests.database import admin_database_url, fresh_database
 TEST_KEY = bytes(range(32))
 
 
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
     """Name the random order even under `-q` (which hides the header), so a failure that
     depends on order can be replayed."""
     seed = getattr(config.option, "randomly_seed", None)
@@ -38,8 +40,6 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    import base64
-
     return Settings(
         home=tmp_path_factory.mktemp("home"),
         secret_key=base64.b64encode(TEST_KEY).decode(),
@@ -126,11 +126,10 @@ class GraphQLClient:
 
 
 @asynccontextmanager
-async def serving(
-    settings: Settings, database_url: str, **overrides: Any
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The real app (with `overrides` applied to `settings`) over HTTP, lifespan included."""
-    app = create_app(dataclasses.replace(settings, **overrides), database_url)
+async def serving(settings: Settings, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app with `settings` over HTTP, lifespan included (a test that needs other
+    settings passes `dataclasses.replace(settings, ...)`)."""
+    app = create_app(settings, database_url)
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
@@ -143,8 +142,16 @@ async def http(settings: Settings, database_url: str) -> AsyncIterator[httpx.Asy
         yield client
 
 
-def bearer(settings: Settings, role: str, **claims: Any) -> dict[str, str]:
-    """Headers with a development token for `role` (claims: region, worker_id, employer_id)."""
+class Claims(TypedDict, total=False):
+    """What a development token may claim besides its role."""
+
+    region: str
+    worker_id: str
+    employer_id: str
+
+
+def bearer(settings: Settings, role: str, **claims: Unpack[Claims]) -> dict[str, str]:
+    """Headers with a development token for `role`."""
     token = mint_token(settings, role=role, subject=f"test-{role}", **claims)
     return {"authorization": f"Bearer {token}"}
 

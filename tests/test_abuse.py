@@ -15,7 +15,6 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
@@ -24,6 +23,7 @@ from graphql import ValidationContext
 
 from server.app import create_app
 from server.settings import Settings
+from tests.wrappers import calling_first
 
 GRJ = "application/graphql-response+json"
 FIELD = "jobs(first: 5) { nodes { id title postedAt employer { name } } } "
@@ -87,13 +87,13 @@ def test_abusive_documents_are_refused_before_validation_and_clearly(
     """Refused by a limit whose cost is bounded, before validation (the step abuse can make
     expensive) starts at all. Counting, not timing: the suite's machine may be busy."""
     validations = [0]
-    validation_context = ValidationContext.__init__
 
-    def counting(self: ValidationContext, *args: Any, **kwargs: Any) -> None:
+    def validating() -> None:
         validations[0] += 1
-        validation_context(self, *args, **kwargs)
 
-    monkeypatch.setattr(ValidationContext, "__init__", counting)
+    monkeypatch.setattr(
+        ValidationContext, "__init__", calling_first(validating, ValidationContext.__init__)
+    )
     document, message = ABUSIVE[name]
     with httpx.Client(base_url=base_url, timeout=30) as client:
         response = client.post(

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import text
 
@@ -274,8 +275,8 @@ PARTNER_WORKERS = "{ workers(first: 100) { nodes { id name } } }"
 
 
 async def test_partner_reads_personal_data_only_with_live_consent(
-    http: Any, clients: dict[str, GraphQLClient], settings: Settings, database_url: str,
-    subjects: Subjects,
+    http: httpx.AsyncClient, clients: dict[str, GraphQLClient], settings: Settings,
+    database_url: str, subjects: Subjects,
 ) -> None:
     engine = create_engine(database_url)
     try:
@@ -312,7 +313,7 @@ async def test_partner_reads_personal_data_only_with_live_consent(
 
 
 async def test_partner_scopes_regions_and_fields(
-    http: Any, settings: Settings, database_url: str, subjects: Subjects
+    http: httpx.AsyncClient, settings: Settings, database_url: str, subjects: Subjects
 ) -> None:
     engine = create_engine(database_url)
     vault = PersonalDataVault(settings.master_key())

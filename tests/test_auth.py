@@ -6,10 +6,11 @@ import base64
 import json
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import fields, replace
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx
 import jwt
@@ -38,7 +39,7 @@ from server.auth import (
 )
 from server.cli import main
 from server.settings import Settings, SettingsError
-from tests.conftest import GraphQLClient
+from tests.conftest import Claims, GraphQLClient
 from tests.fake_requests import Clock, request
 
 TYPENAME = "{ __typename }"
@@ -89,7 +90,7 @@ async def assert_refused(response_of: GraphQLClient, message: str) -> None:
     ],
 )
 async def test_minted_token_of_every_role_is_accepted(
-    http: httpx.AsyncClient, settings: Settings, role: str, extra: dict[str, Any]
+    http: httpx.AsyncClient, settings: Settings, role: str, extra: Claims
 ) -> None:
     token = mint_token(settings, role=role, subject=f"auth-{role}", **extra)
     data = await client(http, authorization=f"Bearer {token}").ok(TYPENAME)
@@ -174,16 +175,30 @@ def vault(settings: Settings) -> PersonalDataVault:
     return PersonalDataVault(settings.master_key())
 
 
-async def new_key(engine: AsyncEngine, vault: PersonalDataVault, **overrides: Any) -> str:
-    arguments: dict[str, Any] = {
-        "partner": "auth-test-agency",
-        "scopes": ["jobs"],
-        "regions": ["440000"],
-        "fields": None,
-        "purpose": "job-matching",
-    }
-    arguments.update(overrides)
-    return await create_api_key(engine, vault, **arguments)
+class KeyArguments(TypedDict, total=False):
+    """Arguments of `create_api_key` that a test sets (`new_key` has defaults for each)."""
+
+    partner: str
+    scopes: Sequence[str]
+    regions: Sequence[str]
+    fields: Sequence[str] | None
+    purpose: str
+
+
+async def new_key(
+    engine: AsyncEngine,
+    vault: PersonalDataVault,
+    *,
+    partner: str = "auth-test-agency",
+    scopes: Sequence[str] = ("jobs",),
+    regions: Sequence[str] = ("440000",),
+    fields: Sequence[str] | None = None,
+    purpose: str = "job-matching",
+) -> str:
+    return await create_api_key(
+        engine, vault, partner=partner, scopes=scopes, regions=regions, fields=fields,
+        purpose=purpose,
+    )
 
 
 async def test_api_key_is_accepted_and_wrong_or_revoked_ones_are_not(
@@ -244,7 +259,7 @@ async def test_listed_keys_never_show_secrets(
     ],
 )
 async def test_create_api_key_validates_its_arguments(
-    engine: AsyncEngine, vault: PersonalDataVault, overrides: dict[str, Any], message: str
+    engine: AsyncEngine, vault: PersonalDataVault, overrides: KeyArguments, message: str
 ) -> None:
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         await new_key(engine, vault, **overrides)
@@ -281,7 +296,7 @@ async def test_api_keys_are_cached_and_last_use_is_recorded_once_a_minute(
     assert await refusal(auth, request(x_api_key=key)) == "unknown or revoked API key"
 
 
-async def last_used(engine: AsyncEngine, key: str) -> Any:
+async def last_used(engine: AsyncEngine, key: str) -> datetime | None:
     async with engine.connect() as connection:
         found = await connection.execute(
             select(ApiKey.last_used_at).where(ApiKey.prefix == key[3:11])
@@ -318,9 +333,8 @@ async def offline() -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-def authenticator(settings: Settings, engine: AsyncEngine, **jwt_settings: Any) -> Authenticator:
-    configured = replace(settings, **jwt_settings)
-    return Authenticator(configured, engine, PersonalDataVault(settings.master_key()))
+def authenticator(settings: Settings, engine: AsyncEngine) -> Authenticator:
+    return Authenticator(settings, engine, PersonalDataVault(settings.master_key()))
 
 
 async def viewer_for(auth: Authenticator, token: str) -> Viewer:
@@ -343,7 +357,7 @@ async def test_rs256_with_a_public_key_as_pem_text_or_file(
     path.write_text(pem(rsa_key))
     token = jwt.encode(claims(role="staff", region="440300"), rsa_key, algorithm="RS256")
     for value in (pem(rsa_key), str(path)):
-        auth = authenticator(settings, offline, jwt_public_key=value)
+        auth = authenticator(replace(settings, jwt_public_key=value), offline)
         viewer = await viewer_for(auth, token)
         assert (viewer.role, viewer.region_code, viewer.subject) == (Role.STAFF, "440300", "u-1")
         assert viewer.worker_id is None and viewer.partner is None
@@ -355,7 +369,7 @@ async def test_rs256_with_a_public_key_as_pem_text_or_file(
 async def test_es256_public_key_and_claims_of_each_role(
     settings: Settings, offline: AsyncEngine, ec_key: ec.EllipticCurvePrivateKey
 ) -> None:
-    auth = authenticator(settings, offline, jwt_public_key=pem(ec_key))
+    auth = authenticator(replace(settings, jwt_public_key=pem(ec_key)), offline)
     worker = claims(role="worker", workerId=encode_global_id("Worker", 7), region="440300")
     viewer = await viewer_for(auth, jwt.encode(worker, ec_key, algorithm="ES256"))
     assert (viewer.role, viewer.worker_id, viewer.region_code) == (Role.WORKER, 7, None)
@@ -378,9 +392,12 @@ async def test_jwks_file_picks_the_key_by_kid(
     ]
     path = tmp_path / "jwks.json"
     path.write_text(json.dumps({"keys": keys}))
-    auth = authenticator(settings, offline, jwt_jwks_file=str(path))
+    auth = authenticator(replace(settings, jwt_jwks_file=str(path)), offline)
 
-    def signed(kid: str | None, key: Any, algorithm: str) -> str:
+    def signed(
+        kid: str | None, key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | str,
+        algorithm: str,
+    ) -> str:
         headers = {"kid": kid} if kid else None
         return jwt.encode(claims(), key, algorithm=algorithm, headers=headers)
 
@@ -407,7 +424,8 @@ async def test_issuer_and_audience_when_configured(
 ) -> None:
     secret = "an identity provider's secret of 32+ bytes"
     auth = authenticator(
-        settings, offline, jwt_secret=secret, jwt_issuer="https://idp", jwt_audience="laborhub"
+        replace(settings, jwt_secret=secret, jwt_issuer="https://idp", jwt_audience="laborhub"),
+        offline,
     )
     good = {"iss": "https://idp", "aud": "laborhub"}
     assert (await viewer_for(auth, jwt.encode(claims(**good), secret, "HS256"))).subject == "u-1"
@@ -426,20 +444,23 @@ def test_unusable_key_configuration_refuses_to_start(
     only_hmac = tmp_path / "hmac.json"
     only_hmac.write_text(json.dumps({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}))
     broken = [
-        ({"jwt_secret": "s", "jwt_jwks_file": str(only_hmac)}, "configure one JWT key"),
-        ({"jwt_jwks_file": str(only_hmac)}, "holds no RS256 or ES256 signing key"),
-        ({"jwt_jwks_file": str(tmp_path / "missing.json")}, "can't read"),
-        ({"jwt_public_key": "-----BEGIN PUBLIC KEY-----\njunk"}, "is not a PEM public key"),
+        (replace(settings, jwt_secret="s", jwt_jwks_file=str(only_hmac)), "configure one JWT key"),
+        (replace(settings, jwt_jwks_file=str(only_hmac)), "holds no RS256 or ES256 signing key"),
+        (replace(settings, jwt_jwks_file=str(tmp_path / "missing.json")), "can't read"),
+        (
+            replace(settings, jwt_public_key="-----BEGIN PUBLIC KEY-----\njunk"),
+            "is not a PEM public key",
+        ),
     ]
-    for jwt_settings, message in broken:
+    for configured, message in broken:
         with pytest.raises(SettingsError, match=message):
-            authenticator(settings, offline, **jwt_settings)
+            authenticator(configured, offline)
 
 
 async def test_production_without_a_key_accepts_no_bearer_tokens(
     settings: Settings, offline: AsyncEngine
 ) -> None:
-    auth = authenticator(settings, offline, env="production")
+    auth = authenticator(replace(settings, env="production"), offline)
     expected = "Bearer tokens are not accepted: no identity provider key is configured"
     assert await refusal(auth, dev_token(settings)) == expected
     assert (await auth.authenticate(request())).role is Role.ANONYMOUS

@@ -43,14 +43,14 @@ from schemathesis.graphql import nodes
 
 from server.app import create_app
 from server.settings import Settings
-from tests.conftest import bearer, seeded_database
+from tests.conftest import Claims, bearer, seeded_database
 from tests.hypothesis_support import hypothesis_storage  # noqa: F401 (a fixture)
 
 # Examples per root field and generation mode, per principal. 16 root fields x 2 modes x 3
 # principals x these examples is the whole run's request count.
 EXAMPLES = {GenerationMode.POSITIVE: 50, GenerationMode.NEGATIVE: 25}
 
-PRINCIPALS: dict[str, tuple[str, dict[str, str]] | None] = {
+PRINCIPALS: dict[str, tuple[str, Claims] | None] = {
     "anonymous": None,
     "admin": ("admin", {}),
     "worker": ("worker", {"worker_id": "1"}),

@@ -12,6 +12,7 @@ import hashlib
 import re
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -68,7 +69,7 @@ async def test_graphiql_page_loads_every_file_from_this_server(
         if len(response.content) > 10_000:
             assert response.headers.get("content-encoding") == "gzip", url
 
-    async with serving(settings, database_url, env="production") as production:
+    async with serving(replace(settings, env="production"), database_url) as production:
         assert (await production.get(absolute)).status_code == 404, "no GraphiQL in production"
 
 

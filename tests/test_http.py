@@ -8,7 +8,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -63,7 +63,7 @@ class Mutation:
 test_schema = strawberry.Schema(query=Query, mutation=Mutation)
 
 
-def make_context(_request: Request) -> dict[str, Any]:
+def make_context(_request: Request) -> dict[str, str]:
     return {"greeting": "from the context"}
 
 
@@ -360,9 +360,7 @@ async def test_sql_statement_header(client: httpx.AsyncClient) -> None:
 # --- the app ---------------------------------------------------------------------------------
 
 
-def app_settings(**overrides: Any) -> Settings:
-    key = base64.b64encode(b"k" * 32).decode()
-    return Settings(secret_key=key, **overrides)
+APP_SETTINGS = Settings(secret_key=base64.b64encode(b"k" * 32).decode())
 
 
 def build_test_context(
@@ -389,7 +387,7 @@ async def running(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def test_app_probes_and_graphql_without_a_database() -> None:
-    settings = app_settings(cors_origins=("https://web.example",))
+    settings = replace(APP_SETTINGS, cors_origins=("https://web.example",))
     app = create_app(
         settings, UNREACHABLE_DB, schema=test_schema, context_builder=build_test_context
     )
@@ -417,7 +415,7 @@ async def test_app_probes_and_graphql_without_a_database() -> None:
 
 
 async def test_production_app_hides_graphiql_and_sql_stats() -> None:
-    settings = app_settings(env="production", expose_sql_stats=False)
+    settings = replace(APP_SETTINGS, env="production", expose_sql_stats=False)
     app = create_app(
         settings, UNREACHABLE_DB, schema=test_schema, context_builder=build_test_context
     )

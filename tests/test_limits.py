@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import strawberry
-from graphql import DocumentNode, GraphQLError, parse
+from graphql import GraphQLError, parse
 from graphql.language.parser import Parser
 from graphql.validation.validation_context import ValidationContext
 from starlette.applications import Starlette
@@ -28,6 +28,7 @@ from server.operation_checks import CheckedOperation
 from server.ratelimit import TokenBucketLimiter, limiter_from_settings, retry_after_header
 from server.settings import Settings
 from tests.conftest import serving
+from tests.wrappers import calling_first
 
 GRJ = "application/graphql-response+json"
 
@@ -170,18 +171,17 @@ async def test_a_document_is_parsed_and_validated_once(
     """By the endpoint, with every limit; Strawberry executes that document as it is, and the
     same text sent again is neither parsed nor validated."""
     counts = {"parsed": 0, "validated": 0}
-    parse_document, validation_context = Parser.parse_document, ValidationContext.__init__
 
-    def counting_parse(self: Parser) -> DocumentNode:
+    def parsing() -> None:
         counts["parsed"] += 1
-        return parse_document(self)
 
-    def counting_validation(self: ValidationContext, *args: Any, **kwargs: Any) -> None:
+    def validating() -> None:
         counts["validated"] += 1
-        validation_context(self, *args, **kwargs)
 
-    monkeypatch.setattr(Parser, "parse_document", counting_parse)
-    monkeypatch.setattr(ValidationContext, "__init__", counting_validation)
+    monkeypatch.setattr(Parser, "parse_document", calling_first(parsing, Parser.parse_document))
+    monkeypatch.setattr(
+        ValidationContext, "__init__", calling_first(validating, ValidationContext.__init__)
+    )
     query = fresh('{ region(code: "440000") { name } }')
     for _ in range(2):
         response = await post(limited, {"query": query})
@@ -535,7 +535,7 @@ async def test_document_checks_see_coerced_variables_and_refuse_before_execution
         return []
 
     context: dict[str, list[int]] = {"calls": []}
-    factory: Callable[[Request], Any] = lambda _request: context  # noqa: E731
+    factory: Callable[[Request], dict[str, list[int]]] = lambda _request: context  # noqa: E731
     endpoint = GraphQLEndpoint(tiny_schema, factory, document_checks=[no_more_than_three])
     query = "query ($n: Int = 2) { items(first: $n) }"
     async with client_for(endpoint) as client:

@@ -47,7 +47,7 @@ async def get(client: httpx.AsyncClient, **params: Any) -> httpx.Response:
 
 @pytest.fixture(scope="module")
 async def apq(settings: Settings, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with serving(settings, database_url, rate_limit_per_minute=0) as client:
+    async with serving(replace(settings, rate_limit_per_minute=0), database_url) as client:
         yield client
 
 
@@ -97,7 +97,7 @@ async def test_apq_survives_a_restart(
     query = fresh_query()
     sha = sha256_of(query)
     await post(apq, {"query": query, "extensions": persisted(sha)})
-    async with serving(settings, database_url, rate_limit_per_minute=0) as other_process:
+    async with serving(replace(settings, rate_limit_per_minute=0), database_url) as other_process:
         assert (await post(other_process, {"extensions": persisted(sha)})).json() == GUANGDONG
 
 
@@ -186,7 +186,7 @@ async def test_apq_storage_has_a_quota_per_principal(
     settings: Settings, database_url: str
 ) -> None:
     async with serving(
-        settings, database_url, rate_limit_per_minute=0, apq_quota_documents=2
+        replace(settings, rate_limit_per_minute=0, apq_quota_documents=2), database_url
     ) as client:
         headers = worker(settings)
         queries = [fresh_query() for _ in range(3)]
@@ -204,7 +204,7 @@ async def test_apq_storage_has_a_quota_per_principal(
         assert (await post_as(client, worker(settings), over)).json() == GUANGDONG
 
     async with serving(
-        settings, database_url, rate_limit_per_minute=0, apq_quota_bytes=100
+        replace(settings, rate_limit_per_minute=0, apq_quota_bytes=100), database_url
     ) as client:
         query = fresh_query()  # some 70 bytes: one fits, two do not
         body = {"query": query, "extensions": persisted(sha256_of(query))}
@@ -219,7 +219,7 @@ async def test_apq_documents_over_the_size_limit_run_unstored(
     settings: Settings, database_url: str
 ) -> None:
     async with serving(
-        settings, database_url, rate_limit_per_minute=0, apq_max_document_bytes=100
+        replace(settings, rate_limit_per_minute=0, apq_max_document_bytes=100), database_url
     ) as client:
         query = fresh_query() + " " * 100
         sha = sha256_of(query)
@@ -234,7 +234,7 @@ async def test_anonymous_callers_store_nothing_in_production(
     settings: Settings, database_url: str
 ) -> None:
     async with serving(
-        settings, database_url, env="production", rate_limit_per_minute=0
+        replace(settings, env="production", rate_limit_per_minute=0), database_url
     ) as client:
         query = fresh_query()
         sha = sha256_of(query)
@@ -343,7 +343,7 @@ async def trusted_only(
     settings: Settings, database_url: str, registered: str
 ) -> AsyncIterator[httpx.AsyncClient]:
     async with serving(
-        settings, database_url, trusted_documents_only=True, rate_limit_per_minute=0
+        replace(settings, trusted_documents_only=True, rate_limit_per_minute=0), database_url
     ) as client:
         yield client
 
