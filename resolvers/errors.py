@@ -1,8 +1,9 @@
-"""Errors a client caused: they reach the response with their message and a stable code."""
+"""Errors a client caused: they reach the response with their message and a stable code.
+
+Expected failures of mutations are not exceptions but data: see `resolvers.writes.Problem`.
+"""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from graphql import GraphQLError
 
@@ -20,12 +21,3 @@ class BadArgument(GraphQLError):
 class InvalidValue(ValueError):
     """A value that is not of its type at all (`"abc"` for a Decimal); the message says why,
     for the client, without the argument's name, which the caller adds."""
-
-
-@dataclass(frozen=True)
-class Problem:
-    """An expected failure of a mutation: reported in `userErrors`, nothing changed."""
-
-    field: tuple[str, ...]
-    code: str  # a member name of the mutation's <Domain>ErrorCode enum
-    message: str

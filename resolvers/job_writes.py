@@ -1,38 +1,68 @@
-"""Posting a job: validation that names each field, who may post where, idempotent retries.
+"""Writing jobs: posting one (`createJob`) and closing one (`closeJob`).
 
-Everything happens in one transaction: a failure of any kind leaves nothing behind.
+Validation names each field; who may post or close where is checked before any SQL runs; both
+run through `resolvers.writes` (one transaction, idempotent retries, closing at a version).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.codes import is_division_code_format, is_industry_code_format, is_occupation_code_format
-from db.models import Employer, IdempotencyKey, Industry, Job, Occupation, Region
+from db.models import Employer, Industry, Job, Occupation, Region
 from db.models.base import table_of
 from db.models.enums import EmploymentType, JobStatus, SalaryUnit
 from resolvers.access import Role, Viewer
 from resolvers.catalog import visible
 from resolvers.divisions import lies_within
-from resolvers.errors import BadArgument, Problem
 from resolvers.filters import MAX_AMOUNT, is_amount
-from resolvers.global_ids import decode_int_id
 from resolvers.pagination import readable_columns
+from resolvers.writes import (
+    Idempotency,
+    Outcome,
+    Problem,
+    Unchanged,
+    decoded_key,
+    done,
+    failed,
+    once,
+    retry_of,
+    transaction,
+    versioned_update,
+)
+
+
+class JobErrorCode(Enum):
+    INVALID = "invalid"
+    NOT_FOUND = "not_found"
+    NOT_ALLOWED = "not_allowed"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    STALE_VERSION = "stale_version"
+
+
+JobProblem = Problem[JobErrorCode]
+JobOutcome = Outcome[RowMapping, JobErrorCode]
 
 JOBS = table_of(Job)
-KEYS = table_of(IdempotencyKey)
 MAX_HEADCOUNT = 100_000
 CREATABLE_STATUSES = {JobStatus.DRAFT, JobStatus.PUBLISHED}
+ENDED_STATUSES = {JobStatus.CLOSED, JobStatus.EXPIRED}
 POSTING_ROLES = {Role.EMPLOYER, Role.STAFF, Role.PARTNER, Role.ADMIN}
+CLOSING_ROLES = {Role.EMPLOYER, Role.STAFF, Role.ADMIN}
+CREATE_JOB = Idempotency(
+    "createJob", JOBS, JobErrorCode.INVALID, JobErrorCode.IDEMPOTENCY_KEY_REUSED
+)
+CLOSE_JOB = Idempotency(
+    "closeJob", JOBS, JobErrorCode.INVALID, JobErrorCode.IDEMPOTENCY_KEY_REUSED
+)
 
 
 @dataclass(frozen=True)
@@ -54,22 +84,18 @@ class NewJob:
     posted_at: datetime | None
     valid_through: datetime | None
 
-    def fingerprint(self) -> str:
-        """The same request gives the same hash; a retry with other values does not."""
-        return hashlib.sha256(json.dumps(asdict(self), default=str).encode()).hexdigest()
-
 
 @dataclass(frozen=True)
-class JobCreation:
-    job: RowMapping | None
-    problems: tuple[Problem, ...]
+class JobClosing:
+    job_id: str  # global ID
+    version: int  # the version the client read
 
 
-def _static_problems(new: NewJob, posted_at: datetime) -> list[Problem]:
-    problems: list[Problem] = []
+def _static_problems(new: NewJob, posted_at: datetime) -> list[JobProblem]:
+    problems: list[JobProblem] = []
 
     def invalid(field: str, message: str) -> None:
-        problems.append(Problem((field,), "INVALID", message))
+        problems.append(Problem((field,), JobErrorCode.INVALID, message))
 
     if not new.title.strip():
         invalid("title", "The title must not be blank.")
@@ -100,49 +126,46 @@ def _static_problems(new: NewJob, posted_at: datetime) -> list[Problem]:
     return problems
 
 
-def _employer_key(new: NewJob) -> int | Problem:
-    try:
-        return decode_int_id(new.employer_id, "Employer", "employerId")
-    except BadArgument:
-        return Problem(("employerId",), "INVALID", "Not the ID of an employer.")
-
-
-def _permission_problem(viewer: Viewer, employer_id: int, region_code: str) -> Problem | None:
+def _permission_problem(viewer: Viewer, employer_id: int, region_code: str) -> JobProblem | None:
     """Who may post: an employer for itself; staff and partners within their regions."""
     if viewer.role not in POSTING_ROLES:
-        return Problem((), "NOT_ALLOWED", "Your role may not post jobs.")
+        return Problem((), JobErrorCode.NOT_ALLOWED, "Your role may not post jobs.")
     if viewer.role is Role.EMPLOYER and employer_id != viewer.employer_id:
-        return Problem(("employerId",), "NOT_ALLOWED", "Employers post only their own jobs.")
+        return Problem(
+            ("employerId",), JobErrorCode.NOT_ALLOWED, "Employers post only their own jobs."
+        )
     divisions: tuple[str, ...] | None = None
     if viewer.role is Role.STAFF:
         divisions = (viewer.region_code,) if viewer.region_code else ()
     elif viewer.partner is not None:
         divisions = viewer.partner.regions
     if divisions is not None and not any(lies_within(region_code, d) for d in divisions):
-        return Problem(("regionCode",), "NOT_ALLOWED", "That region is outside yours.")
+        return Problem(("regionCode",), JobErrorCode.NOT_ALLOWED, "That region is outside yours.")
     return None
 
 
-async def _region_problem(connection: AsyncConnection, region_code: str) -> Problem | None:
+async def _region_problem(connection: AsyncConnection, region_code: str) -> JobProblem | None:
     regions = table_of(Region)
     found = await connection.execute(
         select(regions.c.code).where(regions.c.code == region_code, regions.c.valid_to.is_(None))
     )
     if found.first() is None:
-        return Problem(("regionCode",), "NOT_FOUND", f"No current region '{region_code}'.")
+        return Problem(
+            ("regionCode",), JobErrorCode.NOT_FOUND, f"No current region '{region_code}'."
+        )
     return None
 
 
 async def _missing_references(
     connection: AsyncConnection, viewer: Viewer, new: NewJob, employer_id: int
-) -> list[Problem]:
+) -> list[JobProblem]:
     problems = []
     employers = table_of(Employer)
     employer = await connection.execute(
         select(employers.c.id).where(employers.c.id == employer_id, visible(viewer, employers))
     )
     if employer.first() is None:
-        problems.append(Problem(("employerId",), "NOT_FOUND", "No such employer."))
+        problems.append(Problem(("employerId",), JobErrorCode.NOT_FOUND, "No such employer."))
     region = await _region_problem(connection, new.region_code)
     if region is not None:
         problems.append(region)
@@ -154,76 +177,36 @@ async def _missing_references(
         if code is not None and (
             await connection.execute(select(table.c.code).where(table.c.code == code))
         ).first() is None:
-            problems.append(Problem((field,), "NOT_FOUND", f"Unknown code '{code}'."))
+            problems.append(Problem((field,), JobErrorCode.NOT_FOUND, f"Unknown code '{code}'."))
     return problems
-
-
-async def _earlier_outcome(
-    connection: AsyncConnection, viewer: Viewer, key: str, fingerprint: str
-) -> JobCreation | None:
-    """What a request with this idempotency key already did, if anything."""
-    # Concurrent retries with one key wait here for each other rather than both inserting.
-    await connection.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:lock, 0))"),
-        {"lock": json.dumps(["createJob", viewer.principal, key])},
-    )
-    earlier = (
-        await connection.execute(
-            select(KEYS.c.request_sha256, KEYS.c.result_id).where(
-                KEYS.c.principal == viewer.principal,
-                KEYS.c.operation == "createJob",
-                KEYS.c.key == key,
-            )
-        )
-    ).first()
-    if earlier is None:
-        return None
-    if earlier.request_sha256 != fingerprint:
-        problem = Problem(
-            ("idempotencyKey",), "IDEMPOTENCY_KEY_REUSED",
-            "This key was used for a different request; use a new key for new input.",
-        )
-        return JobCreation(None, (problem,))
-    same = select(*readable_columns(JOBS)).where(JOBS.c.id == earlier.result_id)
-    job = (await connection.execute(same)).mappings().one()
-    return JobCreation(job, ())
 
 
 async def create_job(
     engine: AsyncEngine, viewer: Viewer, new: NewJob, idempotency_key: str | None
-) -> JobCreation:
+) -> JobOutcome:
     posted_at = new.posted_at or datetime.now(UTC)
     problems = _static_problems(new, posted_at)
-    employer_id = _employer_key(new)
+    employer_id = decoded_key(new.employer_id, "Employer", "employerId", JobErrorCode.INVALID)
     if isinstance(employer_id, Problem):
         problems.append(employer_id)
-    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 128:
-        problems.append(Problem(("idempotencyKey",), "INVALID", "Must be 1–128 characters."))
+    key_problem = CREATE_JOB.key_problem(idempotency_key)
+    if key_problem is not None:
+        problems.append(key_problem)
     if problems:
-        return JobCreation(None, tuple(problems))
+        return failed(*problems)
     assert isinstance(employer_id, int)
     denied = _permission_problem(viewer, employer_id, new.region_code)
     if denied is not None:
-        return JobCreation(None, (denied,))
-    async with engine.begin() as connection:
-        if idempotency_key is not None:
-            earlier = await _earlier_outcome(
-                connection, viewer, idempotency_key, new.fingerprint()
-            )
-            if earlier is not None:
-                return earlier
+        return failed(denied)
+
+    async def post(connection: AsyncConnection) -> JobOutcome:
         missing = await _missing_references(connection, viewer, new, employer_id)
         if missing:
-            return JobCreation(None, tuple(missing))
-        job = await _insert_job(connection, new, employer_id, posted_at)
-        if idempotency_key is not None:
-            await connection.execute(
-                insert(KEYS).values(
-                    principal=viewer.principal, operation="createJob", key=idempotency_key,
-                    request_sha256=new.fingerprint(), result_id=job["id"],
-                )
-            )
-        return JobCreation(job, ())
+            return failed(*missing)
+        return done(await _insert_job(connection, new, employer_id, posted_at))
+
+    retry = retry_of(viewer, idempotency_key, new)
+    return await transaction(engine, lambda c: once(c, CREATE_JOB, retry, post))
 
 
 async def _insert_job(
@@ -240,3 +223,62 @@ async def _insert_job(
         insert(JOBS).values(**values).returning(*readable_columns(JOBS))
     )
     return created.mappings().one()
+
+
+def _closing_problem(viewer: Viewer, job: RowMapping) -> JobProblem | None:
+    """Who may close a job they see: its employer, staff of its division, admins; and only
+    a job that has not ended."""
+    if viewer.role is Role.EMPLOYER and job["employer_id"] != viewer.employer_id:
+        return Problem(("jobId",), JobErrorCode.NOT_ALLOWED, "Employers close only their own jobs.")
+    if viewer.role is Role.STAFF and not (
+        viewer.region_code and lies_within(job["region_code"], viewer.region_code)
+    ):
+        return Problem(("jobId",), JobErrorCode.NOT_ALLOWED, "That job's region is outside yours.")
+    if job["status"] in ENDED_STATUSES:
+        return Problem(
+            ("jobId",), JobErrorCode.INVALID,
+            f"The job is already {job['status'].name}; only a draft or published job closes.",
+        )
+    return None
+
+
+async def close_job(
+    engine: AsyncEngine, viewer: Viewer, closing: JobClosing, idempotency_key: str | None
+) -> JobOutcome:
+    """Close a job at the version the client read; its version goes up by one."""
+    job_id = decoded_key(closing.job_id, "Job", "jobId", JobErrorCode.INVALID)
+    problems = [job_id] if isinstance(job_id, Problem) else []
+    key_problem = CLOSE_JOB.key_problem(idempotency_key)
+    if key_problem is not None:
+        problems.append(key_problem)
+    if problems:
+        return failed(*problems)
+    if viewer.role not in CLOSING_ROLES:
+        return failed(Problem((), JobErrorCode.NOT_ALLOWED, "Your role may not close jobs."))
+    no_such_job = Problem(("jobId",), JobErrorCode.NOT_FOUND, "No such job.")
+
+    async def close(connection: AsyncConnection) -> JobOutcome:
+        job = (
+            await connection.execute(
+                select(*readable_columns(JOBS)).where(JOBS.c.id == job_id, visible(viewer, JOBS))
+            )
+        ).mappings().first()
+        if job is None:
+            return failed(no_such_job)
+        refused = _closing_problem(viewer, job)
+        if refused is not None:
+            return failed(refused)
+        closed = await versioned_update(
+            connection, JOBS, job_id, closing.version, {"status": JobStatus.CLOSED}, viewer=viewer
+        )
+        if closed is Unchanged.MISSING:
+            return failed(no_such_job)
+        if closed is Unchanged.STALE:
+            return failed(Problem(
+                ("version",), JobErrorCode.STALE_VERSION,
+                f"Version {closing.version} is not the job's current one; read it again.",
+            ))
+        return done(closed)
+
+    retry = retry_of(viewer, idempotency_key, closing)
+    return await transaction(engine, lambda c: once(c, CLOSE_JOB, retry, close))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import Enum
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import RowMapping
@@ -15,8 +16,18 @@ from db.models.base import table_of
 from db.pii import PersonalDataVault
 from resolvers.access import Role, Viewer
 from resolvers.catalog import visible
-from resolvers.errors import Problem
 from resolvers.global_ids import encode_global_id
+from resolvers.writes import Outcome, Problem, decoded_key, done, failed, transaction
+
+
+class PrivacyErrorCode(Enum):
+    INVALID = "invalid"
+    NOT_FOUND = "not_found"
+    NOT_ALLOWED = "not_allowed"
+
+
+PrivacyProblem = Problem[PrivacyErrorCode]
+ConsentChange = Outcome[RowMapping, PrivacyErrorCode]
 
 AUDIT_EVENTS = table_of(AuditEvent)
 CONSENTS = table_of(Consent)
@@ -25,7 +36,7 @@ WORKERS = table_of(Worker)
 PURPOSE_PATTERN = re.compile(r"[a-z][a-z0-9_.:-]{0,63}")
 REVEAL_ROLES = {Role.ADMIN, Role.STAFF, Role.WORKER, Role.PARTNER}
 CONSENT_ROLES = {Role.ADMIN, Role.STAFF, Role.WORKER}
-NO_SUCH_WORKER = Problem(("workerId",), "NOT_FOUND", "No such worker.")
+NO_SUCH_WORKER = Problem(("workerId",), PrivacyErrorCode.NOT_FOUND, "No such worker.")
 
 
 async def record_audit_event(
@@ -74,77 +85,91 @@ async def audit_partner_reads(
 
 @dataclass(frozen=True)
 class Revealed:
-    id_number: str | None
-    worker: RowMapping | None
-    problems: tuple[Problem, ...]
+    id_number: str
+    worker: RowMapping
 
 
-def _purpose_problem(purpose: str) -> Problem | None:
+def _purpose_problem(purpose: str) -> PrivacyProblem | None:
     if not purpose.strip():
-        return Problem(("purpose",), "INVALID", "State the purpose of this read.")
+        return Problem(("purpose",), PrivacyErrorCode.INVALID, "State the purpose of this read.")
     if len(purpose) > 256:
-        return Problem(("purpose",), "INVALID", "The purpose must be at most 256 characters.")
+        return Problem(
+            ("purpose",), PrivacyErrorCode.INVALID, "The purpose must be at most 256 characters."
+        )
     return None
 
 
+def _worker_key(worker_id: str | None) -> int | PrivacyProblem | None:
+    """The key behind a worker's global ID (None when none is given)."""
+    if worker_id is None:
+        return None
+    return decoded_key(worker_id, "Worker", "workerId", PrivacyErrorCode.INVALID)
+
+
 async def reveal_id_number(
-    engine: AsyncEngine,
-    vault: PersonalDataVault,
-    viewer: Viewer,
-    worker_id: int,
-    worker_global_id: str,
-    purpose: str,
-) -> Revealed:
+    engine: AsyncEngine, vault: PersonalDataVault, viewer: Viewer, worker_id: str, purpose: str
+) -> Outcome[Revealed, PrivacyErrorCode]:
     """The full ID number for a permitted viewer, with its audit event in the same transaction."""
+    key = decoded_key(worker_id, "Worker", "workerId", PrivacyErrorCode.INVALID)
+    if isinstance(key, Problem):
+        return failed(key)
     if viewer.role not in REVEAL_ROLES:
-        problem = Problem((), "NOT_ALLOWED", "Your role may not reveal ID numbers.")
-        return Revealed(None, None, (problem,))
+        return failed(
+            Problem((), PrivacyErrorCode.NOT_ALLOWED, "Your role may not reveal ID numbers.")
+        )
     invalid = _purpose_problem(purpose)
     if invalid is not None:
-        return Revealed(None, None, (invalid,))
-    async with engine.begin() as connection:
+        return failed(invalid)
+
+    async def reveal(connection: AsyncConnection) -> Outcome[Revealed, PrivacyErrorCode]:
         worker = (
             await connection.execute(
-                select(WORKERS).where(WORKERS.c.id == worker_id, visible(viewer, WORKERS))
+                select(WORKERS).where(WORKERS.c.id == key, visible(viewer, WORKERS))
             )
         ).mappings().first()
         if worker is None:
-            return Revealed(None, None, (NO_SUCH_WORKER,))
+            return failed(NO_SUCH_WORKER)
+        # The audit names the worker by its one canonical ID, whatever the client sent.
         await record_audit_event(
-            connection, viewer, "revealIdNumber", [worker_global_id], ["Worker.idNumber"],
-            purpose.strip(),
+            connection, viewer, "revealIdNumber", [encode_global_id("Worker", key)],
+            ["Worker.idNumber"], purpose.strip(),
         )
-    return Revealed(vault.decrypt("id_number", worker["id_number_encrypted"]), worker, ())
+        id_number = vault.decrypt("id_number", worker["id_number_encrypted"])
+        return done(Revealed(id_number, worker))
+
+    return await transaction(engine, reveal)
 
 
-@dataclass(frozen=True)
-class ConsentChange:
-    consent: RowMapping | None
-    problems: tuple[Problem, ...]
-
-
-def _consent_subject(viewer: Viewer, worker_id: int | None) -> int | Problem:
+def _consent_subject(viewer: Viewer, worker_id: int | None) -> int | PrivacyProblem:
     """Whose consent this viewer may record or withdraw."""
     if viewer.role not in CONSENT_ROLES:
-        return Problem((), "NOT_ALLOWED", "Only the worker, or staff on their behalf, may do this.")
+        return Problem(
+            (), PrivacyErrorCode.NOT_ALLOWED,
+            "Only the worker, or staff on their behalf, may do this.",
+        )
     if viewer.role is Role.WORKER:
         if worker_id is not None and worker_id != viewer.worker_id:
-            return Problem(("workerId",), "NOT_ALLOWED", "Workers decide only their own consent.")
+            return Problem(
+                ("workerId",), PrivacyErrorCode.NOT_ALLOWED,
+                "Workers decide only their own consent.",
+            )
         assert viewer.worker_id is not None
         return viewer.worker_id
     if worker_id is None:
-        return Problem(("workerId",), "INVALID", "Say whose consent this is.")
+        return Problem(("workerId",), PrivacyErrorCode.INVALID, "Say whose consent this is.")
     return worker_id
 
 
-def _consent_text_problem(purpose: str, version: str | None) -> Problem | None:
+def _consent_text_problem(purpose: str, version: str | None) -> PrivacyProblem | None:
     if not PURPOSE_PATTERN.fullmatch(purpose):
         return Problem(
-            ("purpose",), "INVALID",
+            ("purpose",), PrivacyErrorCode.INVALID,
             "A purpose is 1–64 lowercase letters, digits or . _ : - and starts with a letter.",
         )
     if version is not None and not 0 < len(version.strip()) <= 32:
-        return Problem(("version",), "INVALID", "The version must be 1–32 characters.")
+        return Problem(
+            ("version",), PrivacyErrorCode.INVALID, "The version must be 1–32 characters."
+        )
     return None
 
 
@@ -172,44 +197,55 @@ async def _withdraw_live(
 
 
 def _checked_subject(
-    viewer: Viewer, worker_id: int | None, purpose: str, version: str | None
-) -> int | Problem:
-    subject = _consent_subject(viewer, worker_id)
+    viewer: Viewer, worker_id: str | None, purpose: str, version: str | None
+) -> int | PrivacyProblem:
+    key = _worker_key(worker_id)
+    if isinstance(key, Problem):
+        return key
+    subject = _consent_subject(viewer, key)
     if isinstance(subject, Problem):
         return subject
     return _consent_text_problem(purpose, version) or subject
 
 
 async def record_consent(
-    engine: AsyncEngine, viewer: Viewer, worker_id: int | None, purpose: str, version: str
+    engine: AsyncEngine, viewer: Viewer, worker_id: str | None, purpose: str, version: str
 ) -> ConsentChange:
     """Record a live consent; a live one for the same purpose is withdrawn (history is kept)."""
     subject = _checked_subject(viewer, worker_id, purpose, version)
     if isinstance(subject, Problem):
-        return ConsentChange(None, (subject,))
-    async with engine.begin() as connection:
+        return failed(subject)
+
+    async def record(connection: AsyncConnection) -> ConsentChange:
         if not await _visible_worker(connection, viewer, subject):
-            return ConsentChange(None, (NO_SUCH_WORKER,))
+            return failed(NO_SUCH_WORKER)
         await _withdraw_live(connection, subject, purpose)
         created = await connection.execute(
             insert(CONSENTS)
             .values(worker_id=subject, purpose=purpose, version=version.strip())
             .returning(*CONSENTS.c)
         )
-        return ConsentChange(created.mappings().one(), ())
+        return done(created.mappings().one())
+
+    return await transaction(engine, record)
 
 
 async def withdraw_consent(
-    engine: AsyncEngine, viewer: Viewer, worker_id: int | None, purpose: str
+    engine: AsyncEngine, viewer: Viewer, worker_id: str | None, purpose: str
 ) -> ConsentChange:
     subject = _checked_subject(viewer, worker_id, purpose, None)
     if isinstance(subject, Problem):
-        return ConsentChange(None, (subject,))
-    async with engine.begin() as connection:
+        return failed(subject)
+
+    async def withdraw(connection: AsyncConnection) -> ConsentChange:
         if not await _visible_worker(connection, viewer, subject):
-            return ConsentChange(None, (NO_SUCH_WORKER,))
+            return failed(NO_SUCH_WORKER)
         withdrawn = await _withdraw_live(connection, subject, purpose)
-    if withdrawn is None:
-        problem = Problem(("purpose",), "NOT_FOUND", "There is no live consent for this purpose.")
-        return ConsentChange(None, (problem,))
-    return ConsentChange(withdrawn, ())
+        if withdrawn is None:
+            return failed(Problem(
+                ("purpose",), PrivacyErrorCode.NOT_FOUND,
+                "There is no live consent for this purpose.",
+            ))
+        return done(withdrawn)
+
+    return await transaction(engine, withdraw)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import Enum
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import strawberry
 
-from resolvers.errors import Problem
+from resolvers.writes import Problem
 
 
 @strawberry.interface(
@@ -20,19 +21,23 @@ class UserError:
     message: str
 
 
-E = TypeVar("E", bound=UserError)
 C = TypeVar("C", bound=Enum)
+C_contra = TypeVar("C_contra", bound=Enum, contravariant=True)
+E_co = TypeVar("E_co", bound=UserError, covariant=True)
+E = TypeVar("E", bound=UserError)
 
 
-def user_errors(
-    error_type: type[E], codes: type[C], problems: tuple[Problem, ...]
-) -> list[E]:
-    """The payload form of `problems`, as `error_type` with its domain's `codes` enum."""
+class ErrorType(Protocol[C_contra, E_co]):
+    """A domain's error type (`JobError`), made with a member of its code enum."""
+
+    def __call__(self, *, field: list[str] | None, message: str, code: C_contra) -> E_co: ...
+
+
+def user_errors(error_type: ErrorType[C, E], problems: Iterable[Problem[C]]) -> list[E]:
+    """The payload form of `problems`: `error_type`s whose code is each problem's own."""
     return [
         error_type(
-            field=["input", *p.field] if p.field else None,
-            message=p.message,
-            code=codes[p.code],  # type: ignore[call-arg]
+            field=["input", *p.field] if p.field else None, message=p.message, code=p.code
         )
         for p in problems
     ]

@@ -1,27 +1,20 @@
-"""Posting jobs: `createJob` with typed user errors and idempotent retries."""
+"""Writing jobs: `createJob` and `closeJob`, with typed user errors and idempotent retries."""
 
 from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
 
 import strawberry
 
 from db.models.enums import EmploymentType, JobStatus, SalaryUnit
-from resolvers.job_writes import NewJob, create_job
+from resolvers.job_writes import JobClosing, JobErrorCode, JobOutcome, NewJob, close_job, create_job
 from schema.context import Info
 from schema.errors import UserError, user_errors
 from schema.jobs import Job
 
-
-@strawberry.enum(description="Why a job write changed nothing.")
-class JobErrorCode(Enum):
-    INVALID = "invalid"
-    NOT_FOUND = "not_found"
-    NOT_ALLOWED = "not_allowed"
-    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+strawberry.enum(JobErrorCode, description="Why a job write changed nothing.")
 
 
 @strawberry.type
@@ -61,6 +54,29 @@ class CreateJobPayload:
     user_errors: list[JobError]
 
 
+@strawberry.input(description="Which job to close, at the version the client read.")
+class CloseJobInput:
+    job_id: strawberry.ID
+    version: int = strawberry.field(
+        description="The job's version as read; another version is STALE_VERSION."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retrying with the same key returns the job the first call closed.",
+    )
+
+
+@strawberry.type
+class CloseJobPayload:
+    job: Job | None
+    user_errors: list[JobError]
+
+
+def _payload_parts(outcome: JobOutcome) -> tuple[Job | None, list[JobError]]:
+    job = None if outcome.row is None else Job.from_row(outcome.row)
+    return job, user_errors(JobError, outcome.problems)
+
+
 @strawberry.type
 class JobMutations:
     @strawberry.mutation(description="Post a job (employers for themselves, staff in region).")
@@ -71,7 +87,14 @@ class JobMutations:
         outcome = await create_job(
             info.context.database.engine, info.context.viewer, new, input.idempotency_key
         )
-        job = None if outcome.job is None else Job.from_row(outcome.job)
-        return CreateJobPayload(
-            job=job, user_errors=user_errors(JobError, JobErrorCode, outcome.problems)
+        job, errors = _payload_parts(outcome)
+        return CreateJobPayload(job=job, user_errors=errors)
+
+    @strawberry.mutation(description="Close a job (its employer, staff of its division, admins).")
+    async def close_job(self, info: Info, input: CloseJobInput) -> CloseJobPayload:
+        closing = JobClosing(job_id=str(input.job_id), version=input.version)
+        outcome = await close_job(
+            info.context.database.engine, info.context.viewer, closing, input.idempotency_key
         )
+        job, errors = _payload_parts(outcome)
+        return CloseJobPayload(job=job, user_errors=errors)

@@ -51,6 +51,9 @@ class Job(Node):
     posted_at: datetime
     valid_through: datetime | None
     last_verified_at: datetime | None
+    version: int = strawberry.field(
+        description="Increases with every change; pass it back to change the job."
+    )
     employer = to_one(JOB_EMPLOYER)
     occupation = to_one(JOB_OCCUPATION)
     industry = to_one(JOB_INDUSTRY)

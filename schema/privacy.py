@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from enum import Enum
 
 import strawberry
 
-from resolvers.errors import BadArgument, Problem
-from resolvers.global_ids import decode_int_id, encode_global_id
-from resolvers.privacy import record_consent, reveal_id_number, withdraw_consent
+from resolvers.privacy import (
+    PrivacyErrorCode,
+    PrivacyProblem,
+    record_consent,
+    reveal_id_number,
+    withdraw_consent,
+)
 from schema.context import Info
 from schema.errors import UserError, user_errors
 from schema.node import Node
 from schema.workers import Worker
 
-
-@strawberry.enum(description="Why a privacy operation changed nothing.")
-class PrivacyErrorCode(Enum):
-    INVALID = "invalid"
-    NOT_FOUND = "not_found"
-    NOT_ALLOWED = "not_allowed"
+strawberry.enum(PrivacyErrorCode, description="Why a privacy operation changed nothing.")
 
 
 @strawberry.type
@@ -76,17 +75,12 @@ class WithdrawConsentPayload:
     user_errors: list[PrivacyError]
 
 
-def _worker_key(global_id: strawberry.ID | None) -> int | Problem | None:
-    if global_id is None:
-        return None
-    try:
-        return decode_int_id(global_id, "Worker", "workerId")
-    except BadArgument:
-        return Problem(("workerId",), "INVALID", "Not the ID of a worker.")
+def _errors(problems: Iterable[PrivacyProblem]) -> list[PrivacyError]:
+    return user_errors(PrivacyError, problems)
 
 
-def _errors(problems: tuple[Problem, ...]) -> list[PrivacyError]:
-    return user_errors(PrivacyError, PrivacyErrorCode, problems)
+def _worker_id(global_id: strawberry.ID | None) -> str | None:
+    return None if global_id is None else str(global_id)
 
 
 @strawberry.type
@@ -95,41 +89,36 @@ class PrivacyMutations:
     async def reveal_id_number(
         self, info: Info, input: RevealIdNumberInput
     ) -> RevealIdNumberPayload:
-        key = _worker_key(input.worker_id)
-        if not isinstance(key, int):
-            problem = key or Problem(("workerId",), "INVALID", "Not the ID of a worker.")
-            errors = _errors((problem,))
-            return RevealIdNumberPayload(id_number=None, worker=None, user_errors=errors)
         ctx = info.context
-        # The audit names the worker by its one canonical ID, whatever the client sent.
-        revealed = await reveal_id_number(
-            ctx.database.engine, ctx.database.vault, ctx.viewer, key,
-            encode_global_id("Worker", key), input.purpose,
+        outcome = await reveal_id_number(
+            ctx.database.engine, ctx.database.vault, ctx.viewer, str(input.worker_id),
+            input.purpose,
         )
-        worker = None if revealed.worker is None else Worker.from_row(revealed.worker)
+        revealed, errors = outcome.row, _errors(outcome.problems)
+        if revealed is None:
+            return RevealIdNumberPayload(id_number=None, worker=None, user_errors=errors)
         return RevealIdNumberPayload(
-            id_number=revealed.id_number, worker=worker, user_errors=_errors(revealed.problems)
+            id_number=revealed.id_number, worker=Worker.from_row(revealed.worker),
+            user_errors=errors,
         )
 
     @strawberry.mutation(description="Record a worker's consent to a purpose.")
     async def record_consent(self, info: Info, input: RecordConsentInput) -> RecordConsentPayload:
-        key = _worker_key(input.worker_id)
-        if isinstance(key, Problem):
-            return RecordConsentPayload(consent=None, user_errors=_errors((key,)))
+        ctx = info.context
         change = await record_consent(
-            info.context.database.engine, info.context.viewer, key, input.purpose, input.version
+            ctx.database.engine, ctx.viewer, _worker_id(input.worker_id), input.purpose,
+            input.version,
         )
-        consent = None if change.consent is None else Consent.from_row(change.consent)
+        consent = None if change.row is None else Consent.from_row(change.row)
         return RecordConsentPayload(consent=consent, user_errors=_errors(change.problems))
 
     @strawberry.mutation(description="Withdraw a worker's live consent to a purpose.")
     async def withdraw_consent(
         self, info: Info, input: WithdrawConsentInput
     ) -> WithdrawConsentPayload:
-        key = _worker_key(input.worker_id)
-        if isinstance(key, Problem):
-            return WithdrawConsentPayload(consent=None, user_errors=_errors((key,)))
         ctx = info.context
-        change = await withdraw_consent(ctx.database.engine, ctx.viewer, key, input.purpose)
-        consent = None if change.consent is None else Consent.from_row(change.consent)
+        change = await withdraw_consent(
+            ctx.database.engine, ctx.viewer, _worker_id(input.worker_id), input.purpose
+        )
+        consent = None if change.row is None else Consent.from_row(change.row)
         return WithdrawConsentPayload(consent=consent, user_errors=_errors(change.problems))

@@ -58,7 +58,7 @@ async def test_each_invalid_field_is_named_and_nothing_is_written(
     gql: GraphQLClient, employer: dict[str, str]
 ) -> None:
     before = (await gql.ok(COUNT))["jobs"]["totalCount"]
-    cases = [
+    cases: list[tuple[dict[str, Any], str, str]] = [
         ({"title": "  "}, "title", "INVALID"),
         ({"salaryMin": "9000"}, "salaryMax", "INVALID"),
         ({"salaryMax": "-1"}, "salaryMax", "INVALID"),
@@ -92,7 +92,7 @@ async def test_who_may_post(
     others = await gql.ok("{ employers(first: 5) { nodes { id } } }")
     other = next(e["id"] for e in others["employers"]["nodes"] if e["id"] != employer["id"])
     far_away = "540000" if not employer["region"].startswith("54") else "650000"
-    refused = {
+    refused: dict[str, tuple[GraphQLClient, dict[str, Any]]] = {
         "anonymous": (anonymous, {}),
         "worker": (gql.as_(bearer(settings, "worker", worker_id="1")), {}),
         "another employer": (gql.as_(bearer(settings, "employer", employer_id=other)), {}),

@@ -1,0 +1,238 @@
+"""The one way a mutation writes: typed problems, one outcome, idempotent retries, versions.
+
+A write returns an `Outcome`: the row it made or changed, or the `Problem`s that kept it from
+changing anything, each with a member of its domain's code enum (`JobErrorCode.NOT_FOUND`), so
+a misspelt code is a type error, not a failure at run time. The steps:
+
+- `transaction(engine, work)`: one transaction around everything a write does, committed only
+  when the outcome has no problems; an expected failure, like an exception, leaves nothing.
+- `once(connection, idempotency, retry, work)`: a retry with the same key returns what the
+  first request did (also under concurrent retries), a key reused for another request is the
+  domain's `reused` problem, and the key is recorded only when the work succeeded.
+- `versioned_update(connection, table, key, expected_version, values, viewer=...)`: changes a
+  row only at the version its caller read, bumps that version, and tells a row the viewer can't
+  see (`Unchanged.MISSING`) from one that changed meanwhile (`Unchanged.STALE`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import asdict, dataclass
+from enum import Enum
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Column, Table, insert, select, text, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from db.models import IdempotencyKey
+from db.models.base import table_of
+from resolvers.access import Viewer
+from resolvers.catalog import visible
+from resolvers.errors import BadArgument
+from resolvers.global_ids import decode_int_id
+from resolvers.pagination import readable_columns
+
+C = TypeVar("C", bound=Enum)
+RowT = TypeVar("RowT")
+
+KEYS = table_of(IdempotencyKey)
+MAX_KEY_LENGTH = 128
+
+
+@dataclass(frozen=True)
+class Problem(Generic[C]):
+    """An expected failure of a write: reported in `userErrors`, nothing changed."""
+
+    field: tuple[str, ...]  # the input field at fault, e.g. ("salaryMax",); () for the whole
+    code: C  # a member of the mutation's <Domain>ErrorCode enum
+    message: str
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[RowT, C]):
+    """What a write did: its row, or the problems that kept it from doing anything."""
+
+    row: RowT | None
+    problems: tuple[Problem[C], ...] = ()
+
+    def __post_init__(self) -> None:
+        if (self.row is None) == (not self.problems):
+            raise ValueError("an outcome has either a row or problems")
+
+
+def done(row: RowT) -> Outcome[RowT, C]:
+    return Outcome(row, ())
+
+
+def failed(*problems: Problem[C]) -> Outcome[RowT, C]:
+    return Outcome(None, problems)
+
+
+Work = Callable[[AsyncConnection], Awaitable[Outcome[RowT, C]]]
+
+
+async def transaction(engine: AsyncEngine, work: Work[RowT, C]) -> Outcome[RowT, C]:
+    """`work` in one transaction: committed when it succeeds, rolled back when it reports
+    problems or raises."""
+    async with engine.connect() as connection, connection.begin() as current:
+        outcome = await work(connection)
+        if outcome.problems:
+            await current.rollback()
+        return outcome
+
+
+def decoded_key(value: str, type_name: str, field: str, invalid: C) -> int | Problem[C]:
+    """The database key behind the global ID of a `type_name` in input `field`, or the
+    domain's `invalid` problem naming that field."""
+    try:
+        return decode_int_id(value, type_name, field)
+    except BadArgument:
+        noun = type_name[0].lower() + type_name[1:]
+        article = "an" if noun[0] in "aeiou" else "a"
+        return Problem((field,), invalid, f"Not the ID of {article} {noun}.")
+
+
+def fingerprint(request: Any) -> str:
+    """A hash of a request (a dataclass instance): the same request gives the same hash, a
+    retry with other values does not."""
+    return hashlib.sha256(json.dumps(asdict(request), default=str).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Idempotency(Generic[C]):
+    """How retries of one operation are recognised: its name (its keys' namespace), the table
+    its result rows live in (read again for a retry), and its domain's codes for a malformed
+    key and for a key reused with another request."""
+
+    operation: str
+    table: Table
+    invalid: C
+    reused: C
+
+    def key_problem(self, key: str | None) -> Problem[C] | None:
+        if key is not None and not 1 <= len(key) <= MAX_KEY_LENGTH:
+            return Problem(("idempotencyKey",), self.invalid, "Must be 1–128 characters.")
+        return None
+
+
+@dataclass(frozen=True)
+class Retry:
+    """One request that may be a retry: whose, under which key, and what it asked."""
+
+    principal: str
+    key: str
+    fingerprint: str
+
+
+def retry_of(viewer: Viewer, key: str | None, request: Any) -> Retry | None:
+    """The retry identity of `request` (a dataclass instance); None when it has no key."""
+    return None if key is None else Retry(viewer.principal, key, fingerprint(request))
+
+
+async def once(
+    connection: AsyncConnection,
+    idempotency: Idempotency[C],
+    retry: Retry | None,
+    work: Work[RowMapping, C],
+) -> Outcome[RowMapping, C]:
+    """`work`, unless a request with this key already did it: then what it did."""
+    if retry is None:
+        return await work(connection)
+    # Concurrent retries with one key wait here for each other rather than both writing.
+    await connection.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:lock, 0))"),
+        {"lock": json.dumps([idempotency.operation, retry.principal, retry.key])},
+    )
+    earlier = await _earlier_outcome(connection, idempotency, retry)
+    if earlier is not None:
+        return earlier
+    outcome = await work(connection)
+    if outcome.row is not None:
+        await connection.execute(
+            insert(KEYS).values(
+                principal=retry.principal, operation=idempotency.operation, key=retry.key,
+                request_sha256=retry.fingerprint,
+                result_id=outcome.row[_key_column(idempotency.table).key],
+            )
+        )
+    return outcome
+
+
+async def _earlier_outcome(
+    connection: AsyncConnection, idempotency: Idempotency[C], retry: Retry
+) -> Outcome[RowMapping, C] | None:
+    earlier = (
+        await connection.execute(
+            select(KEYS.c.request_sha256, KEYS.c.result_id).where(
+                KEYS.c.principal == retry.principal,
+                KEYS.c.operation == idempotency.operation,
+                KEYS.c.key == retry.key,
+            )
+        )
+    ).first()
+    if earlier is None:
+        return None
+    if earlier.request_sha256 != retry.fingerprint:
+        return failed(Problem(
+            ("idempotencyKey",), idempotency.reused,
+            "This key was used for a different request; use a new key for new input.",
+        ))
+    table = idempotency.table
+    result = await connection.execute(
+        select(*readable_columns(table)).where(_key_column(table) == earlier.result_id)
+    )
+    row = result.mappings().first()
+    if row is None:
+        raise LookupError(
+            f"{idempotency.operation} key {retry.key!r} names {table.name} "
+            f"{earlier.result_id}, which is gone"
+        )
+    return done(row)
+
+
+class Unchanged(Enum):
+    """Why `versioned_update` changed nothing."""
+
+    MISSING = "missing"  # no such row, or none the viewer may see
+    STALE = "stale"  # the row is at another version than the caller read
+
+
+async def versioned_update(
+    connection: AsyncConnection,
+    table: Table,
+    key: Any,
+    expected_version: int,
+    values: Mapping[str, Any],
+    *,
+    viewer: Viewer,
+) -> RowMapping | Unchanged:
+    """Set `values` on the row `key` of `table` if `viewer` may see it and it is still at
+    `expected_version`; its version goes up by one. The changed row, or why nothing changed."""
+    version = table.c.get("version")
+    if version is None:
+        raise ValueError(f"table {table.name} has no version column")
+    if "version" in values:
+        raise ValueError("versioned_update bumps the version itself: leave it out of values")
+    key_column = _key_column(table)
+    may_see = visible(viewer, table)
+    changed = await connection.execute(
+        update(table)
+        .where(key_column == key, version == expected_version, may_see)
+        .values(**values, version=version + 1)
+        .returning(*readable_columns(table))
+    )
+    row = changed.mappings().first()
+    if row is not None:
+        return row
+    current = await connection.execute(select(version).where(key_column == key, may_see))
+    return Unchanged.MISSING if current.first() is None else Unchanged.STALE
+
+
+def _key_column(table: Table) -> Column[Any]:
+    columns = list(table.primary_key.columns)
+    if len(columns) != 1:
+        raise ValueError(f"table {table.name} needs a one-column primary key here")
+    return columns[0]
