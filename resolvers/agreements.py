@@ -27,6 +27,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     GraphQLError,
+    GraphQLField,
     GraphQLNamedType,
     GraphQLObjectType,
     GraphQLOutputType,
@@ -40,9 +41,12 @@ from graphql import (
     get_named_type,
     visit,
 )
+from graphql.execution.values import VariableValues, get_argument_values
+from sqlalchemy import Column
 
 from resolvers.access import PartnerGrant
 from resolvers.catalog import personal_data_types, public_types
+from resolvers.declarations import Entity, ToOne, graphql_name
 
 # Fields on these types describe the shape of an answer, not data of its own.
 STRUCTURAL_SUFFIXES = ("Connection", "Edge", "Payload", "Error")
@@ -88,6 +92,43 @@ def reached_types(schema: GraphQLSchema, grant: PartnerGrant) -> frozenset[str]:
     return PUBLIC_TYPES | scoped | grant.types | allowlisted
 
 
+def declaration_of(field: GraphQLField | None) -> object | None:
+    """The declaration a field was made from (`schema.fields`), if any."""
+    definition = None if field is None else field.extensions.get("strawberry-definition")
+    return (getattr(definition, "metadata", None) or {}).get("declaration")
+
+
+def declared_entity(field: GraphQLField | None) -> Entity | None:
+    """The entity a root list field was made from (`schema.fields.listed`), if any."""
+    declared = declaration_of(field)
+    return declared if isinstance(declared, Entity) else None
+
+
+def columns_read(entity: Entity, arguments: dict[str, Any]) -> list[tuple[str, Column[Any]]]:
+    """(argument, column) for each filter field given and the `orderBy` field chosen."""
+    read = []
+    given = arguments.get("filter") or {}
+    for name, rule in entity.filters.items():
+        if given.get(graphql_name(name)) is not None:
+            read.append((f"filter.{graphql_name(name)}", rule.column))
+    order = arguments.get("orderBy") or {}
+    field = order.get("field")
+    if field is not None:
+        read.append(("orderBy", entity.orderings[getattr(field, "name", field)]))
+    return read
+
+
+def field_showing(object_type: GraphQLObjectType, column: Column[Any]) -> str | None:
+    """The field of `object_type` that shows `column`: the field of the column's name, or the
+    to-one relation through it."""
+    wanted = graphql_name(column.key)
+    for name, field in object_type.fields.items():
+        declared = declaration_of(field)
+        if name == wanted or (isinstance(declared, ToOne) and declared.via is column):
+            return name
+    return None
+
+
 def _allowed(grant: PartnerGrant, type_name: str, field: str) -> bool:
     if grant.fields is None or field in ALWAYS_ALLOWED_FIELDS:
         return True
@@ -95,8 +136,15 @@ def _allowed(grant: PartnerGrant, type_name: str, field: str) -> bool:
 
 
 class _AgreementVisitor(Visitor):
-    def __init__(self, schema: GraphQLSchema, type_info: TypeInfo, grant: PartnerGrant) -> None:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        type_info: TypeInfo,
+        grant: PartnerGrant,
+        variables: VariableValues,
+    ) -> None:
         super().__init__()
+        self.variables = variables
         self.schema = schema
         self.roots = {t for t in (schema.query_type, schema.mutation_type) if t is not None}
         self.type_info = type_info
@@ -114,7 +162,7 @@ class _AgreementVisitor(Visitor):
         if parent_type in self.roots:
             if name not in self.grant.scopes:
                 return self._refuse(node, f"does not include '{name}'.")
-            return None
+            return self._check_arguments(node, self.type_info.get_field_def())
         where = f"{parent_type.name}.{name}"
         unreached = self._unreached(self.type_info.get_type())
         if unreached:
@@ -123,6 +171,21 @@ class _AgreementVisitor(Visitor):
             return self._refuse(node, f"does not include '{where}'.")
         if parent_type.name in PERSONAL_DATA_TYPES:
             self.personal_fields.add(where)
+        return None
+
+    def _check_arguments(self, node: FieldNode, field: GraphQLField | None) -> object:
+        """A list's `filter` and `orderBy` read fields too: each needs the field it reads."""
+        entity = declared_entity(field)
+        if entity is None or field is None or self.grant.fields is None:
+            return None
+        target = self.schema.get_type(entity.name)
+        assert isinstance(target, GraphQLObjectType)
+        arguments = get_argument_values(field, node, self.variables)
+        for argument, column in columns_read(entity, arguments):
+            shown = field_showing(target, column)
+            if shown is None or not _allowed(self.grant, entity.name, shown):
+                where = f"{entity.name}.{shown or graphql_name(column.key)}"
+                return self._refuse(node, f"does not include '{where}', which {argument} reads.")
         return None
 
     def enter_inline_fragment(self, node: InlineFragmentNode, *_args: Any) -> object:
@@ -166,11 +229,13 @@ def check_partner_agreement(
     document: DocumentNode,
     operation: OperationDefinitionNode,
     grant: PartnerGrant,
+    variables: dict[str, Any],
 ) -> tuple[list[GraphQLError], set[str]]:
     """Refusals for what `grant` does not allow, and the personal-data fields the operation
-    reads."""
+    reads (`variables`: the operation's coerced variable values)."""
     type_info = TypeInfo(schema)
-    visitor = _AgreementVisitor(schema, type_info, grant)
+    coerced = VariableValues(sources={}, coerced=variables)
+    visitor = _AgreementVisitor(schema, type_info, grant, coerced)
     fragments = [d for d in document.definitions if isinstance(d, FragmentDefinitionNode)]
     for definition in (operation, *fragments):
         if visitor.check_definition(definition) is not SKIP:

@@ -25,8 +25,22 @@ Condition = ColumnElement[bool]
 Policy = Callable[[Viewer], Condition]
 """`policy(viewer)`: the rows of the entity's table that `viewer` may see, as SQL."""
 
-Rule = Callable[["Reads", Any, str], Awaitable[Condition]]
-"""`rule(reads, value, argument)`: the condition one filter field asks for."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What one filter field means: `condition(reads, value, argument)` is the SQL condition
+    a value asks for (or a BadArgument naming `argument`); `column` is what it compares, so
+    filtering needs the right to read the field that shows that column."""
+
+    column: Column[Any]
+    condition: Callable[[Reads, Any, str], Awaitable[Condition]] = field(repr=False)
+
+
+def graphql_name(python_name: str) -> str:
+    """The GraphQL spelling of a Python name: `region_code` -> `regionCode`, `from_` -> `from`."""
+    head, *rest = python_name.rstrip("_").split("_")
+    return head + "".join(word.title() for word in rest)
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,7 +85,7 @@ class Range:
     high: str
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Entity:
     """One entity of the API (see the module docstring)."""
 
@@ -102,6 +116,9 @@ class Entity:
             if column.table is not self.table:
                 raise ValueError(f"{self.name}: ordering {name} is not a column of its table")
 
+    def __repr__(self) -> str:
+        return f"Entity({self.name!r})"
+
     @property
     def is_node(self) -> bool:
         return self.key is not None
@@ -111,4 +128,6 @@ class Entity:
         return Ordering.of(self.orderings[name], descending=descending)
 
 
-__all__ = ["Condition", "Entity", "Policy", "Range", "Relation", "Rule", "ToMany", "ToOne"]
+__all__ = [
+    "Condition", "Entity", "Policy", "Range", "Relation", "Rule", "ToMany", "ToOne", "graphql_name",
+]

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, any_, literal
+from sqlalchemy import Column, ColumnElement, any_, literal
 
 from resolvers.catalog import canonical_global_id
-from resolvers.declarations import Condition, Entity, Rule, ToOne
+from resolvers.declarations import Condition, Entity, Rule, ToOne, graphql_name
 from resolvers.divisions import within_division, within_prefix
 from resolvers.errors import BadArgument
 from resolvers.global_ids import decode_int_id
@@ -99,77 +99,84 @@ async def filter_conditions(
     for field, rule in entity.filters.items():
         value = getattr(filter, field)
         if value is not None:
-            where.append(await rule(reads, value, f"filter.{_graphql_name(field)}"))
+            condition = await rule.condition(reads, value, f"filter.{graphql_name(field)}")
+            where.append(condition)
     for bounds in entity.ranges:
         low, high = getattr(filter, bounds.low), getattr(filter, bounds.high)
-        check_range(low, high, f"filter.{_graphql_name(bounds.low)}")
+        check_range(low, high, f"filter.{graphql_name(bounds.low)}")
     return where
 
 
-def _graphql_name(field: str) -> str:
-    head, *rest = field.rstrip("_").split("_")
-    return head + "".join(word.title() for word in rest)
+def sync_rule(column: Column[Any], build: Callable[[Any, str], Condition]) -> Rule:
+    """The rule on `column` whose condition `build(value, argument)` makes without a query."""
 
-
-def sync_rule(build: Callable[[Any, str], ColumnElement[bool]]) -> Rule:
-    async def rule(_reads: Reads, value: Any, argument: str) -> Condition:
+    async def condition(_reads: Reads, value: Any, argument: str) -> Condition:
         return build(value, argument)
 
-    return rule
+    return Rule(column, condition)
 
 
-def region_rule(column: ColumnElement[Any]) -> Rule:
-    return lambda reads, code, argument: in_region(reads, column, code, argument)
+def region_rule(column: Column[Any]) -> Rule:
+    return Rule(column, lambda reads, code, argument: in_region(reads, column, code, argument))
 
 
-def industry_rule(column: ColumnElement[Any]) -> Rule:
-    return lambda reads, code, argument: in_industry(reads, column, code, argument)
+def industry_rule(column: Column[Any]) -> Rule:
+    return Rule(column, lambda reads, code, argument: in_industry(reads, column, code, argument))
 
 
-def occupation_rule(column: ColumnElement[Any]) -> Rule:
-    return lambda reads, code, argument: is_occupation(reads, column, code, argument)
+def occupation_rule(column: Column[Any]) -> Rule:
+    return Rule(
+        column, lambda reads, code, argument: is_occupation(reads, column, code, argument)
+    )
 
 
-def keyword_rule(column: ColumnElement[Any]) -> Rule:
-    return sync_rule(lambda text, argument: contains_keyword(column, text, argument))
+def keyword_rule(column: Column[Any]) -> Rule:
+    return sync_rule(column, lambda text, argument: contains_keyword(column, text, argument))
 
 
-def equals_rule(column: ColumnElement[Any]) -> Rule:
-    return sync_rule(lambda value, _argument: column == value)
+def equals_rule(column: Column[Any]) -> Rule:
+    return sync_rule(column, lambda value, _argument: column == value)
 
 
-def at_least_rule(column: ColumnElement[Any]) -> Rule:
-    return sync_rule(lambda value, _argument: column >= value)
+def at_least_rule(column: Column[Any]) -> Rule:
+    return sync_rule(column, lambda value, _argument: column >= value)
 
 
-def below_rule(column: ColumnElement[Any]) -> Rule:
-    return sync_rule(lambda value, _argument: column < value)
+def below_rule(column: Column[Any]) -> Rule:
+    return sync_rule(column, lambda value, _argument: column < value)
 
 
-def at_most_rule(column: ColumnElement[Any]) -> Rule:
-    return sync_rule(lambda value, _argument: column <= value)
+def at_most_rule(column: Column[Any]) -> Rule:
+    return sync_rule(column, lambda value, _argument: column <= value)
 
 
-def amount_rule(column: ColumnElement[Any], compare: Callable[..., Any]) -> Rule:
+def amount_rule(column: Column[Any], compare: Callable[..., Any]) -> Rule:
     """`compare(column, amount)` for a checked money amount."""
-    return sync_rule(lambda value, argument: compare(column, checked_amount(value, argument)))
+    return sync_rule(
+        column, lambda value, argument: compare(column, checked_amount(value, argument))
+    )
 
 
 def node_rule(relation: ToOne) -> Rule:
     """Rows whose to-one `relation` points to the object a global ID names (an ID of the
     relation's target type)."""
     column, target = relation.via, relation.target
-    return sync_rule(lambda value, argument: column == decode_int_id(value, target, argument))
-
-
-def contains_global_id_rule(array_column: ColumnElement[Any]) -> Rule:
-    """Rows whose array of global IDs holds the (canonical) ID given."""
     return sync_rule(
-        lambda value, argument: literal(canonical_global_id(str(value), argument))
-        == any_(array_column)
+        column, lambda value, argument: column == decode_int_id(value, target, argument)
     )
 
 
-def is_set_rule(column: ColumnElement[Any]) -> Rule:
+def contains_global_id_rule(array_column: Column[Any]) -> Rule:
+    """Rows whose array of global IDs holds the (canonical) ID given."""
+    return sync_rule(
+        array_column,
+        lambda value, argument: literal(canonical_global_id(str(value), argument))
+        == any_(array_column),
+    )
+
+
+def is_set_rule(column: Column[Any]) -> Rule:
     """`true` asks for rows where `column` is set, `false` for rows where it is not."""
-    return sync_rule(lambda wanted, _argument: column.is_not(None) if wanted else column.is_(None))
+    return sync_rule(
+        column, lambda wanted, _argument: column.is_not(None) if wanted else column.is_(None)
+    )

@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, false
+from sqlalchemy import Column, and_, false
 
 from db.models import InsuranceRecord
 from db.models.base import table_of
@@ -15,11 +15,11 @@ from resolvers.catalog import declare
 from resolvers.declarations import Condition, Entity, Range, Rule, ToOne
 from resolvers.divisions import within_division
 from resolvers.errors import BadArgument
-from resolvers.filters import equals_rule, node_rule, region_rule
+from resolvers.filters import equals_rule, node_rule, region_rule, sync_rule
 from resolvers.policies import has_live_consent, in_partner_regions
 
 if TYPE_CHECKING:
-    from resolvers.reads import Reads
+    pass
 
 RECORDS = table_of(InsuranceRecord)
 
@@ -47,12 +47,12 @@ def parse_month(text: str, argument: str) -> date:
     return date(int(match[1]), int(match[2]), 1)
 
 
-def month_rule(column: ColumnElement[Any], at_most: bool) -> Rule:
-    async def rule(_reads: Reads, text: str, argument: str) -> Condition:
+def month_rule(column: Column[Any], at_most: bool) -> Rule:
+    def condition(text: str, argument: str) -> Condition:
         month = parse_month(text, argument)
         return column <= month if at_most else column >= month
 
-    return rule
+    return sync_rule(column, condition)
 
 
 RECORD_EMPLOYER = ToOne("Employer", RECORDS.c.employer_id)

@@ -285,7 +285,7 @@ def partner_agreement_check(checked: CheckedOperation) -> list[GraphQLError]:
     if grant is None:
         return []
     errors, personal_fields = check_partner_agreement(
-        checked.schema, checked.document, checked.operation, grant
+        checked.schema, checked.document, checked.operation, grant, checked.variables
     )
     context.personal_fields = personal_fields
     reads = getattr(context, "reads", None)
