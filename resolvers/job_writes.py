@@ -24,6 +24,7 @@ from resolvers.access import Role, Viewer
 from resolvers.catalog import visible
 from resolvers.divisions import lies_within
 from resolvers.filters import MAX_AMOUNT, is_amount
+from resolvers.jobs import JOB
 from resolvers.pagination import readable_columns
 from resolvers.writes import (
     Idempotency,
@@ -58,10 +59,10 @@ ENDED_STATUSES = {JobStatus.CLOSED, JobStatus.EXPIRED}
 POSTING_ROLES = {Role.EMPLOYER, Role.STAFF, Role.PARTNER, Role.ADMIN}
 CLOSING_ROLES = {Role.EMPLOYER, Role.STAFF, Role.ADMIN}
 CREATE_JOB = Idempotency(
-    "createJob", JOBS, JobErrorCode.INVALID, JobErrorCode.IDEMPOTENCY_KEY_REUSED
+    "createJob", JOB, JobErrorCode.INVALID, JobErrorCode.IDEMPOTENCY_KEY_REUSED
 )
 CLOSE_JOB = Idempotency(
-    "closeJob", JOBS, JobErrorCode.INVALID, JobErrorCode.IDEMPOTENCY_KEY_REUSED
+    "closeJob", JOB, JobErrorCode.INVALID, JobErrorCode.IDEMPOTENCY_KEY_REUSED
 )
 
 
@@ -269,7 +270,7 @@ async def close_job(
         if refused is not None:
             return failed(refused)
         closed = await versioned_update(
-            connection, JOBS, job_id, closing.version, {"status": JobStatus.CLOSED}, viewer=viewer
+            connection, JOB, job_id, closing.version, {"status": JobStatus.CLOSED}, viewer=viewer
         )
         if closed is Unchanged.MISSING:
             return failed(no_such_job)

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Column, Table, insert, select, text, update
+from sqlalchemy import Column, insert, select, text, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -31,6 +31,7 @@ from db.models import IdempotencyKey
 from db.models.base import table_of
 from resolvers.access import Viewer
 from resolvers.catalog import visible
+from resolvers.declarations import Entity
 from resolvers.errors import BadArgument
 from resolvers.global_ids import decode_int_id
 from resolvers.pagination import readable_columns
@@ -103,12 +104,12 @@ def fingerprint(request: Any) -> str:
 
 @dataclass(frozen=True)
 class Idempotency(Generic[C]):
-    """How retries of one operation are recognised: its name (its keys' namespace), the table
-    its result rows live in (read again for a retry), and its domain's codes for a malformed
-    key and for a key reused with another request."""
+    """How retries of one operation are recognised: its name (its keys' namespace), the
+    declared entity its results are rows of (read again for a retry), and its domain's codes
+    for a malformed key and for a key reused with another request."""
 
     operation: str
-    table: Table
+    entity: Entity
     invalid: C
     reused: C
 
@@ -155,7 +156,7 @@ async def once(
             insert(KEYS).values(
                 principal=retry.principal, operation=idempotency.operation, key=retry.key,
                 request_sha256=retry.fingerprint,
-                result_id=outcome.row[_key_column(idempotency.table).key],
+                result_id=outcome.row[_key_column(idempotency.entity).key],
             )
         )
     return outcome
@@ -180,9 +181,11 @@ async def _earlier_outcome(
             ("idempotencyKey",), idempotency.reused,
             "This key was used for a different request; use a new key for new input.",
         ))
-    table = idempotency.table
+    table = idempotency.entity.table
     result = await connection.execute(
-        select(*readable_columns(table)).where(_key_column(table) == earlier.result_id)
+        select(*readable_columns(table)).where(
+            _key_column(idempotency.entity) == earlier.result_id
+        )
     )
     row = result.mappings().first()
     if row is None:
@@ -202,21 +205,22 @@ class Unchanged(Enum):
 
 async def versioned_update(
     connection: AsyncConnection,
-    table: Table,
+    entity: Entity,
     key: Any,
     expected_version: int,
     values: Mapping[str, Any],
     *,
     viewer: Viewer,
 ) -> RowMapping | Unchanged:
-    """Set `values` on the row `key` of `table` if `viewer` may see it and it is still at
+    """Set `values` on the row `key` of `entity` if `viewer` may see it and it is still at
     `expected_version`; its version goes up by one. The changed row, or why nothing changed."""
+    table = entity.table
     version = table.c.get("version")
     if version is None:
         raise ValueError(f"table {table.name} has no version column")
     if "version" in values:
         raise ValueError("versioned_update bumps the version itself: leave it out of values")
-    key_column = _key_column(table)
+    key_column = _key_column(entity)
     may_see = visible(viewer, table)
     changed = await connection.execute(
         update(table)
@@ -231,8 +235,7 @@ async def versioned_update(
     return Unchanged.MISSING if current.first() is None else Unchanged.STALE
 
 
-def _key_column(table: Table) -> Column[Any]:
-    columns = list(table.primary_key.columns)
-    if len(columns) != 1:
-        raise ValueError(f"table {table.name} needs a one-column primary key here")
-    return columns[0]
+def _key_column(entity: Entity) -> Column[Any]:
+    if entity.key is None:
+        raise ValueError(f"{entity.name} has no key of its own to write by")
+    return entity.key

@@ -16,14 +16,16 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 import schema
-from db.models import Employer, IdempotencyKey, Job, Region
+from db.models import Employer, IdempotencyKey, Job
 from db.models.base import table_of
 from db.models.enums import EmploymentType, JobStatus, SalaryUnit
 from db.session import create_engine
 from resolvers.access import ANONYMOUS, Role, Viewer
 from resolvers.global_ids import encode_global_id
 from resolvers.job_writes import JobErrorCode, NewJob, create_job
+from resolvers.jobs import JOB
 from resolvers.privacy import PrivacyErrorCode
+from resolvers.reference import REGION
 from resolvers.writes import (
     Idempotency,
     Outcome,
@@ -120,7 +122,7 @@ async def test_once_does_the_work_once_per_key_and_refuses_another_request(
     engine: AsyncEngine,
 ) -> None:
     job = await new_job(engine)
-    idempotency = Idempotency("testOnce", JOBS, Code.INVALID, Code.REUSED)
+    idempotency = Idempotency("testOnce", JOB, Code.INVALID, Code.REUSED)
     principal = f"test-writes:{uuid.uuid4().hex}"
     calls: list[str] = []
 
@@ -162,7 +164,7 @@ def test_a_fingerprint_tells_requests_apart() -> None:
 
 
 def test_keys_are_1_to_128_characters_with_the_domains_code() -> None:
-    idempotency = Idempotency("testKeys", JOBS, Code.INVALID, Code.REUSED)
+    idempotency = Idempotency("testKeys", JOB, Code.INVALID, Code.REUSED)
     assert idempotency.key_problem(None) is None
     assert idempotency.key_problem("k" * 128) is None
     for key in ("", "k" * 129):
@@ -175,16 +177,16 @@ async def test_a_versioned_update_tells_missing_from_stale(engine: AsyncEngine) 
     job = await new_job(engine)
     async with engine.begin() as connection:
         changed = await versioned_update(
-            connection, JOBS, job["id"], 1, {"headcount": 7}, viewer=ADMIN
+            connection, JOB, job["id"], 1, {"headcount": 7}, viewer=ADMIN
         )
         assert not isinstance(changed, Unchanged)
         assert (changed["version"], changed["headcount"]) == (2, 7)
         stale = await versioned_update(
-            connection, JOBS, job["id"], 1, {"headcount": 9}, viewer=ADMIN
+            connection, JOB, job["id"], 1, {"headcount": 9}, viewer=ADMIN
         )
         assert stale is Unchanged.STALE
         missing = await versioned_update(
-            connection, JOBS, 2**62, 1, {"headcount": 9}, viewer=ADMIN
+            connection, JOB, 2**62, 1, {"headcount": 9}, viewer=ADMIN
         )
         assert missing is Unchanged.MISSING
     async with engine.connect() as connection:
@@ -197,7 +199,7 @@ async def test_a_row_the_viewer_may_not_see_is_missing_not_stale(engine: AsyncEn
     async with engine.begin() as connection:
         for version in (1, 5):
             unseen = await versioned_update(
-                connection, JOBS, draft["id"], version, {"headcount": 3}, viewer=ANONYMOUS
+                connection, JOB, draft["id"], version, {"headcount": 3}, viewer=ANONYMOUS
             )
             assert unseen is Unchanged.MISSING, version
     async with engine.connect() as connection:
@@ -210,10 +212,10 @@ async def test_a_versioned_update_refuses_what_it_cannot_do(engine: AsyncEngine)
     async with engine.begin() as connection:
         with pytest.raises(ValueError, match="has no version column"):
             await versioned_update(
-                connection, table_of(Region), "110000", 1, {"name": "x"}, viewer=ADMIN
+                connection, REGION, "110000", 1, {"name": "x"}, viewer=ADMIN
             )
         with pytest.raises(ValueError, match="leave it out of values"):
-            await versioned_update(connection, JOBS, job["id"], 1, {"version": 5}, viewer=ADMIN)
+            await versioned_update(connection, JOB, job["id"], 1, {"version": 5}, viewer=ADMIN)
 
 
 def test_an_outcome_has_a_row_or_problems() -> None:
