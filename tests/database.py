@@ -19,7 +19,7 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Row, make_url
 
 from db.embedded import EmbeddedPostgres
 from db.session import create_engine, sync_url
@@ -79,10 +79,11 @@ def fresh_database(admin_url: str) -> Iterator[str]:
         asyncio.run(_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def query(url: str, *statements: str) -> list[Any]:
-    """Run statements in one transaction; the rows of the last one."""
+def query(url: str, *statements: str) -> list[Row[*tuple[Any, ...]]]:
+    """Run statements in one transaction; the rows of the last one (their values are what
+    the SQL selects, so untyped)."""
 
-    async def run() -> list[Any]:
+    async def run() -> list[Row[*tuple[Any, ...]]]:
         engine = create_engine(url, pool_size=1, max_overflow=0)
         try:
             async with engine.begin() as connection:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
@@ -13,7 +11,7 @@ from db.models import Base
 from db.session import create_engine
 
 
-def _differences(connection: Connection) -> list[Any]:
+def _differences(connection: Connection) -> list[object]:
     context = MigrationContext.configure(
         connection, opts={"compare_type": True, "include_object": is_tracked}
     )

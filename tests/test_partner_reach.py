@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from typing import Protocol
 
 import httpx
 import pytest
@@ -19,7 +19,7 @@ from resolvers.agreements import is_structural
 from resolvers.catalog import CATALOG, Catalog, personal_data_types
 from server.auth import create_api_key, list_api_keys
 from server.settings import Settings
-from tests.conftest import GraphQLClient
+from tests.conftest import GraphQLClient, GraphQLResponse
 from tests.partners import every_worker_consenting
 
 APPLICANTS = "{ jobs(first: 100) { nodes { applications { nodes { worker { name } } } } } }"
@@ -45,11 +45,21 @@ async def provinces(gql: GraphQLClient) -> list[str]:
     return [r["code"] for r in (await gql.ok("{ regions { code } }"))["regions"]]
 
 
+class MakePartner(Protocol):
+    """The client of a new partner key with these scopes (and types or fields), reaching
+    every province for the module's consented purpose."""
+
+    async def __call__(
+        self, scopes: Sequence[str], types: Sequence[str] | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> GraphQLClient: ...
+
+
 @pytest.fixture
 def partner(
     http: httpx.AsyncClient, engine: AsyncEngine, settings: Settings, purpose: str,
     provinces: list[str],
-) -> Any:
+) -> MakePartner:
     async def make(
         scopes: Sequence[str], types: Sequence[str] | None = None,
         fields: Sequence[str] | None = None,
@@ -63,7 +73,7 @@ def partner(
     return make
 
 
-def refused(result: Any, type_name: str) -> None:
+def refused(result: GraphQLResponse, type_name: str) -> None:
     assert result.data is None, result.body
     [error] = result.errors
     assert "extensions" in error, error
@@ -72,7 +82,7 @@ def refused(result: Any, type_name: str) -> None:
     assert result.statements == 0, "refused before any SQL"
 
 
-async def test_a_jobs_key_reaches_no_applicant_through_jobs(partner: Any) -> None:
+async def test_a_jobs_key_reaches_no_applicant_through_jobs(partner: MakePartner) -> None:
     jobs_only = await partner(["jobs"])
     refused(await jobs_only(APPLICANTS), "Application")
     refused(await jobs_only("{ jobs { nodes { applications { totalCount } } } }"), "Application")
@@ -80,7 +90,7 @@ async def test_a_jobs_key_reaches_no_applicant_through_jobs(partner: Any) -> Non
     assert works.status == 200 and not works.errors and works.data["jobs"]["nodes"]
 
 
-async def test_named_types_reach_applicants_with_consent(partner: Any) -> None:
+async def test_named_types_reach_applicants_with_consent(partner: MakePartner) -> None:
     matching = await partner(["jobs"], types=["Application", "Worker"])
     data = await matching.ok(APPLICANTS)
     names = [
@@ -95,7 +105,9 @@ async def test_named_types_reach_applicants_with_consent(partner: Any) -> None:
     )
 
 
-async def test_fragments_on_types_not_reached_are_refused(gql: GraphQLClient, partner: Any) -> None:
+async def test_fragments_on_types_not_reached_are_refused(
+    gql: GraphQLClient, partner: MakePartner
+) -> None:
     worker = (await gql.ok("{ workers(first: 1) { nodes { id } } }"))["workers"]["nodes"][0]["id"]
     lookups = await partner(["jobs", "node", "nodes"])
     variables = {"id": worker}
@@ -119,7 +131,9 @@ async def test_fragments_on_types_not_reached_are_refused(gql: GraphQLClient, pa
     assert bare.data == {"node": None, "nodes": [None]}
 
 
-async def test_a_field_allowlist_reaches_only_types_without_personal_data(partner: Any) -> None:
+async def test_a_field_allowlist_reaches_only_types_without_personal_data(
+    partner: MakePartner,
+) -> None:
     trainings = "{ jobs(first: 5) { nodes { employer { trainings { nodes { title } } } } } }"
     refused(await (await partner(["jobs"]))(trainings), "Training")
     listed = await partner(["jobs"], fields=["Job.employer", "Employer.trainings",
@@ -131,7 +145,7 @@ async def test_a_field_allowlist_reaches_only_types_without_personal_data(partne
 
 
 async def test_reads_of_every_personal_data_type_are_audited_with_their_ids(
-    gql: GraphQLClient, partner: Any
+    gql: GraphQLClient, partner: MakePartner
 ) -> None:
     reader = await partner(["workers"], types=["JobIntention", "WorkerSkill"])
     data = await reader.ok(
@@ -151,7 +165,7 @@ async def test_reads_of_every_personal_data_type_are_audited_with_their_ids(
     assert {"JobIntention.id", "WorkerSkill.level"} <= set(event["sensitiveFields"])
 
 
-async def test_keys_name_known_types_only(engine: AsyncEngine, partner: Any) -> None:
+async def test_keys_name_known_types_only(engine: AsyncEngine, partner: MakePartner) -> None:
     with pytest.raises(ValueError, match=r"^type 'Wrker' is not a type an agreement can name \("):
         await partner(["jobs"], types=["Wrker"])
     await partner(["jobs"], types=[" Worker", "Worker", "Application"])

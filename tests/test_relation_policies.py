@@ -41,6 +41,12 @@ IDS_PER_REQUEST = 100
 SAMPLE_OF_PUBLIC_ROWS = 200  # rows every viewer sees can't hide a relation's target
 
 
+def _object_type(name: str) -> GraphQLObjectType:
+    named = GRAPHQL.type_map[name]
+    assert isinstance(named, GraphQLObjectType), named
+    return named
+
+
 def _object_types() -> Iterator[GraphQLObjectType]:
     roots = {GRAPHQL.query_type, GRAPHQL.mutation_type}
     for named in GRAPHQL.type_map.values():
@@ -106,7 +112,7 @@ def test_a_to_one_relation_is_non_null_only_when_every_viewer_sees_its_target() 
 
 
 def test_the_generated_queries_cover_the_known_relations() -> None:
-    queried = {t: _relations(GRAPHQL.type_map[t]) for t in NODE_TYPES_WITH_RELATIONS}  # type: ignore[arg-type]
+    queried = {t: _relations(_object_type(t)) for t in NODE_TYPES_WITH_RELATIONS}
     assert "job { id }" in queried["Application"]
     assert "training { id }" in queried["Enrollment"]
     assert "skills { __typename skill { id } }" in queried["Worker"]
@@ -146,7 +152,7 @@ async def partner_key(
 ) -> AsyncIterator[str]:
     """A partner whose agreement covers every root field and type, with every worker's
     consent to its (unique) purpose; the consents are removed and the key revoked after."""
-    roots = [*GRAPHQL.query_type.fields, *GRAPHQL.mutation_type.fields]  # type: ignore[union-attr]
+    roots = [*_object_type("Query").fields, *_object_type("Mutation").fields]
     async with consented_partner_key(
         settings, database_url, partner="relation-test-agency", scopes=roots,
         regions=subjects.provinces, types=sorted(entity.name for entity in CATALOG),
@@ -186,7 +192,9 @@ async def _global_ids(database_url: str, type_name: str) -> list[str]:
     return [encode_global_id(type_name, k) for k in keys]
 
 
-def _hidden_targets(seen: list[Any], everything: list[Any]) -> int:
+def _hidden_targets(
+    seen: list[dict[str, Any] | None], everything: list[dict[str, Any]]
+) -> int:
     """How many relations the admin sees answered null to this role on a visible parent."""
     return sum(
         value is None and everything[i][name] is not None
@@ -199,8 +207,7 @@ def _hidden_targets(seen: list[Any], everything: list[Any]) -> int:
 async def test_every_relation_answers_every_role_without_errors(
     type_name: str, roles: dict[str, GraphQLClient], database_url: str
 ) -> None:
-    owner = GRAPHQL.type_map[type_name]
-    assert isinstance(owner, GraphQLObjectType)
+    owner = _object_type(type_name)
     query = (
         "query ($ids: [ID!]!) { nodes(ids: $ids) { ... on "
         f"{type_name} {{ {_relations(owner)} }} }} }}"
