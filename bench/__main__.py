@@ -8,7 +8,7 @@ import os
 import platform
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,14 @@ from bench.server import REPO_ROOT, RunningServer, app_server
 from bench.workloads import WORKLOADS, WORKLOADS_BY_NAME, Workload
 from db.seed import SCALES
 from db.session import sync_url
+
+# uvloop when installed (uvicorn's `standard` extra brings it), as uvicorn itself uses.
+try:
+    import uvloop
+
+    NEW_EVENT_LOOP: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+except ImportError:
+    NEW_EVENT_LOOP = asyncio.new_event_loop
 
 DEFAULT_JSON = REPO_ROOT / "bench" / "results" / "latest.json"
 SERVER_LOG = REPO_ROOT / "bench" / "results" / "server.log"
@@ -139,20 +147,11 @@ def git_commit() -> str | None:
     return found.stdout.strip()
 
 
-def new_event_loop() -> asyncio.AbstractEventLoop:
-    """uvloop when installed (uvicorn's `standard` extra brings it), as uvicorn itself uses."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     with (
         bench_database_url(args.database_url, args.scale) as url,
-        asyncio.Runner(loop_factory=new_event_loop) as runner,
+        asyncio.Runner(loop_factory=NEW_EVENT_LOOP) as runner,
     ):
         return runner.run(run(args, url))
 

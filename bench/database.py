@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import socket
 import sys
 import time
@@ -14,9 +13,11 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from db.embedded import EmbeddedPostgres
 from db.pii import PersonalDataVault
-from db.seed import SCALES
+from db.seed import SCALES, seed
 from db.session import sync_url
+from server.cli import prepare_database
 
 LOCAL_HOST, LOCAL_PORT = "127.0.0.1", 5432
 EMBEDDED_HOME = Path(".laborhub-bench")
@@ -54,8 +55,6 @@ def bench_database_url(configured: str | None, scale: str) -> Iterator[str]:
     elif local_server_answers():
         yield f"postgresql://postgres@{LOCAL_HOST}:{LOCAL_PORT}/{default_database(scale)}"
     else:
-        from db.embedded import EmbeddedPostgres
-
         with EmbeddedPostgres(EMBEDDED_HOME, database=default_database(scale)) as embedded:
             yield embedded.url
 
@@ -85,8 +84,6 @@ async def count_workers(url: str) -> int:
 
 async def prepare(url: str, scale: str, *, reseed: bool = False) -> Prepared:
     """Create, migrate and sync reference data; seed `scale` when there are no workers yet."""
-    from server.cli import prepare_database
-
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
     await create_database_if_missing(url)
@@ -94,13 +91,9 @@ async def prepare(url: str, scale: str, *, reseed: bool = False) -> Prepared:
     workers = await count_workers(url)
     seeded_seconds = None
     if workers == 0 or reseed:
-        from db.seed import seed
-
         note(f"seeding {scale!r} (once; later runs reuse it)...")
         started = time.perf_counter()
-        counts = seed(url, scale, PersonalDataVault(BENCH_KEY), progress=True, replace=reseed)
-        if inspect.isawaitable(counts):
-            await counts
+        await seed(url, scale, PersonalDataVault(BENCH_KEY), progress=True, replace=reseed)
         seeded_seconds = time.perf_counter() - started
         note(f"seeded in {seeded_seconds:.1f} s")
         workers = await count_workers(url)

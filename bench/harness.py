@@ -34,7 +34,7 @@ class Sanity:
     graphql_objects: int
     asyncpg_objects: int
     identical: bool
-    graphql_errors: list[Any]
+    graphql_errors: list[dict[str, Any]]
 
     @property
     def ok(self) -> bool:

@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from resolvers.access import Role, Viewer
 from schema import schema as real_schema
-from server.auth import AuthenticationError
+from server.auth import AuthenticationError, mint_token
 from server.graphql_http import GraphQLEndpoint, bearer_challenge, select_operation
 from server.limits import DEFAULT_LIST_SIZE, default_document_checks, query_cost
 from server.operation_checks import CheckedOperation
@@ -328,8 +328,6 @@ async def test_each_operation_of_a_batch_counts(settings: Settings, database_url
 
 
 def admin_headers(settings: Settings) -> dict[str, str]:
-    from server.auth import mint_token
-
     return {"authorization": f"Bearer {mint_token(settings, role='admin', subject='limits')}"}
 
 
