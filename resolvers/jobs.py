@@ -49,18 +49,6 @@ def job_policy(viewer: Viewer) -> Condition:
     return published
 
 
-def jobs_in_care(viewer: Viewer) -> Condition | None:
-    """The jobs whose applicants and placements a viewer other than a worker looks after: an
-    employer's own, staff's within their division, a partner's within its regions."""
-    if viewer.role is Role.EMPLOYER:
-        return JOBS.c.employer_id == viewer.employer_id
-    if viewer.role is Role.STAFF and viewer.region_code:
-        return within_division(JOBS.c.region_code, viewer.region_code)
-    if viewer.partner is not None:
-        return in_partner_regions(JOBS.c.region_code, viewer.partner)
-    return None
-
-
 JOB_EMPLOYER = ToOne("Employer", JOBS.c.employer_id)
 JOB_OCCUPATION = ToOne("Occupation", JOBS.c.occupation_code)
 JOB_INDUSTRY = ToOne("Industry", JOBS.c.industry_code)
@@ -102,7 +90,9 @@ JOB = declare(Entity(
 ))
 APPLICATION = declare(Entity(
     "Application", APPLICATIONS,
-    worker_records_under(APPLICATIONS.c.worker_id, APPLICATIONS.c.job_id, JOBS, jobs_in_care),
+    worker_records_under(
+        APPLICATIONS.c.worker_id, APPLICATIONS.c.job_id, JOBS.c.employer_id, JOBS.c.region_code
+    ),
     key=APPLICATIONS.c.id, personal=True,
     relations=(APPLICATION_JOB, APPLICATION_WORKER),
 ))
@@ -113,7 +103,9 @@ PLACEMENT_APPLICATION = ToOne("Application", PLACEMENTS.c.application_id)
 
 PLACEMENT = declare(Entity(  # seen as the applications of the same jobs are
     "Placement", PLACEMENTS,
-    worker_records_under(PLACEMENTS.c.worker_id, PLACEMENTS.c.job_id, JOBS, jobs_in_care),
+    worker_records_under(
+        PLACEMENTS.c.worker_id, PLACEMENTS.c.job_id, JOBS.c.employer_id, JOBS.c.region_code
+    ),
     key=PLACEMENTS.c.id, personal=True,
     filters={
         "worker_id": node_rule(PLACEMENT_WORKER),

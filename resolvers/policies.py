@@ -6,9 +6,9 @@ policy of data every viewer sees, is the one `resolvers.catalog.shows_every_row`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, exists, false, or_, select, true
+from sqlalchemy import Column, ColumnElement, Table, and_, exists, false, or_, select, true
 
 from db.models import Consent
 from db.models.base import table_of
@@ -55,21 +55,32 @@ def owned_by_visible(owner_key: ColumnElement[int], owners: Table, owner_policy:
 def worker_records_under(
     worker_id: ColumnElement[int],
     parent_id: ColumnElement[int],
-    parents: Table,
-    parents_in_care: Callable[[Viewer], Condition | None],
+    parent_employer_id: Column[Any],
+    parent_region_code: Column[Any],
 ) -> Policy:
     """Rows of a worker that hang off a parent row (an application off a job, an enrollment
-    off a training): the worker sees their own; another viewer those under the parents in its
-    care (`parents_in_care`: a condition on `parents`, None for none), a partner only with the
+    off a training): the worker sees their own; an employer those under its parents (through
+    `parent_employer_id`), staff those under parents in their division and a partner those
+    under parents in its regions (through `parent_region_code`), a partner only with the
     worker's live consent to its purpose."""
+    parents = parent_employer_id.table
+
+    def in_care(viewer: Viewer) -> Condition | None:
+        if viewer.role is Role.EMPLOYER:
+            return parent_employer_id == viewer.employer_id
+        if viewer.role is Role.STAFF and viewer.region_code:
+            return within_division(parent_region_code, viewer.region_code)
+        if viewer.partner is not None:
+            return in_partner_regions(parent_region_code, viewer.partner)
+        return None
 
     def policy(viewer: Viewer) -> Condition:
         if viewer.role is Role.WORKER:
             return worker_id == viewer.worker_id
-        in_care = parents_in_care(viewer)
-        if in_care is None:
+        parents_in_care = in_care(viewer)
+        if parents_in_care is None:
             return false()
-        under = parent_id.in_(select(parents.c.id).where(in_care))
+        under = parent_id.in_(select(parents.c.id).where(parents_in_care))
         if viewer.partner is not None:
             return and_(under, has_live_consent(worker_id, viewer.partner.purpose))
         return under

@@ -7,10 +7,9 @@ from sqlalchemy import true
 from db.models import Enrollment, Training
 from db.models.base import table_of
 from db.models.enums import EnrollmentStatus
-from resolvers.access import Role, Viewer
+from resolvers.access import Viewer
 from resolvers.catalog import declare
 from resolvers.declarations import Condition, Entity, Range, ToMany, ToOne
-from resolvers.divisions import within_division
 from resolvers.filters import (
     at_least_rule,
     at_most_rule,
@@ -30,18 +29,6 @@ def training_policy(viewer: Viewer) -> Condition:
     if viewer.partner is not None:
         return in_partner_regions(TRAININGS.c.region_code, viewer.partner)
     return true()
-
-
-def trainings_in_care(viewer: Viewer) -> Condition | None:
-    """The trainings whose enrollments a viewer other than a worker looks after: those an
-    employer partners in, staff's within their division, a partner's within its regions."""
-    if viewer.role is Role.EMPLOYER:
-        return TRAININGS.c.partner_employer_id == viewer.employer_id
-    if viewer.role is Role.STAFF and viewer.region_code:
-        return within_division(TRAININGS.c.region_code, viewer.region_code)
-    if viewer.partner is not None:
-        return in_partner_regions(TRAININGS.c.region_code, viewer.partner)
-    return None
 
 
 TRAINING_PARTNER_EMPLOYER = ToOne("Employer", TRAININGS.c.partner_employer_id)
@@ -79,8 +66,9 @@ TRAINING = declare(Entity(
 ))
 ENROLLMENT = declare(Entity(
     "Enrollment", ENROLLMENTS,
-    worker_records_under(
-        ENROLLMENTS.c.worker_id, ENROLLMENTS.c.training_id, TRAININGS, trainings_in_care
+    worker_records_under(  # through the employer it partners with and its region
+        ENROLLMENTS.c.worker_id, ENROLLMENTS.c.training_id, TRAININGS.c.partner_employer_id,
+        TRAININGS.c.region_code,
     ),
     key=ENROLLMENTS.c.id, personal=True,
     relations=(ENROLLMENT_TRAINING, ENROLLMENT_WORKER),
