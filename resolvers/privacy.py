@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -208,39 +208,52 @@ def _checked_subject(
     return _consent_text_problem(purpose, version) or subject
 
 
-async def record_consent(
-    engine: AsyncEngine, viewer: Viewer, worker_id: str | None, purpose: str, version: str
+async def _change_consent(
+    engine: AsyncEngine,
+    viewer: Viewer,
+    worker_id: str | None,
+    purpose: str,
+    version: str | None,
+    change: Callable[[AsyncConnection, int], Awaitable[ConsentChange]],
 ) -> ConsentChange:
-    """Record a live consent; a live one for the same purpose is withdrawn (history is kept)."""
+    """`change(connection, worker)` of a consent the viewer may decide, for a worker it may
+    see, in one transaction."""
     subject = _checked_subject(viewer, worker_id, purpose, version)
     if isinstance(subject, Problem):
         return failed(subject)
 
-    async def record(connection: AsyncConnection) -> ConsentChange:
+    async def checked(connection: AsyncConnection) -> ConsentChange:
         if not await _visible_worker(connection, viewer, subject):
             return failed(NO_SUCH_WORKER)
-        await _withdraw_live(connection, subject, purpose)
+        return await change(connection, subject)
+
+    return await transaction(engine, checked)
+
+
+async def record_consent(
+    engine: AsyncEngine, viewer: Viewer, worker_id: str | None, purpose: str, version: str
+) -> ConsentChange:
+    """Record a live consent; a live one for the same purpose is withdrawn (history is kept)."""
+
+    async def record(connection: AsyncConnection, worker: int) -> ConsentChange:
+        await _withdraw_live(connection, worker, purpose)
         created = await connection.execute(
             insert(CONSENTS)
-            .values(worker_id=subject, purpose=purpose, version=version.strip())
+            .values(worker_id=worker, purpose=purpose, version=version.strip())
             .returning(*CONSENTS.c)
         )
         return done(created.mappings().one())
 
-    return await transaction(engine, record)
+    return await _change_consent(engine, viewer, worker_id, purpose, version, record)
 
 
 async def withdraw_consent(
     engine: AsyncEngine, viewer: Viewer, worker_id: str | None, purpose: str
 ) -> ConsentChange:
-    subject = _checked_subject(viewer, worker_id, purpose, None)
-    if isinstance(subject, Problem):
-        return failed(subject)
+    """Withdraw the worker's live consent to `purpose`."""
 
-    async def withdraw(connection: AsyncConnection) -> ConsentChange:
-        if not await _visible_worker(connection, viewer, subject):
-            return failed(NO_SUCH_WORKER)
-        withdrawn = await _withdraw_live(connection, subject, purpose)
+    async def withdraw(connection: AsyncConnection, worker: int) -> ConsentChange:
+        withdrawn = await _withdraw_live(connection, worker, purpose)
         if withdrawn is None:
             return failed(Problem(
                 ("purpose",), PrivacyErrorCode.NOT_FOUND,
@@ -248,4 +261,4 @@ async def withdraw_consent(
             ))
         return done(withdrawn)
 
-    return await transaction(engine, withdraw)
+    return await _change_consent(engine, viewer, worker_id, purpose, None, withdraw)

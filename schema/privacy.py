@@ -8,6 +8,7 @@ from datetime import datetime
 import strawberry
 
 from resolvers.privacy import (
+    ConsentChange,
     PrivacyErrorCode,
     PrivacyProblem,
     record_consent,
@@ -79,6 +80,10 @@ def _errors(problems: Iterable[PrivacyProblem]) -> list[PrivacyError]:
     return user_errors(PrivacyError, problems)
 
 
+def _consent(change: ConsentChange) -> Consent | None:
+    return None if change.row is None else Consent.from_row(change.row)
+
+
 def _worker_id(global_id: strawberry.ID | None) -> str | None:
     return None if global_id is None else str(global_id)
 
@@ -109,8 +114,7 @@ class PrivacyMutations:
             ctx.database.engine, ctx.viewer, _worker_id(input.worker_id), input.purpose,
             input.version,
         )
-        consent = None if change.row is None else Consent.from_row(change.row)
-        return RecordConsentPayload(consent=consent, user_errors=_errors(change.problems))
+        return RecordConsentPayload(consent=_consent(change), user_errors=_errors(change.problems))
 
     @strawberry.mutation(description="Withdraw a worker's live consent to a purpose.")
     async def withdraw_consent(
@@ -120,5 +124,6 @@ class PrivacyMutations:
         change = await withdraw_consent(
             ctx.database.engine, ctx.viewer, _worker_id(input.worker_id), input.purpose
         )
-        consent = None if change.row is None else Consent.from_row(change.row)
-        return WithdrawConsentPayload(consent=consent, user_errors=_errors(change.problems))
+        return WithdrawConsentPayload(
+            consent=_consent(change), user_errors=_errors(change.problems)
+        )
