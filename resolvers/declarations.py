@@ -11,20 +11,24 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import Column, ColumnElement, Table
 
 from resolvers.access import Viewer
 from resolvers.pagination import Ordering
 
-if TYPE_CHECKING:
-    from resolvers.reads import Reads
-
 Condition = ColumnElement[bool]
 Policy = Callable[[Viewer], Condition]
 """`policy(viewer)`: the rows of the entity's table that `viewer` may see, as SQL."""
 
+
+
+class KeyLookup(Protocol):
+    """What a filter rule may ask of the read gateway (`resolvers.reads.Reads`): whether a
+    referenced row exists (an unknown region code is an error, not an empty list)."""
+
+    async def node(self, entity: Entity, key: Any) -> Mapping[Any, Any] | None: ...
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,7 @@ class Rule:
     filtering needs the right to read the field that shows that column."""
 
     column: Column[Any]
-    condition: Callable[[Reads, Any, str], Awaitable[Condition]] = field(repr=False)
+    condition: Callable[[KeyLookup, Any, str], Awaitable[Condition]] = field(repr=False)
 
 
 def graphql_name(python_name: str) -> str:
@@ -129,5 +133,6 @@ class Entity:
 
 
 __all__ = [
-    "Condition", "Entity", "Policy", "Range", "Relation", "Rule", "ToMany", "ToOne", "graphql_name",
+    "Condition", "Entity", "KeyLookup", "Policy", "Range", "Relation", "Rule", "ToMany", "ToOne",
+    "graphql_name",
 ]

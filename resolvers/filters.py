@@ -4,23 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Column, ColumnElement, any_, literal
 
 from resolvers.catalog import canonical_global_id
-from resolvers.declarations import Condition, Entity, Rule, ToOne, graphql_name
+from resolvers.declarations import Condition, Entity, KeyLookup, Rule, ToOne, graphql_name
 from resolvers.divisions import within_division, within_prefix
 from resolvers.errors import BadArgument
 from resolvers.global_ids import decode_int_id
 from resolvers.reference import INDUSTRY, OCCUPATION, REGION
 
-if TYPE_CHECKING:
-    from resolvers.reads import Reads
-
 
 async def _known_code(
-    reads: Reads, entity: Entity, code: str, argument: str, form: str, noun: str
+    reads: KeyLookup, entity: Entity, code: str, argument: str, form: str, noun: str
 ) -> str:
     """`code` when it is well formed and present in the reference table of `entity`."""
     assert entity.key_format is not None
@@ -32,7 +29,7 @@ async def _known_code(
 
 
 async def in_region(
-    reads: Reads, column: ColumnElement[Any], code: str, argument: str
+    reads: KeyLookup, column: ColumnElement[Any], code: str, argument: str
 ) -> Condition:
     """Rows whose region is `code` or lies under it (a province matches all its counties)."""
     await _known_code(reads, REGION, code, argument, "a 6-digit division code", "region")
@@ -40,7 +37,7 @@ async def in_region(
 
 
 async def in_industry(
-    reads: Reads, column: ColumnElement[Any], code: str, argument: str
+    reads: KeyLookup, column: ColumnElement[Any], code: str, argument: str
 ) -> Condition:
     """Rows in industry `code` or under it (section `C` matches every manufacturing class)."""
     await _known_code(reads, INDUSTRY, code, argument, "a GB/T 4754 industry code", "industry")
@@ -48,7 +45,7 @@ async def in_industry(
 
 
 async def is_occupation(
-    reads: Reads, column: ColumnElement[Any], code: str, argument: str
+    reads: KeyLookup, column: ColumnElement[Any], code: str, argument: str
 ) -> Condition:
     form = "an occupation code like 4-02-07-10"
     await _known_code(reads, OCCUPATION, code, argument, form, "occupation")
@@ -89,7 +86,7 @@ def check_range(low: Any, high: Any, argument: str) -> None:
 # --- filter inputs as data ------------------------------------------------------------------
 
 async def filter_conditions(
-    reads: Reads, entity: Entity, filter: object | None
+    reads: KeyLookup, entity: Entity, filter: object | None
 ) -> list[Condition]:
     """The conditions of a `<Type>Filter` input: the entity's `filters` map its fields to
     SQL; its `ranges` are checked after the rules, which refuse values that can't compare."""
@@ -110,7 +107,7 @@ async def filter_conditions(
 def sync_rule(column: Column[Any], build: Callable[[Any, str], Condition]) -> Rule:
     """The rule on `column` whose condition `build(value, argument)` makes without a query."""
 
-    async def condition(_reads: Reads, value: Any, argument: str) -> Condition:
+    async def condition(_reads: KeyLookup, value: Any, argument: str) -> Condition:
         return build(value, argument)
 
     return Rule(column, condition)
