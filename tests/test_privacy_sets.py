@@ -9,7 +9,6 @@ themself reads the full birth date.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +22,7 @@ from db.codes import id_number_check_char
 from server.settings import Settings
 from tests.conftest import GraphQLClient, bearer
 from tests.partners import consented_partner_key
+from tests.subjects import Subjects, find_subjects
 
 WORKER = schema.schema._schema.type_map["Worker"]
 assert isinstance(WORKER, GraphQLObjectType)
@@ -63,30 +63,9 @@ def candidates(worker: dict[str, Any]) -> list[str]:
     return found
 
 
-@dataclass(frozen=True)
-class Subjects:
-    worker: str  # an applicant with a current region
-    employer: str  # the employer of one of their applications
-    province: str
-    provinces: list[str]
-
-
 @pytest.fixture(scope="module")
 async def subjects(gql: GraphQLClient) -> Subjects:
-    data = await gql.ok(
-        """{ workers(first: 100) { nodes { id currentRegion { code }
-               applications(first: 1) { nodes { job { employer { id } } } } } }
-             regions { code } }"""
-    )
-    worker = next(
-        w for w in data["workers"]["nodes"] if w["applications"]["nodes"] and w["currentRegion"]
-    )
-    return Subjects(
-        worker=worker["id"],
-        employer=worker["applications"]["nodes"][0]["job"]["employer"]["id"],
-        province=worker["currentRegion"]["code"][:2] + "0000",
-        provinces=[r["code"] for r in data["regions"]],
-    )
+    return await find_subjects(gql)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ without anyone adding it here:
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -35,6 +34,7 @@ from resolvers.global_ids import encode_global_id
 from server.settings import Settings
 from tests.conftest import GraphQLClient, bearer
 from tests.partners import consented_partner_key
+from tests.subjects import Subjects, find_subjects
 
 GRAPHQL = schema.schema._schema
 IDS_PER_REQUEST = 100
@@ -122,28 +122,9 @@ def test_the_generated_queries_cover_the_known_relations() -> None:
 # --- by running it: every relation, every role -----------------------------------------------
 
 
-@dataclass(frozen=True)
-class Subjects:
-    worker: str
-    employer: str
-    staff_region: str
-    provinces: list[str]
-
-
 @pytest.fixture(scope="module")
 async def subjects(gql: GraphQLClient) -> Subjects:
-    data = await gql.ok(
-        """{ workers(first: 100) { nodes { id currentRegion { code }
-               applications(first: 10) { nodes { job { employer { id } } } } } }
-             regions { code } }"""
-    )
-    worker = next(w for w in data["workers"]["nodes"] if w["applications"]["nodes"])
-    return Subjects(
-        worker=worker["id"],
-        employer=worker["applications"]["nodes"][0]["job"]["employer"]["id"],
-        staff_region=worker["currentRegion"]["code"][:2] + "0000",
-        provinces=[r["code"] for r in data["regions"]],
-    )
+    return await find_subjects(gql)
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +150,7 @@ def roles(
         "anonymous": anonymous,
         "worker": gql.as_(bearer(settings, "worker", worker_id=subjects.worker)),
         "employer": gql.as_(bearer(settings, "employer", employer_id=subjects.employer)),
-        "staff": gql.as_(bearer(settings, "staff", region=subjects.staff_region)),
+        "staff": gql.as_(bearer(settings, "staff", region=subjects.province)),
         "partner": GraphQLClient(http, {"x-api-key": partner_key}),
         "admin": gql,
     }
