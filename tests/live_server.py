@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -36,10 +37,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def uvicorn_in_thread(app: ASGIApp) -> Iterator[str]:
-    """`app` served by uvicorn on a free loopback port; yields its base URL."""
+def uvicorn_in_thread(app: ASGIApp, **config: Any) -> Iterator[str]:
+    """`app` served by uvicorn on a free loopback port; yields its base URL. `config` goes to
+    `uvicorn.Config` (over `log_level="warning"` and `lifespan="on"`)."""
     sock = loopback_socket()
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    options: dict[str, Any] = {"log_level": "warning", "lifespan": "on", **config}
+    server = uvicorn.Server(uvicorn.Config(app, **options))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
@@ -53,6 +56,8 @@ def uvicorn_in_thread(app: ASGIApp) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=30)
         sock.close()
+    if thread.is_alive():
+        raise RuntimeError("uvicorn did not stop")
 
 
 class ServeProcess:

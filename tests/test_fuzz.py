@@ -23,18 +23,14 @@ server's logged traceback.
 from __future__ import annotations
 
 import logging
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import pytest
 import requests
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import APIOperation, Case, GenerationMode, Response
@@ -45,6 +41,7 @@ from server.app import create_app
 from server.settings import Settings
 from tests.conftest import Claims, bearer, seeded_database
 from tests.hypothesis_support import hypothesis_storage  # noqa: F401 (a fixture)
+from tests.live_server import uvicorn_in_thread
 
 # Examples per root field and generation mode, per principal. 16 root fields x 2 modes x 3
 # principals x these examples is the whole run's request count.
@@ -69,7 +66,6 @@ INTERNAL_MARKERS = (
 )
 
 REQUEST_TIMEOUT_SECONDS = 30.0
-STARTUP_TIMEOUT_SECONDS = 30.0
 
 
 # --- the server -------------------------------------------------------------------------------
@@ -140,14 +136,6 @@ class RunningServer:
 def server(settings: Settings, fuzz_database_url: str) -> Iterator[RunningServer]:
     """The real app under uvicorn on 127.0.0.1, a free port, in a background thread."""
     app = create_app(settings, fuzz_database_url)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, lifespan="on", access_log=False, log_config=None
-    )
-    instance = uvicorn.Server(config)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
     errors = ErrorLog()
     logging.getLogger().addHandler(errors)
     # Thousands of requests, most of them refused on purpose: uvicorn's access log and
@@ -156,36 +144,13 @@ def server(settings: Settings, fuzz_database_url: str) -> Iterator[RunningServer
     quiet = [logging.getLogger(name) for name in ("uvicorn.access", "strawberry.execution")]
     for logger in quiet:
         logger.disabled = True
-    thread = threading.Thread(
-        target=instance.run, kwargs={"sockets": [sock]}, name="uvicorn-fuzz", daemon=True
-    )
-    thread.start()
-    base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_healthy(base_url, thread)
-        yield RunningServer(base_url, errors)
+        with uvicorn_in_thread(app, access_log=False, log_config=None) as base_url:
+            yield RunningServer(base_url, errors)
     finally:
-        instance.should_exit = True
-        thread.join(timeout=15)
         logging.getLogger().removeHandler(errors)
         for logger in quiet:
             logger.disabled = False
-        sock.close()
-    assert not thread.is_alive(), "uvicorn did not stop"
-
-
-def _wait_until_healthy(base_url: str, thread: threading.Thread) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if not thread.is_alive():
-            raise RuntimeError("uvicorn exited during startup (see the captured log)")
-        try:
-            if httpx.get(f"{base_url}/healthz", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"{base_url}/healthz did not answer in {STARTUP_TIMEOUT_SECONDS}s")
 
 
 # --- the checks -------------------------------------------------------------------------------
