@@ -12,6 +12,7 @@ from typing import Any, TypedDict, Unpack
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.migrate import upgrade_to_head
 from db.pii import PersonalDataVault
@@ -140,6 +141,14 @@ async def serving(settings: Settings, database_url: str) -> AsyncIterator[httpx.
 async def http(settings: Settings, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     async with serving(settings, database_url) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """A small engine on the run's database, for a module that reads or writes rows directly."""
+    engine = create_engine(database_url, pool_size=2, max_overflow=0)
+    yield engine
+    await engine.dispose()
 
 
 class Claims(TypedDict, total=False):

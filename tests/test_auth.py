@@ -164,13 +164,6 @@ def test_mint_token_refuses_with_a_production_key(settings: Settings) -> None:
 
 
 @pytest.fixture(scope="module")
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url, pool_size=2, max_overflow=0)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture(scope="module")
 def vault(settings: Settings) -> PersonalDataVault:
     return PersonalDataVault(settings.master_key())
 

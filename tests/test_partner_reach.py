@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import schema
 from db.pii import PersonalDataVault
-from db.session import create_engine
 from resolvers.agreements import is_structural
 from resolvers.catalog import CATALOG, Catalog, personal_data_types
 from server.auth import create_api_key, list_api_keys
@@ -23,13 +22,6 @@ from tests.conftest import GraphQLClient, GraphQLResponse
 from tests.partners import every_worker_consenting
 
 APPLICANTS = "{ jobs(first: 100) { nodes { applications { nodes { worker { name } } } } } }"
-
-
-@pytest.fixture(scope="module")
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url, pool_size=2, max_overflow=0)
-    yield engine
-    await engine.dispose()
 
 
 @pytest.fixture(scope="module")
