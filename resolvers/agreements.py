@@ -45,8 +45,8 @@ from graphql.execution.values import VariableValues, get_argument_values
 from sqlalchemy import Column
 
 from resolvers.access import PartnerGrant
-from resolvers.catalog import personal_data_types, public_types
-from resolvers.declarations import Entity, ToOne, graphql_name
+from resolvers.catalog import CATALOG, personal_data_types, public_types
+from resolvers.declarations import Entity, ToMany, ToOne, graphql_name
 
 # Fields on these types describe the shape of an answer, not data of its own.
 STRUCTURAL_SUFFIXES = ("Connection", "Edge", "Payload", "Error")
@@ -114,7 +114,7 @@ def columns_read(entity: Entity, arguments: dict[str, Any]) -> list[tuple[str, C
     order = arguments.get("orderBy") or {}
     field = order.get("field")
     if field is not None:
-        read.append(("orderBy", entity.orderings[getattr(field, "name", field)]))
+        read.append(("orderBy", entity.orderings[_member(field)]))
     return read
 
 
@@ -127,6 +127,45 @@ def field_showing(object_type: GraphQLObjectType, column: Column[Any]) -> str | 
         if name == wanted or (isinstance(declared, ToOne) and declared.via is column):
             return name
     return None
+
+
+Sorted = tuple[str, tuple[Column[Any], ...]]
+"""A list's node type and the column(s) its cursors may carry."""
+
+CURSOR_FIELDS = {"Edge": ("cursor",), "PageInfo": ("startCursor", "endCursor")}
+
+
+def _structural_kind(named: GraphQLNamedType) -> str | None:
+    if named.name == "PageInfo":
+        return "PageInfo"
+    return "Edge" if named.name.endswith("Edge") else None
+
+
+def _member(value: Any) -> str:
+    """An enum argument's member name (graphql-core may hand the member or its name)."""
+    return str(getattr(value, "name", value))
+
+
+def _pairs(found: Sorted) -> list[tuple[str, Column[Any]]]:
+    type_name, columns = found
+    return [(type_name, column) for column in columns]
+
+
+def _possible_sorts(structural: GraphQLNamedType) -> list[tuple[str, Column[Any]]]:
+    """Every (type, column) the cursors of a connection, edge or page info could carry."""
+    carried = carried_types(structural)
+    sorts = []
+    for entity in CATALOG:
+        sorts += [
+            (entity.name, column) for column in entity.orderings.values()
+            if not carried or entity.name in carried
+        ]
+        sorts += [
+            (relation.target, relation.order.column) for relation in entity.relations
+            if isinstance(relation, ToMany) and relation.order is not None
+            and (not carried or relation.target in carried)
+        ]
+    return sorts
 
 
 def _allowed(grant: PartnerGrant, type_name: str, field: str) -> bool:
@@ -145,6 +184,8 @@ class _AgreementVisitor(Visitor):
     ) -> None:
         super().__init__()
         self.variables = variables
+        # Per field entered: the list it is and the column its cursors carry, or None.
+        self.lists: list[Sorted | None] = []
         self.schema = schema
         self.roots = {t for t in (schema.query_type, schema.mutation_type) if t is not None}
         self.type_info = type_info
@@ -154,11 +195,23 @@ class _AgreementVisitor(Visitor):
         self.personal_fields: set[str] = set()
 
     def enter_field(self, node: FieldNode, *_args: Any) -> object:
+        outcome = self._check_field(node)
+        if outcome is not SKIP:  # a skipped field is not left either
+            self.lists.append(self._list_sorted_by(node, self.type_info.get_field_def()))
+        return outcome
+
+    def leave_field(self, _node: FieldNode, *_args: Any) -> None:
+        self.lists.pop()
+
+    def _check_field(self, node: FieldNode) -> object:
         name = node.name.value
         parent = self.type_info.get_parent_type()
         if name.startswith("__") or parent is None:
             return None
         parent_type = get_named_type(parent)
+        kind = _structural_kind(parent_type)
+        if kind is not None and name in CURSOR_FIELDS[kind]:
+            return self._check_cursor(node, parent_type)
         if parent_type in self.roots:
             if name not in self.grant.scopes:
                 return self._refuse(node, f"does not include '{name}'.")
@@ -173,6 +226,37 @@ class _AgreementVisitor(Visitor):
             self.personal_fields.add(where)
         return None
 
+    def _list_sorted_by(self, node: FieldNode, field: GraphQLField | None) -> Sorted | None:
+        """The type and sort column of the list a field is (a root list or a paged relation),
+        whose cursors carry that column's values; None for other fields."""
+        declared = declaration_of(field)
+        if isinstance(declared, ToMany) and declared.order is not None:
+            return declared.target, (declared.order.column,)
+        if isinstance(declared, Entity) and declared.orderings and field is not None:
+            chosen = (self._arguments(field, node).get("orderBy") or {}).get("field")
+            name = next(iter(declared.orderings)) if chosen is None else _member(chosen)
+            return declared.name, (declared.orderings[name],)
+        return None
+
+    def _arguments(self, field: GraphQLField, node: FieldNode) -> dict[str, Any]:
+        return get_argument_values(field, node, self.variables)
+
+    def _check_cursor(self, node: FieldNode, parent_type: GraphQLNamedType) -> object:
+        """A cursor carries its list's sort value: a field list must include the field that
+        shows it. Outside its list (a fragment on a connection, edge or page info) the list
+        is not known, so every order the cursor might carry must be allowed."""
+        if self.grant.fields is None:
+            return None
+        known = next((found for found in reversed(self.lists) if found is not None), None)
+        for type_name, column in [*_pairs(known)] if known else _possible_sorts(parent_type):
+            target = self.schema.get_type(type_name)
+            assert isinstance(target, GraphQLObjectType)
+            shown = field_showing(target, column)
+            if shown is None or not _allowed(self.grant, type_name, shown):
+                where = f"{type_name}.{shown or graphql_name(column.key)}"
+                return self._refuse(node, f"does not include '{where}', which cursors carry.")
+        return None
+
     def _check_arguments(self, node: FieldNode, field: GraphQLField | None) -> object:
         """A list's `filter` and `orderBy` read fields too: each needs the field it reads."""
         entity = declared_entity(field)
@@ -180,7 +264,7 @@ class _AgreementVisitor(Visitor):
             return None
         target = self.schema.get_type(entity.name)
         assert isinstance(target, GraphQLObjectType)
-        arguments = get_argument_values(field, node, self.variables)
+        arguments = self._arguments(field, node)
         for argument, column in columns_read(entity, arguments):
             shown = field_showing(target, column)
             if shown is None or not _allowed(self.grant, entity.name, shown):

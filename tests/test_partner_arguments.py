@@ -1,6 +1,6 @@
-"""A partner's field allowlist covers what its filters and orderings read, not only what it
-selects: filtering workers by name, or ordering them by name (whose cursors carry the sort
-value), needs `Worker.name`."""
+"""A partner's field allowlist covers what its filters, orderings and cursors read, not only
+what it selects: filtering workers by name, or ordering them by name, needs `Worker.name`, and
+a cursor, which carries its list's sort value, needs the field that shows it."""
 
 from __future__ import annotations
 
@@ -105,3 +105,29 @@ async def test_a_partner_without_a_field_allowlist_filters_freely(
     async for partner in partner_with(http, settings, database_url, None):
         query = '{ workers(filter: {keyword: "张"}, orderBy: {field: NAME}) { totalCount } }'
         await partner.ok(query)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ workers(first: 2) { edges { cursor node { gender } } } }",
+        "{ workers(first: 2) { pageInfo { endCursor } nodes { gender } } }",
+        "{ workers { ...Page } } fragment Page on WorkerConnection { edges { cursor } }",
+        "{ workers { edges { ...Edge } } } fragment Edge on WorkerEdge { cursor }",
+    ],
+)
+async def test_cursors_need_the_field_their_order_reads(
+    names_too: GraphQLClient, query: str
+) -> None:
+    """The default order is by registration time: its cursors carry `createdAt`."""
+    assert "'Worker.createdAt', which cursors carry" in refusal(await names_too(query))
+
+
+async def test_cursors_of_an_allowed_order_and_lists_without_cursors_run(
+    names_too: GraphQLClient,
+) -> None:
+    by_name = "{ workers(orderBy: {field: NAME}) { edges { cursor } pageInfo { endCursor } } }"
+    await names_too.ok(by_name)
+    no_cursors = "{ workers(first: 2) { totalCount pageInfo { hasNextPage } nodes { name } } }"
+    await names_too.ok(no_cursors)
+    await names_too.ok("{ jobs(first: 2) { edges { cursor } } }")  # Job.* is allowed
