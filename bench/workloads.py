@@ -96,22 +96,30 @@ LIMIT 50
 """
 
 
+def job_node(row: asyncpg.Record, **more: object) -> JSONObject:
+    """The fields of a job both job workloads read (and `more`)."""
+    return {
+        "id": encode_global_id("Job", row["id"]),
+        "title": row["title"],
+        "salaryMin": decimal(row["salary_min"]),
+        "salaryMax": decimal(row["salary_max"]),
+        "postedAt": timestamp(row["posted_at"]),
+        **more,
+    }
+
+
 async def fetch_jobs_flat(db: CountingConnection) -> JSONObject:
     rows = await db.fetch(JOBS_FLAT_SQL)
     return {
         "jobs": connection(
             [
-                {
-                    "id": encode_global_id("Job", row["id"]),
-                    "title": row["title"],
-                    "salaryMin": decimal(row["salary_min"]),
-                    "salaryMax": decimal(row["salary_max"]),
-                    "salaryUnit": enum_name(SalaryUnit, row["salary_unit"]),
-                    "employmentType": enum_name(EmploymentType, row["employment_type"]),
-                    "headcount": row["headcount"],
-                    "status": enum_name(JobStatus, row["status"]),
-                    "postedAt": timestamp(row["posted_at"]),
-                }
+                job_node(
+                    row,
+                    salaryUnit=enum_name(SalaryUnit, row["salary_unit"]),
+                    employmentType=enum_name(EmploymentType, row["employment_type"]),
+                    headcount=row["headcount"],
+                    status=enum_name(JobStatus, row["status"]),
+                )
                 for row in rows
             ]
         )
@@ -155,18 +163,14 @@ async def fetch_jobs_nested(db: CountingConnection) -> JSONObject:
     return {
         "jobs": connection(
             [
-                {
-                    "id": encode_global_id("Job", row["id"]),
-                    "title": row["title"],
-                    "salaryMin": decimal(row["salary_min"]),
-                    "salaryMax": decimal(row["salary_max"]),
-                    "postedAt": timestamp(row["posted_at"]),
-                    "employer": {
+                job_node(
+                    row,
+                    employer={
                         "id": encode_global_id("Employer", row["employer_id"]),
                         "name": row["employer_name"],
                     },
-                    "region": {"code": row["region_code"], "name": row["region_name"]},
-                }
+                    region={"code": row["region_code"], "name": row["region_name"]},
+                )
                 for row in rows
             ]
         )
