@@ -158,6 +158,11 @@ def global_ids(type_name: str, key: int) -> st.SearchStrategy[str]:
     )
 
 
+def draw_id(data: st.DataObject, keys: dict[str, int], type_name: str) -> str:
+    """One of `global_ids` around the seeded `type_name` whose key `keys` holds."""
+    return data.draw(global_ids(type_name, keys[type_name]))
+
+
 def offset(seconds: int) -> timezone:
     return timezone(timedelta(seconds=seconds))
 
@@ -263,7 +268,7 @@ async def test_node_answers_any_id_and_only_its_own_id_finds_an_object(
     gql: GraphQLClient, keys: dict[str, int], data: st.DataObject
 ) -> None:
     type_name = data.draw(st.sampled_from(sorted(keys)))
-    sent = data.draw(global_ids(type_name, keys[type_name]))
+    sent = draw_id(data, keys, type_name)
     result = await post(gql, "query ($id: ID!) { node(id: $id) { id } }", {"id": sent})
     assert_answered(result, sent)
     found = (result.data or {}).get("node")
@@ -278,8 +283,7 @@ async def test_node_answers_any_id_and_only_its_own_id_finds_an_object(
 async def test_id_filters_answer_any_id(
     gql: GraphQLClient, keys: dict[str, int], data: st.DataObject
 ) -> None:
-    worker = data.draw(global_ids("Worker", keys["Worker"]))
-    employer = data.draw(global_ids("Employer", keys["Employer"]))
+    worker, employer = draw_id(data, keys, "Worker"), draw_id(data, keys, "Employer")
     result = await post(
         gql,
         """query ($w: ID, $e: ID) {
@@ -297,8 +301,7 @@ async def test_mutations_answer_any_id(
     as_worker: GraphQLClient, as_employer: GraphQLClient, keys: dict[str, int],
     employer: dict[str, str], data: st.DataObject,
 ) -> None:
-    worker = data.draw(global_ids("Worker", keys["Worker"]))
-    employer_id = data.draw(global_ids("Employer", keys["Employer"]))
+    worker, employer_id = draw_id(data, keys, "Worker"), draw_id(data, keys, "Employer")
     reveal = await post(
         as_employer,
         """mutation ($id: ID!) { revealIdNumber(input: {workerId: $id, purpose: "checks"}) {
