@@ -108,22 +108,23 @@ def job_node(row: asyncpg.Record, **more: object) -> JSONObject:
     }
 
 
-async def fetch_jobs_flat(db: CountingConnection) -> JSONObject:
-    rows = await db.fetch(JOBS_FLAT_SQL)
-    return {
-        "jobs": connection(
-            [
-                job_node(
-                    row,
-                    salaryUnit=enum_name(SalaryUnit, row["salary_unit"]),
-                    employmentType=enum_name(EmploymentType, row["employment_type"]),
-                    headcount=row["headcount"],
-                    status=enum_name(JobStatus, row["status"]),
-                )
-                for row in rows
-            ]
-        )
-    }
+def fetch_jobs(sql: str, node: Callable[[asyncpg.Record], JSONObject]) -> Fetch:
+    """A fetch of `{"jobs": ...}`: one statement, one node a row."""
+
+    async def fetch(db: CountingConnection) -> JSONObject:
+        return {"jobs": connection([node(row) for row in await db.fetch(sql)])}
+
+    return fetch
+
+
+def flat_job(row: asyncpg.Record) -> JSONObject:
+    return job_node(
+        row,
+        salaryUnit=enum_name(SalaryUnit, row["salary_unit"]),
+        employmentType=enum_name(EmploymentType, row["employment_type"]),
+        headcount=row["headcount"],
+        status=enum_name(JobStatus, row["status"]),
+    )
 
 
 # --- 2. fifty jobs with their employer and region -----------------------------------------
@@ -158,23 +159,13 @@ ORDER BY j.posted_at DESC, j.id DESC
 """
 
 
-async def fetch_jobs_nested(db: CountingConnection) -> JSONObject:
-    rows = await db.fetch(JOBS_NESTED_SQL)
-    return {
-        "jobs": connection(
-            [
-                job_node(
-                    row,
-                    employer={
-                        "id": encode_global_id("Employer", row["employer_id"]),
-                        "name": row["employer_name"],
-                    },
-                    region={"code": row["region_code"], "name": row["region_name"]},
-                )
-                for row in rows
-            ]
-        )
-    }
+def nested_job(row: asyncpg.Record) -> JSONObject:
+    employer_id = encode_global_id("Employer", row["employer_id"])
+    return job_node(
+        row,
+        employer={"id": employer_id, "name": row["employer_name"]},
+        region={"code": row["region_code"], "name": row["region_name"]},
+    )
 
 
 # --- 3. employers -> jobs -> applications -> applicant ------------------------------------
@@ -255,13 +246,13 @@ WORKLOADS: tuple[Workload, ...] = (
         "jobs_flat",
         "50 newest jobs, scalar fields only",
         JOBS_FLAT_QUERY,
-        fetch_jobs_flat,
+        fetch_jobs(JOBS_FLAT_SQL, flat_job),
     ),
     Workload(
         "jobs_employer_region",
         "50 newest jobs, each with its employer and region",
         JOBS_NESTED_QUERY,
-        fetch_jobs_nested,
+        fetch_jobs(JOBS_NESTED_SQL, nested_job),
     ),
     Workload(
         "employer_tree",
