@@ -1,4 +1,5 @@
-"""`python -m bench`: seed once, run each workload through GraphQL and asyncpg, report."""
+"""`python -m bench`: seed once, run each workload through laborhub, the PostGraphile peers and
+asyncpg, check that they return the same data, measure each, report."""
 
 from __future__ import annotations
 
@@ -9,19 +10,22 @@ import platform
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import AsyncExitStack, ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-import httpx
 from sqlalchemy.engine import make_url
 
+from bench.catalog import WORKLOADS, WORKLOADS_BY_NAME
 from bench.database import BENCH_KEY, Prepared, bench_database_url, note, prepare
-from bench.harness import Result, Sanity, bench_workload, sanity_check
+from bench.harness import Endpoint, Result, Sanity, bench_workload, sanity_check
+from bench.http1 import Http1Pool
+from bench.peers import RunningPeer, peers_available, running_peers
 from bench.report import errors_seen, table, write_json
 from bench.server import REPO_ROOT, RunningServer, app_server
-from bench.workloads import WORKLOADS, WORKLOADS_BY_NAME, Workload
+from bench.workloads import LABORHUB, LABORHUB_COMPILED, Subject, Workload, find_subject
 from db.seed import SCALES
 from db.session import sync_url
 
@@ -34,13 +38,16 @@ except ImportError:
     NEW_EVENT_LOOP = asyncio.new_event_loop
 
 DEFAULT_JSON = REPO_ROOT / "bench" / "results" / "latest.json"
-SERVER_LOG = REPO_ROOT / "bench" / "results" / "server.log"
+RESULTS = REPO_ROOT / "bench" / "results"
+COMPILED_READS = {LABORHUB: "0", LABORHUB_COMPILED: "1"}
+"""`LABORHUB_COMPILED_READS` for each laborhub row."""
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="GraphQL endpoint vs hand-written asyncpg on the same data, under load.",
+        description="laborhub, PostGraphile 4 and 5 and hand-written asyncpg on the same data, "
+        "under load.",
     )
     parser.add_argument(
         "--database-url",
@@ -60,62 +67,108 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="NAME",
         help=f"one of {', '.join(WORKLOADS_BY_NAME)}; repeatable",
     )
+    parser.add_argument(
+        "--peers",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run PostGraphile 4 and 5 beside laborhub (installed with npm into a cache on "
+        "first use); default: on when npm is on PATH",
+    )
+    parser.add_argument(
+        "--compiled",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help=f"also run laborhub with compiled reads on, as {LABORHUB_COMPILED} "
+        f"(the {LABORHUB} rows are its resolver path); default: on",
+    )
     return parser.parse_args(argv)
 
 
 async def run(args: argparse.Namespace, url: str) -> int:
     prepared = await prepare(url, args.scale, reseed=args.reseed)
     workloads = [WORKLOADS_BY_NAME[name] for name in args.only] if args.only else list(WORKLOADS)
-    with app_server(url, key=BENCH_KEY, pool_size=args.concurrency, log_path=SERVER_LOG) as server:
-        sanity, results = await measure_all(args, prepared, server, workloads)
+    names = [LABORHUB_COMPILED, LABORHUB] if args.compiled else [LABORHUB]
+    with ExitStack() as stack:
+        servers = {
+            name: stack.enter_context(
+                app_server(
+                    url,
+                    key=BENCH_KEY,
+                    pool_size=args.concurrency,
+                    log_path=RESULTS / f"{name}.log",
+                    settings={"LABORHUB_COMPILED_READS": COMPILED_READS[name]},
+                )
+            )
+            for name in names
+        }
+        with_peers = peers_available() if args.peers is None else args.peers
+        peers = stack.enter_context(running_peers(url, RESULTS)) if with_peers else []
+        subject, sanity, results = await measure_all(args, prepared, servers, peers, workloads)
     print()
     print(table(results))
     for line in errors_seen(results):
         print(line)
-    write_json(args.json_path, run_info(args, prepared), sanity, results)
+    write_json(args.json_path, run_info(args, prepared, peers, subject), sanity, results)
     note(f"\nwrote {args.json_path}")
     failed = any(not s.ok for s in sanity) or any(r.measurement.errors for r in results)
     return 1 if failed else 0
 
 
 async def measure_all(
-    args: argparse.Namespace, prepared: Prepared, server: RunningServer, workloads: list[Workload]
-) -> tuple[list[Sanity], list[Result]]:
-    limits = httpx.Limits(
-        max_connections=args.concurrency, max_keepalive_connections=args.concurrency
-    )
+    args: argparse.Namespace,
+    prepared: Prepared,
+    servers: dict[str, RunningServer],
+    peers: list[RunningPeer],
+    workloads: list[Workload],
+) -> tuple[Subject, list[Sanity], list[Result]]:
     sanity: list[Sanity] = []
     results: list[Result] = []
-    async with (
-        httpx.AsyncClient(
-            base_url=server.base_url, headers=server.headers, limits=limits, timeout=30
-        ) as client,
-        asyncpg.create_pool(
-            sync_url(prepared.url), min_size=args.concurrency, max_size=args.concurrency
-        ) as pool,
-    ):
+    async with AsyncExitStack() as stack:
+
+        def endpoint(
+            name: str, base_url: str, pid: int, headers: dict[str, str] | None = None
+        ) -> Endpoint:
+            connections = Http1Pool(base_url, args.concurrency, headers)
+            stack.push_async_callback(connections.close)
+            return Endpoint(name, connections, pid)
+
+        endpoints = [
+            endpoint(name, server.base_url, server.pid, server.headers)
+            for name, server in servers.items()
+        ]
+        endpoints += [endpoint(peer.name, peer.base_url, peer.pid) for peer in peers]
+        pool = await stack.enter_async_context(
+            asyncpg.create_pool(
+                sync_url(prepared.url), min_size=args.concurrency, max_size=args.concurrency
+            )
+        )
+        subject = await find_subject(pool)
+        names = ", ".join([*(e.name for e in endpoints), "asyncpg"])
         for workload in workloads:
-            check = await sanity_check(workload, client, pool)
+            check = await sanity_check(workload, subject, endpoints, pool)
             print(check.describe(), flush=True)
             sanity.append(check)
             note(
                 f"measuring {workload.name}: {args.warmup:g} s warm-up + {args.duration:g} s, "
-                f"{args.concurrency} clients, graphql then asyncpg"
+                f"{args.concurrency} clients, {names}"
             )
             results += await bench_workload(
                 workload,
-                client,
+                subject,
+                check,
+                endpoints,
                 pool,
                 concurrency=args.concurrency,
                 duration=args.duration,
                 warmup=args.warmup,
-                server_pid=server.pid,
                 bench_pid=os.getpid(),
             )
-    return sanity, results
+    return subject, sanity, results
 
 
-def run_info(args: argparse.Namespace, prepared: Prepared) -> dict[str, Any]:
+def run_info(
+    args: argparse.Namespace, prepared: Prepared, peers: list[RunningPeer], subject: Subject
+) -> dict[str, Any]:
     return {
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join(["python -m bench", *sys.argv[1:]]),
@@ -126,6 +179,8 @@ def run_info(args: argparse.Namespace, prepared: Prepared) -> dict[str, Any]:
         "concurrency": args.concurrency,
         "duration_seconds": args.duration,
         "warmup_seconds": args.warmup,
+        "peers": [{"name": p.name, "label": p.label, "node": p.node_version} for p in peers],
+        "subject": {"job_id": subject.job_id, "county": subject.county},
         "git_commit": git_commit(),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),

@@ -1,4 +1,9 @@
-"""Both implementations of a workload as load-loop operations, and the check that they agree."""
+"""Each implementation of a workload as a load-loop operation, and the check that all agree.
+
+The implementations are the GraphQL servers under test (laborhub, and the PostGraphile peers
+that run) and the hand-written asyncpg fetch, the reference every server's data is compared
+with before anything is timed.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-import httpx
 
+from bench.http1 import Http1Pool, ProtocolError
 from bench.runner import CpuSample, CpuSampler, Measurement, Operation, measure, process_cpu_seconds
-from bench.workloads import CountingConnection, Workload, count_objects
+from bench.same_data import first_difference, plain
+from bench.workloads import ASYNCPG, CountingConnection, Subject, Workload, count_objects
 
-GRAPHQL = "graphql"
-ASYNCPG = "asyncpg"
 HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
+
+OK = "OK"
+DIFFERENT = "DIFFERENT"
+ERRORS = "ERRORS"
+REFERENCE = "reference"
 
 
 class BadResponse(RuntimeError):
@@ -22,100 +31,155 @@ class BadResponse(RuntimeError):
 
 
 @dataclass(frozen=True)
-class Result:
-    workload: str
+class Endpoint:
+    """A GraphQL server under test: its name (one of `workloads.SERVERS`), keep-alive
+    connections to it, and the pid whose CPU it is charged."""
+
+    name: str
+    connections: Http1Pool
+    pid: int
+
+
+@dataclass(frozen=True)
+class Check:
+    """One implementation's answer to one workload, against the asyncpg reference."""
+
     implementation: str
-    measurement: Measurement
+    verdict: str
+    objects: int
+    detail: str | None = None
+    read_path: str | None = None
+    """laborhub's `X-Read-Path` header: which path (compiled, resolvers) answered."""
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict in (OK, REFERENCE)
+
+    def describe(self) -> str:
+        path = f", read path: {self.read_path}" if self.read_path else ""
+        line = f"{self.implementation} {self.verdict} ({self.objects} objects{path})"
+        return f"{line}: {self.detail}" if self.detail else line
 
 
 @dataclass(frozen=True)
 class Sanity:
     workload: str
-    graphql_objects: int
-    asyncpg_objects: int
-    identical: bool
-    graphql_errors: list[dict[str, Any]]
+    checks: tuple[Check, ...]
 
     @property
     def ok(self) -> bool:
-        return not self.graphql_errors and self.graphql_objects == self.asyncpg_objects
+        return all(check.ok for check in self.checks)
+
+    def verdict(self, implementation: str) -> str:
+        return next((c.verdict for c in self.checks if c.implementation == implementation), "-")
 
     def describe(self) -> str:
-        verdict = "OK" if self.ok else "MISMATCH"
-        same = "identical data" if self.identical else "data differs"
-        errors = f", GraphQL errors: {self.graphql_errors}" if self.graphql_errors else ""
-        return (
-            f"sanity {self.workload}: {verdict}: graphql {self.graphql_objects} objects, "
-            f"asyncpg {self.asyncpg_objects} objects, {same}{errors}"
-        )
+        lines = [f"sanity {self.workload}: {'OK' if self.ok else 'MISMATCH'}"]
+        lines += [f"  {check.describe()}" for check in self.checks]
+        return "\n".join(lines)
 
 
-def request_body(workload: Workload) -> bytes:
-    return json.dumps({"query": workload.query}).encode()
+@dataclass(frozen=True)
+class Result:
+    workload: str
+    implementation: str
+    measurement: Measurement
+    same_data: str
+    """The sanity verdict of this implementation's data on this workload."""
 
 
-def graphql_operation(client: httpx.AsyncClient, workload: Workload) -> Operation:
-    body = request_body(workload)
+def graphql_request(endpoint: Endpoint, workload: Workload, subject: Subject) -> bytes:
+    body = workload.body(endpoint.name, subject)
+    return endpoint.connections.request_bytes("/graphql", body, HEADERS)
 
-    async def call() -> int:
-        response = await client.post("/graphql", content=body, headers=HEADERS)
+
+def endpoint_operation(endpoint: Endpoint, workload: Workload, subject: Subject) -> Operation:
+    request = graphql_request(endpoint, workload, subject)
+
+    async def call() -> int | None:
+        response = await endpoint.connections.send(request)
         content = response.content
         # `"errors":[` can only be the top-level key: inside a string its quotes are escaped.
-        if response.status_code != 200 or b'"errors":[' in content:
-            raise BadResponse(f"HTTP {response.status_code}: {content[:300]!r}")
-        return int(response.headers["x-sql-statements"])
+        if response.status != 200 or b'"errors":[' in content:
+            raise BadResponse(f"HTTP {response.status}: {content[:300]!r}")
+        statements = response.headers.get("x-sql-statements")
+        return None if statements is None else int(statements)
 
     return call
 
 
-def asyncpg_operation(pool: asyncpg.Pool, workload: Workload) -> Operation:
+def asyncpg_operation(pool: asyncpg.Pool, workload: Workload, subject: Subject) -> Operation:
     async def call() -> int:
         async with pool.acquire() as connection:
             counted = CountingConnection(connection)
-            await workload.fetch(counted)
+            await workload.fetch(counted, subject)
             return counted.statements
 
     return call
 
 
-async def sanity_check(workload: Workload, client: httpx.AsyncClient, pool: asyncpg.Pool) -> Sanity:
-    response = await client.post("/graphql", content=request_body(workload), headers=HEADERS)
-    payload = response.json()
-    graphql_data = payload.get("data")
+async def sanity_check(
+    workload: Workload, subject: Subject, endpoints: list[Endpoint], pool: asyncpg.Pool
+) -> Sanity:
+    """Each endpoint's data, made plain, value for value against the asyncpg fetch's."""
     async with pool.acquire() as connection:
-        asyncpg_data = await workload.fetch(CountingConnection(connection))
-    return Sanity(
-        workload=workload.name,
-        graphql_objects=count_objects(list((graphql_data or {}).values())),
-        asyncpg_objects=count_objects(list(asyncpg_data.values())),
-        identical=graphql_data == asyncpg_data,
-        graphql_errors=payload.get("errors") or [],
-    )
+        reference = await workload.fetch(CountingConnection(connection), subject)
+    expected = plain(reference, ASYNCPG)
+    checks = [await check_endpoint(endpoint, workload, subject, expected) for endpoint in endpoints]
+    checks.append(Check(ASYNCPG, REFERENCE, count_objects(reference)))
+    return Sanity(workload.name, tuple(checks))
+
+
+async def check_endpoint(
+    endpoint: Endpoint, workload: Workload, subject: Subject, expected: object
+) -> Check:
+    try:
+        response = await endpoint.connections.send(graphql_request(endpoint, workload, subject))
+        payload: dict[str, Any] = json.loads(response.content)
+    except (OSError, ProtocolError, ValueError) as exc:
+        return Check(endpoint.name, ERRORS, 0, f"{type(exc).__name__}: {exc}"[:300])
+    data = payload.get("data")
+    objects = count_objects(list((data or {}).values()))
+    path = response.headers.get("x-read-path")
+    if response.status != 200 or payload.get("errors"):
+        detail = f"HTTP {response.status}, errors: {payload.get('errors')}"[:500]
+        return Check(endpoint.name, ERRORS, objects, detail, path)
+    difference = first_difference(expected, plain(data, endpoint.name))
+    return Check(endpoint.name, DIFFERENT if difference else OK, objects, difference, path)
 
 
 async def bench_workload(
     workload: Workload,
-    client: httpx.AsyncClient,
+    subject: Subject,
+    sanity: Sanity,
+    endpoints: list[Endpoint],
     pool: asyncpg.Pool,
     *,
     concurrency: int,
     duration: float,
     warmup: float,
-    server_pid: int,
     bench_pid: int,
 ) -> list[Result]:
-    """GraphQL first, then asyncpg, each with the same clients, warm-up and duration.
+    """Each endpoint in turn, then asyncpg, each with the same clients, warm-up and duration.
 
-    CPU is charged to `app` (the uvicorn process for GraphQL, this process for asyncpg),
-    `client` (this process, for GraphQL: httpx) and `postgres` (the database's backends).
+    CPU is charged to `app` (the server process for an endpoint, this process for asyncpg),
+    `client` (this process, for an endpoint: its HTTP client) and `postgres` (the database's
+    backends).
     """
-    runs = (
+    runs = [
         (
-            GRAPHQL,
-            graphql_operation(client, workload),
-            cpu_sampler(pool, {"app": server_pid, "client": bench_pid}),
-        ),
-        (ASYNCPG, asyncpg_operation(pool, workload), cpu_sampler(pool, {"app": bench_pid})),
+            endpoint.name,
+            endpoint_operation(endpoint, workload, subject),
+            cpu_sampler(pool, {"app": endpoint.pid, "client": bench_pid}),
+        )
+        for endpoint in endpoints
+    ]
+    runs.append(
+        (
+            ASYNCPG,
+            asyncpg_operation(pool, workload, subject),
+            cpu_sampler(pool, {"app": bench_pid}),
+        )
     )
     results = []
     for implementation, operation, sampler in runs:
@@ -126,7 +190,8 @@ async def bench_workload(
             warmup=warmup,
             cpu=sampler,
         )
-        results.append(Result(workload.name, implementation, measurement))
+        verdict = sanity.verdict(implementation)
+        results.append(Result(workload.name, implementation, measurement, verdict))
     return results
 
 

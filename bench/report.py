@@ -12,7 +12,7 @@ from bench.harness import Result, Sanity
 
 COLUMNS = (
     ("workload", "<", 20),
-    ("impl", "<", 7),
+    ("impl", "<", 17),
     ("req/s", ">", 8),
     ("p50 ms", ">", 8),
     ("p95 ms", ">", 8),
@@ -21,11 +21,15 @@ COLUMNS = (
     ("errors", ">", 6),
     ("app CPU ms/req", ">", 14),
     ("pg CPU ms/req", ">", 13),
+    ("client CPU ms/req", ">", 17),
+    ("data", "<", 9),
 )
 
 
 def _cells(result: Result) -> tuple[str, ...]:
     m = result.measurement
+    statements = m.statements_per_request
+    client = m.cpu_ms_per_request.get("client")
     return (
         result.workload,
         result.implementation,
@@ -33,10 +37,12 @@ def _cells(result: Result) -> tuple[str, ...]:
         f"{m.latencies_ms['p50']:.2f}",
         f"{m.latencies_ms['p95']:.2f}",
         f"{m.latencies_ms['p99']:.2f}",
-        f"{m.statements_per_request:.2f}",
+        "-" if statements is None else f"{statements:.2f}",
         str(m.errors),
         f"{m.cpu_ms_per_request.get('app', 0.0):.2f}",
         f"{m.cpu_ms_per_request.get('postgres', 0.0):.2f}",
+        "-" if client is None else f"{client:.2f}",
+        result.same_data,
     )
 
 
@@ -72,11 +78,19 @@ def write_json(
 ) -> None:
     document = {
         "run": run,
-        "sanity": [{**asdict(s), "ok": s.ok} for s in sanity],
+        "sanity": [
+            {
+                "workload": s.workload,
+                "ok": s.ok,
+                "checks": [{**asdict(check), "ok": check.ok} for check in s.checks],
+            }
+            for s in sanity
+        ],
         "results": [
             {
                 "workload": r.workload,
                 "implementation": r.implementation,
+                "same_data": r.same_data,
                 "requests_per_second": round(r.measurement.requests_per_second, 2),
                 **asdict(r.measurement),
             }

@@ -10,8 +10,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-Operation = Callable[[], Awaitable[int]]
-"""One request; returns how many SQL statements it took, raises when it failed."""
+Operation = Callable[[], Awaitable[int | None]]
+"""One request; returns how many SQL statements it took (None: not known), raises when it
+failed."""
 
 PERCENTILES = (0.50, 0.95, 0.99)
 
@@ -22,6 +23,7 @@ class Tally:
 
     latencies: list[float] = field(default_factory=list)
     statements: int = 0
+    statements_unknown: bool = False
     errors: int = 0
     first_error: str | None = None
 
@@ -37,7 +39,8 @@ class Measurement:
     errors: int
     seconds: float
     latencies_ms: dict[str, float]
-    statements_per_request: float
+    statements_per_request: float | None
+    """None when the server does not say how many it sent."""
     cpu_ms_per_request: dict[str, float]
     first_error: str | None
 
@@ -94,7 +97,9 @@ async def measure(
         errors=tally.errors,
         seconds=seconds,
         latencies_ms={f"p{round(q * 100)}": percentile(ordered, q) * 1000 for q in PERCENTILES},
-        statements_per_request=tally.statements / done if done else 0.0,
+        statements_per_request=(
+            None if tally.statements_unknown else tally.statements / done if done else 0.0
+        ),
         cpu_ms_per_request={
             name: seconds * 1000 / done if done else 0.0
             for name, seconds in cpu_used_seconds.items()
@@ -112,7 +117,10 @@ async def _drive(operation: Operation, concurrency: int, deadline: float, tally:
                 tally.failed(exc)
                 continue
             tally.latencies.append(time.perf_counter() - start)
-            tally.statements += statements
+            if statements is None:
+                tally.statements_unknown = True
+            else:
+                tally.statements += statements
 
     async with asyncio.TaskGroup() as group:
         for _ in range(concurrency):

@@ -48,9 +48,15 @@ def free_port() -> int:
 
 @contextmanager
 def app_server(
-    database_url: str, *, key: bytes, pool_size: int, log_path: Path
+    database_url: str,
+    *,
+    key: bytes,
+    pool_size: int,
+    log_path: Path,
+    settings: dict[str, str] | None = None,
 ) -> Iterator[RunningServer]:
-    """`uvicorn --factory server.asgi:app_from_env` until the block ends."""
+    """`uvicorn --factory server.asgi:app_from_env` until the block ends; `settings` are more
+    `LABORHUB_*` environment variables for it."""
     port = free_port()
     # The child inherits this environment (PATH, the venv); the app's settings are set here.
     env = {
@@ -64,6 +70,7 @@ def app_server(
         "LABORHUB_DB_MAX_OVERFLOW": str(pool_size),
         # Throughput is what is measured here; per-principal rate limits would cap it.
         "LABORHUB_RATE_LIMIT_PER_MINUTE": "0",
+        **(settings or {}),
     }
     command = [
         sys.executable,

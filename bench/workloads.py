@@ -1,26 +1,36 @@
-"""The three read workloads: a GraphQL query and the hand-written asyncpg fetch of the same data.
+"""What a workload is: a laborhub query, a PostGraphile query (one text for 4 and 5, spelled
+for each) and the hand-written asyncpg fetch of the same data, with the helpers the fetches use
+to serialise like the laborhub endpoint (global IDs, enum names, decimals as strings, ISO
+timestamps). The six workloads themselves are in `bench.catalog`.
 
-Each asyncpg fetch is what a competent engineer would write by hand: one statement, the
-narrowest column list, joins or LATERAL subqueries instead of extra round trips. It returns the
-data exactly as the GraphQL endpoint serialises it (global IDs, enum names, decimals as
-strings, ISO timestamps), so the two can be compared value for value.
+PostGraphile 5's Amber preset calls the `id` column `rowId` (its `id` is the Node ID); the
+PostGraphile texts are written for 5 and `postgraphile_document` spells them for 4.
 """
 
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
 
-from db.models.enums import ApplicationStatus, EmploymentType, JobStatus, SalaryUnit
-from resolvers.global_ids import encode_global_id
-
 JSONObject = dict[str, Any]
+
+LABORHUB = "laborhub"
+"""laborhub on its resolver path (`LABORHUB_COMPILED_READS=0`)."""
+LABORHUB_COMPILED = "laborhub-compiled"
+"""laborhub with reads compiled to SQL where it can (`LABORHUB_COMPILED_READS=1`)."""
+LABORHUBS = (LABORHUB_COMPILED, LABORHUB)
+POSTGRAPHILE4 = "postgraphile4"
+POSTGRAPHILE5 = "postgraphile5"
+ASYNCPG = "asyncpg"
+SERVERS = (*LABORHUBS, POSTGRAPHILE4, POSTGRAPHILE5)
+"""The GraphQL servers a workload has a document for."""
 
 
 class CountingConnection:
@@ -35,7 +45,41 @@ class CountingConnection:
         return await self._connection.fetch(sql, *args)
 
 
-Fetch = Callable[[CountingConnection], Awaitable[JSONObject]]
+@dataclass(frozen=True)
+class Subject:
+    """The rows the parametrised workloads name, picked from the data once per run."""
+
+    job_id: int
+    """The newest job."""
+    county: str
+    """The county (a division with no children) with the most published jobs."""
+
+
+SUBJECT_SQL = """
+SELECT
+  (SELECT id FROM jobs ORDER BY posted_at DESC, id DESC LIMIT 1) AS job_id,
+  (SELECT j.region_code FROM jobs AS j
+   WHERE j.status = 'published'
+     AND NOT EXISTS (SELECT 1 FROM regions AS c WHERE c.parent_code = j.region_code)
+   GROUP BY j.region_code
+   ORDER BY count(*) DESC, j.region_code
+   LIMIT 1) AS county
+"""
+
+
+async def find_subject(pool: asyncpg.Pool) -> Subject:
+    row = await pool.fetchrow(SUBJECT_SQL)
+    if row is None or row["job_id"] is None or row["county"] is None:
+        raise RuntimeError("the bench database has no published jobs to pick a subject from")
+    return Subject(job_id=row["job_id"], county=row["county"])
+
+
+Fetch = Callable[[CountingConnection, Subject], Awaitable[JSONObject]]
+Variables = Callable[[Subject, str], dict[str, object]]
+
+
+def no_variables(subject: Subject, server: str) -> dict[str, object]:
+    return {}
 
 
 @dataclass(frozen=True)
@@ -43,10 +87,36 @@ class Workload:
     name: str
     description: str
     query: str
+    """laborhub's document."""
+    postgraphile: str
+    """PostGraphile 5's document; `postgraphile_document` spells it for 4."""
     fetch: Fetch
+    variables: Variables = field(default=no_variables)
+
+    def document(self, server: str) -> str:
+        if server in LABORHUBS:
+            return self.query
+        return postgraphile_document(self.postgraphile, server)
+
+    def body(self, server: str, subject: Subject) -> bytes:
+        """The JSON request body for `server` (one of SERVERS)."""
+        request: JSONObject = {"query": self.document(server)}
+        variables = self.variables(subject, server)
+        if variables:
+            request["variables"] = variables
+        return json.dumps(request).encode()
 
 
-# --- serialising like the GraphQL endpoint ------------------------------------------------
+def postgraphile_document(text: str, server: str) -> str:
+    """PostGraphile 5's `rowId`, `jobByRowId`, `ROW_ID_DESC` as 4 spells them (`id`, ...)."""
+    if server == POSTGRAPHILE5:
+        return text
+    if server == POSTGRAPHILE4:
+        return text.replace("ROW_ID", "ID").replace("RowId", "Id").replace("rowId", "id")
+    raise ValueError(f"server: expected {POSTGRAPHILE4} or {POSTGRAPHILE5}, got {server!r}")
+
+
+# --- serialising like the laborhub endpoint ------------------------------------------------
 
 
 def enum_name(kind: type[enum.Enum], value: str) -> str:
@@ -73,193 +143,3 @@ def count_objects(value: object) -> int:
         return 0
     wrapper = set(value) <= {"edges", "node", "pageInfo", "totalCount"}
     return (0 if wrapper else 1) + sum(count_objects(item) for item in value.values())
-
-
-# --- 1. fifty jobs, flat ------------------------------------------------------------------
-
-JOBS_FLAT_QUERY = """
-query JobsFlat {
-  jobs(first: 50) {
-    edges {
-      node { id title salaryMin salaryMax salaryUnit employmentType headcount status postedAt }
-    }
-  }
-}
-"""
-
-JOBS_FLAT_SQL = """
-SELECT id, title, salary_min, salary_max, salary_unit, employment_type, headcount, status,
-       posted_at
-FROM jobs
-ORDER BY posted_at DESC, id DESC
-LIMIT 50
-"""
-
-
-def job_node(row: asyncpg.Record, **more: object) -> JSONObject:
-    """The fields of a job both job workloads read (and `more`)."""
-    return {
-        "id": encode_global_id("Job", row["id"]),
-        "title": row["title"],
-        "salaryMin": decimal(row["salary_min"]),
-        "salaryMax": decimal(row["salary_max"]),
-        "postedAt": timestamp(row["posted_at"]),
-        **more,
-    }
-
-
-def fetch_jobs(sql: str, node: Callable[[asyncpg.Record], JSONObject]) -> Fetch:
-    """A fetch of `{"jobs": ...}`: one statement, one node a row."""
-
-    async def fetch(db: CountingConnection) -> JSONObject:
-        return {"jobs": connection([node(row) for row in await db.fetch(sql)])}
-
-    return fetch
-
-
-def flat_job(row: asyncpg.Record) -> JSONObject:
-    return job_node(
-        row,
-        salaryUnit=enum_name(SalaryUnit, row["salary_unit"]),
-        employmentType=enum_name(EmploymentType, row["employment_type"]),
-        headcount=row["headcount"],
-        status=enum_name(JobStatus, row["status"]),
-    )
-
-
-# --- 2. fifty jobs with their employer and region -----------------------------------------
-
-JOBS_NESTED_QUERY = """
-query JobsWithEmployerAndRegion {
-  jobs(first: 50) {
-    edges {
-      node {
-        id title salaryMin salaryMax postedAt
-        employer { id name }
-        region { code name }
-      }
-    }
-  }
-}
-"""
-
-JOBS_NESTED_SQL = """
-SELECT j.id, j.title, j.salary_min, j.salary_max, j.posted_at,
-       e.id AS employer_id, e.name AS employer_name,
-       r.code AS region_code, r.name AS region_name
-FROM (
-  SELECT id, title, salary_min, salary_max, posted_at, employer_id, region_code
-  FROM jobs
-  ORDER BY posted_at DESC, id DESC
-  LIMIT 50
-) AS j
-JOIN employers AS e ON e.id = j.employer_id
-JOIN regions AS r ON r.code = j.region_code
-ORDER BY j.posted_at DESC, j.id DESC
-"""
-
-
-def nested_job(row: asyncpg.Record) -> JSONObject:
-    employer_id = encode_global_id("Employer", row["employer_id"])
-    return job_node(
-        row,
-        employer={"id": employer_id, "name": row["employer_name"]},
-        region={"code": row["region_code"], "name": row["region_name"]},
-    )
-
-
-# --- 3. employers -> jobs -> applications -> applicant ------------------------------------
-
-EMPLOYER_TREE_QUERY = """
-query EmployersJobsApplications {
-  employers(first: 20) {
-    edges { node {
-      name
-      jobs(first: 5) { edges { node {
-        title
-        applications(first: 5) { edges { node {
-          status
-          worker { name maskedIdNumber }
-        } } }
-      } } }
-    } }
-  }
-}
-"""
-
-# One round trip: each LATERAL picks a parent's newest five through the
-# (parent, sort key, id) index, so the whole tree costs 20 + 100 index probes.
-EMPLOYER_TREE_SQL = """
-SELECT e.id AS employer_id, e.name AS employer_name,
-       j.id AS job_id, j.title,
-       a.status, w.name AS worker_name, w.id_number_masked
-FROM (
-  SELECT id, name, created_at FROM employers ORDER BY created_at DESC, id DESC LIMIT 20
-) AS e
-LEFT JOIN LATERAL (
-  SELECT id, title, posted_at FROM jobs
-  WHERE employer_id = e.id
-  ORDER BY posted_at DESC, id DESC
-  LIMIT 5
-) AS j ON true
-LEFT JOIN LATERAL (
-  SELECT status, worker_id, submitted_at, id FROM applications
-  WHERE job_id = j.id
-  ORDER BY submitted_at DESC, id DESC
-  LIMIT 5
-) AS a ON true
-LEFT JOIN workers AS w ON w.id = a.worker_id
-ORDER BY e.created_at DESC, e.id DESC,
-         j.posted_at DESC NULLS LAST, j.id DESC,
-         a.submitted_at DESC NULLS LAST, a.id DESC
-"""
-
-
-async def fetch_employer_tree(db: CountingConnection) -> JSONObject:
-    employers: dict[int, JSONObject] = {}
-    jobs: dict[int, JSONObject] = {}
-    for row in await db.fetch(EMPLOYER_TREE_SQL):
-        employer = employers.get(row["employer_id"])
-        if employer is None:
-            employer = employers[row["employer_id"]] = {
-                "name": row["employer_name"],
-                "jobs": {"edges": []},
-            }
-        if row["job_id"] is None:
-            continue
-        job = jobs.get(row["job_id"])
-        if job is None:
-            job = jobs[row["job_id"]] = {"title": row["title"], "applications": {"edges": []}}
-            employer["jobs"]["edges"].append({"node": job})
-        if row["status"] is None:
-            continue
-        application = {
-            "status": enum_name(ApplicationStatus, row["status"]),
-            "worker": {"name": row["worker_name"], "maskedIdNumber": row["id_number_masked"]},
-        }
-        job["applications"]["edges"].append({"node": application})
-    return {"employers": connection(list(employers.values()))}
-
-
-WORKLOADS: tuple[Workload, ...] = (
-    Workload(
-        "jobs_flat",
-        "50 newest jobs, scalar fields only",
-        JOBS_FLAT_QUERY,
-        fetch_jobs(JOBS_FLAT_SQL, flat_job),
-    ),
-    Workload(
-        "jobs_employer_region",
-        "50 newest jobs, each with its employer and region",
-        JOBS_NESTED_QUERY,
-        fetch_jobs(JOBS_NESTED_SQL, nested_job),
-    ),
-    Workload(
-        "employer_tree",
-        "20 employers > 5 jobs each > 5 applications each > the applicant",
-        EMPLOYER_TREE_QUERY,
-        fetch_employer_tree,
-    ),
-)
-
-WORKLOADS_BY_NAME = {workload.name: workload for workload in WORKLOADS}

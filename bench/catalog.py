@@ -1,0 +1,432 @@
+"""The six read workloads of issue 8, each for laborhub, PostGraphile and asyncpg.
+
+Each asyncpg fetch is what a competent engineer would write by hand: one statement, the
+narrowest column list, joins or LATERAL subqueries instead of extra round trips. It returns the
+data exactly as the laborhub endpoint serialises it. The PostGraphile queries alias their
+fields to laborhub's names (`employer: employerByEmployerId`), so every answer has the same
+shape and `bench.same_data` can compare them value by value. Every list is ordered the same
+way everywhere: newest first, the id breaking ties (laborhub's defaults).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import asyncpg
+
+from bench.workloads import (
+    LABORHUBS,
+    CountingConnection,
+    Fetch,
+    JSONObject,
+    Subject,
+    Workload,
+    connection,
+    decimal,
+    enum_name,
+    timestamp,
+)
+from db.models.enums import ApplicationStatus, JobStatus, SalaryUnit
+from resolvers.global_ids import encode_global_id
+
+# --- the seven job fields the flat workloads read ------------------------------------------
+
+JOB_FIELDS = "id title salaryMin salaryMax salaryUnit status postedAt"
+PG_JOB_FIELDS = "id: rowId title salaryMin salaryMax salaryUnit status postedAt"
+JOB_COLUMNS = "id, title, salary_min, salary_max, salary_unit, status, posted_at"
+NEWEST = "[POSTED_AT_DESC, ROW_ID_DESC]"
+
+
+def job_node(row: asyncpg.Record, **more: object) -> JSONObject:
+    """A job's id, title, salaries and postedAt (and `more`)."""
+    return {
+        "id": encode_global_id("Job", row["id"]),
+        "title": row["title"],
+        "salaryMin": decimal(row["salary_min"]),
+        "salaryMax": decimal(row["salary_max"]),
+        "postedAt": timestamp(row["posted_at"]),
+        **more,
+    }
+
+
+def flat_job(row: asyncpg.Record) -> JSONObject:
+    return job_node(
+        row,
+        salaryUnit=enum_name(SalaryUnit, row["salary_unit"]),
+        status=enum_name(JobStatus, row["status"]),
+    )
+
+
+def fetch_jobs(sql: str, node: Callable[[asyncpg.Record], JSONObject]) -> Fetch:
+    """A fetch of `{"jobs": ...}`: one statement, one node a row."""
+
+    async def fetch(db: CountingConnection, subject: Subject) -> JSONObject:
+        return {"jobs": connection([node(row) for row in await db.fetch(sql)])}
+
+    return fetch
+
+
+# --- 1. one job by id ----------------------------------------------------------------------
+
+JOB_BY_ID_QUERY = f"""
+query JobById($id: ID!) {{
+  job: node(id: $id) {{ ... on Job {{ {JOB_FIELDS} }} }}
+}}
+"""
+
+PG_JOB_BY_ID = f"""
+query JobById($id: BigInt!) {{
+  job: jobByRowId(rowId: $id) {{ {PG_JOB_FIELDS} }}
+}}
+"""
+
+JOB_BY_ID_SQL = f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"
+
+
+def job_id_variables(subject: Subject, server: str) -> dict[str, object]:
+    if server in LABORHUBS:
+        return {"id": encode_global_id("Job", subject.job_id)}
+    return {"id": str(subject.job_id)}  # PostGraphile's BigInt is a string
+
+
+async def fetch_job_by_id(db: CountingConnection, subject: Subject) -> JSONObject:
+    rows = await db.fetch(JOB_BY_ID_SQL, subject.job_id)
+    return {"job": flat_job(rows[0]) if rows else None}
+
+
+# --- 2. fifty jobs, flat -------------------------------------------------------------------
+
+JOBS_FLAT_QUERY = f"""
+query JobsFlat {{
+  jobs(first: 50) {{ edges {{ node {{ {JOB_FIELDS} }} }} }}
+}}
+"""
+
+PG_JOBS_FLAT = f"""
+query JobsFlat {{
+  jobs: allJobs(first: 50, orderBy: {NEWEST}) {{ edges {{ node {{ {PG_JOB_FIELDS} }} }} }}
+}}
+"""
+
+JOBS_FLAT_SQL = f"""
+SELECT {JOB_COLUMNS}
+FROM jobs
+ORDER BY posted_at DESC, id DESC
+LIMIT 50
+"""
+
+
+# --- 3. fifty jobs with their employer and region ------------------------------------------
+
+JOBS_NESTED_QUERY = """
+query JobsWithEmployerAndRegion {
+  jobs(first: 50) {
+    edges {
+      node {
+        id title salaryMin salaryMax postedAt
+        employer { id name }
+        region { code name }
+      }
+    }
+  }
+}
+"""
+
+PG_JOBS_NESTED = f"""
+query JobsWithEmployerAndRegion {{
+  jobs: allJobs(first: 50, orderBy: {NEWEST}) {{
+    edges {{
+      node {{
+        id: rowId title salaryMin salaryMax postedAt
+        employer: employerByEmployerId {{ id: rowId name }}
+        region: regionByRegionCode {{ code name }}
+      }}
+    }}
+  }}
+}}
+"""
+
+JOBS_NESTED_SQL = """
+SELECT j.id, j.title, j.salary_min, j.salary_max, j.posted_at,
+       e.id AS employer_id, e.name AS employer_name,
+       r.code AS region_code, r.name AS region_name
+FROM (
+  SELECT id, title, salary_min, salary_max, posted_at, employer_id, region_code
+  FROM jobs
+  ORDER BY posted_at DESC, id DESC
+  LIMIT 50
+) AS j
+JOIN employers AS e ON e.id = j.employer_id
+JOIN regions AS r ON r.code = j.region_code
+ORDER BY j.posted_at DESC, j.id DESC
+"""
+
+
+def nested_job(row: asyncpg.Record) -> JSONObject:
+    employer_id = encode_global_id("Employer", row["employer_id"])
+    return job_node(
+        row,
+        employer={"id": employer_id, "name": row["employer_name"]},
+        region={"code": row["region_code"], "name": row["region_name"]},
+    )
+
+
+# --- 4. employers -> jobs -> applications -> applicant -------------------------------------
+
+EMPLOYER_TREE_QUERY = """
+query EmployersJobsApplications {
+  employers(first: 20) {
+    edges { node {
+      name
+      jobs(first: 5) { edges { node {
+        title
+        applications(first: 5) { edges { node {
+          status
+          worker { name }
+        } } }
+      } } }
+    } }
+  }
+}
+"""
+
+PG_EMPLOYER_TREE = """
+query EmployersJobsApplications {
+  employers: allEmployers(first: 20, orderBy: [CREATED_AT_DESC, ROW_ID_DESC]) {
+    edges { node {
+      name
+      jobs: jobsByEmployerId(first: 5, orderBy: [POSTED_AT_DESC, ROW_ID_DESC]) {
+        edges { node {
+          title
+          applications: applicationsByJobId(
+            first: 5, orderBy: [SUBMITTED_AT_DESC, ROW_ID_DESC]
+          ) { edges { node {
+            status
+            worker: workerByWorkerId { name }
+          } } }
+        } }
+      }
+    } }
+  }
+}
+"""
+
+# One round trip: each LATERAL picks a parent's newest five through the
+# (parent, sort key, id) index, so the whole tree costs 20 + 100 index probes.
+EMPLOYER_TREE_SQL = """
+SELECT e.id AS employer_id, e.name AS employer_name,
+       j.id AS job_id, j.title,
+       a.status, w.name AS worker_name
+FROM (
+  SELECT id, name, created_at FROM employers ORDER BY created_at DESC, id DESC LIMIT 20
+) AS e
+LEFT JOIN LATERAL (
+  SELECT id, title, posted_at FROM jobs
+  WHERE employer_id = e.id
+  ORDER BY posted_at DESC, id DESC
+  LIMIT 5
+) AS j ON true
+LEFT JOIN LATERAL (
+  SELECT status, worker_id, submitted_at, id FROM applications
+  WHERE job_id = j.id
+  ORDER BY submitted_at DESC, id DESC
+  LIMIT 5
+) AS a ON true
+LEFT JOIN workers AS w ON w.id = a.worker_id
+ORDER BY e.created_at DESC, e.id DESC,
+         j.posted_at DESC NULLS LAST, j.id DESC,
+         a.submitted_at DESC NULLS LAST, a.id DESC
+"""
+
+
+async def fetch_employer_tree(db: CountingConnection, subject: Subject) -> JSONObject:
+    employers: dict[int, JSONObject] = {}
+    jobs: dict[int, JSONObject] = {}
+    for row in await db.fetch(EMPLOYER_TREE_SQL):
+        employer = employers.get(row["employer_id"])
+        if employer is None:
+            employer = employers[row["employer_id"]] = {
+                "name": row["employer_name"],
+                "jobs": {"edges": []},
+            }
+        if row["job_id"] is None:
+            continue
+        job = jobs.get(row["job_id"])
+        if job is None:
+            job = jobs[row["job_id"]] = {"title": row["title"], "applications": {"edges": []}}
+            employer["jobs"]["edges"].append({"node": job})
+        if row["status"] is None:
+            continue
+        application = {
+            "status": enum_name(ApplicationStatus, row["status"]),
+            "worker": {"name": row["worker_name"]},
+        }
+        job["applications"]["edges"].append({"node": application})
+    return {"employers": connection(list(employers.values()))}
+
+
+# --- 5. totalCount and 20 jobs of one county and status ------------------------------------
+
+JOBS_FILTERED_QUERY = f"""
+query JobsOfCounty($county: String!) {{
+  jobs(first: 20, filter: {{regionCode: $county, status: PUBLISHED}}) {{
+    totalCount
+    edges {{ node {{ {JOB_FIELDS} }} }}
+  }}
+}}
+"""
+
+PG_JOBS_FILTERED = f"""
+query JobsOfCounty($county: String!) {{
+  jobs: allJobs(
+    first: 20, condition: {{regionCode: $county, status: "published"}}, orderBy: {NEWEST}
+  ) {{
+    totalCount
+    edges {{ node {{ {PG_JOB_FIELDS} }} }}
+  }}
+}}
+"""
+
+# A county has no divisions under it, so laborhub's "everything under regionCode" and the
+# peers' equality select the same rows. The window count is taken before LIMIT: one statement.
+JOBS_FILTERED_SQL = f"""
+SELECT count(*) OVER () AS total_count, {JOB_COLUMNS}
+FROM jobs
+WHERE region_code = $1 AND status = 'published'
+ORDER BY posted_at DESC, id DESC
+LIMIT 20
+"""
+
+
+def county_variables(subject: Subject, server: str) -> dict[str, object]:
+    return {"county": subject.county}
+
+
+async def fetch_jobs_filtered(db: CountingConnection, subject: Subject) -> JSONObject:
+    rows = await db.fetch(JOBS_FILTERED_SQL, subject.county)
+    total = rows[0]["total_count"] if rows else 0
+    return {"jobs": {"totalCount": total, **connection([flat_job(row) for row in rows])}}
+
+
+# --- 6. 100 jobs, each with its employer and the employer's newest three jobs --------------
+
+JOBS_EMPLOYER_JOBS_QUERY = """
+query JobsWithEmployerJobs {
+  jobs(first: 100) {
+    edges { node {
+      id title postedAt
+      employer {
+        id name
+        jobs(first: 3) { edges { node { id title postedAt } } }
+      }
+    } }
+  }
+}
+"""
+
+PG_JOBS_EMPLOYER_JOBS = f"""
+query JobsWithEmployerJobs {{
+  jobs: allJobs(first: 100, orderBy: {NEWEST}) {{
+    edges {{ node {{
+      id: rowId title postedAt
+      employer: employerByEmployerId {{
+        id: rowId name
+        jobs: jobsByEmployerId(first: 3, orderBy: {NEWEST}) {{
+          edges {{ node {{ id: rowId title postedAt }} }}
+        }}
+      }}
+    }} }}
+  }}
+}}
+"""
+
+JOBS_EMPLOYER_JOBS_SQL = """
+SELECT j.id, j.title, j.posted_at, e.id AS employer_id, e.name AS employer_name,
+       ej.id AS other_id, ej.title AS other_title, ej.posted_at AS other_posted_at
+FROM (
+  SELECT id, title, posted_at, employer_id FROM jobs ORDER BY posted_at DESC, id DESC LIMIT 100
+) AS j
+JOIN employers AS e ON e.id = j.employer_id
+LEFT JOIN LATERAL (
+  SELECT id, title, posted_at FROM jobs
+  WHERE employer_id = e.id
+  ORDER BY posted_at DESC, id DESC
+  LIMIT 3
+) AS ej ON true
+ORDER BY j.posted_at DESC, j.id DESC, ej.posted_at DESC NULLS LAST, ej.id DESC
+"""
+
+
+def short_job(job_id: int, title: str, posted_at: datetime) -> JSONObject:
+    return {"id": encode_global_id("Job", job_id), "title": title, "postedAt": timestamp(posted_at)}
+
+
+async def fetch_jobs_employer_jobs(db: CountingConnection, subject: Subject) -> JSONObject:
+    jobs: dict[int, JSONObject] = {}
+    for row in await db.fetch(JOBS_EMPLOYER_JOBS_SQL):
+        job = jobs.get(row["id"])
+        if job is None:
+            employer = {
+                "id": encode_global_id("Employer", row["employer_id"]),
+                "name": row["employer_name"],
+                "jobs": {"edges": []},
+            }
+            job = jobs[row["id"]] = {
+                **short_job(row["id"], row["title"], row["posted_at"]),
+                "employer": employer,
+            }
+        if row["other_id"] is not None:
+            other = short_job(row["other_id"], row["other_title"], row["other_posted_at"])
+            job["employer"]["jobs"]["edges"].append({"node": other})
+    return {"jobs": connection(list(jobs.values()))}
+
+
+WORKLOADS: tuple[Workload, ...] = (
+    Workload(
+        "job_by_id",
+        "one job by id, 7 fields",
+        JOB_BY_ID_QUERY,
+        PG_JOB_BY_ID,
+        fetch_job_by_id,
+        job_id_variables,
+    ),
+    Workload(
+        "jobs_flat",
+        "50 newest jobs, 7 fields",
+        JOBS_FLAT_QUERY,
+        PG_JOBS_FLAT,
+        fetch_jobs(JOBS_FLAT_SQL, flat_job),
+    ),
+    Workload(
+        "jobs_employer_region",
+        "50 newest jobs, each with its employer and region",
+        JOBS_NESTED_QUERY,
+        PG_JOBS_NESTED,
+        fetch_jobs(JOBS_NESTED_SQL, nested_job),
+    ),
+    Workload(
+        "employer_tree",
+        "20 employers > 5 jobs each > 5 applications each > the applicant's name",
+        EMPLOYER_TREE_QUERY,
+        PG_EMPLOYER_TREE,
+        fetch_employer_tree,
+    ),
+    Workload(
+        "jobs_county_count",
+        "totalCount + 20 newest published jobs of one county",
+        JOBS_FILTERED_QUERY,
+        PG_JOBS_FILTERED,
+        fetch_jobs_filtered,
+        county_variables,
+    ),
+    Workload(
+        "jobs_employer_jobs",
+        "100 newest jobs, each with its employer and the employer's 3 newest jobs",
+        JOBS_EMPLOYER_JOBS_QUERY,
+        PG_JOBS_EMPLOYER_JOBS,
+        fetch_jobs_employer_jobs,
+    ),
+)
+
+WORKLOADS_BY_NAME = {workload.name: workload for workload in WORKLOADS}
