@@ -103,8 +103,20 @@ def install(unit: str, *, cache: Path | None = None) -> Installed:
     except OSError as exc:
         raise InstallError(f"npm ci in {target} could not start: {exc}") from None
     if done.returncode != 0:
-        lines = [line for line in (done.stderr or done.stdout).splitlines() if line.strip()]
-        last = lines[-1] if lines else f"exit status {done.returncode}"
-        raise InstallError(f"npm ci in {target} failed: {last}")
+        why = npm_failure(done.stderr or done.stdout) or f"exit status {done.returncode}"
+        raise InstallError(f"npm ci in {target} failed: {why}")
     stamp.write_text(package_digest(source))
     return Installed(unit, target, fresh=True)
+
+
+def npm_failure(output: str) -> str:
+    """npm's error code and message out of its output (not the log-file pointer)."""
+    lines = [
+        line.removeprefix("npm error").removeprefix("npm ERR!").strip()
+        for line in output.splitlines()
+    ]
+    lines = [line for line in lines if line and "complete log of this run" not in line]
+    code = next((line for line in lines if line.startswith("code ")), None)
+    message = next((line for line in lines if "rror:" in line), None)
+    found = [part for part in (code, message) if part] or lines[-1:]
+    return "; ".join(found)[:300]
