@@ -75,7 +75,7 @@ def install(unit: str, *, cache: Path | None = None) -> Installed:
     """The unit's install directory, installing it first when the cache lacks it."""
     source = UNITS_HOME / unit
     if not (source / "package-lock.json").is_file():
-        raise ValueError(f"unit: no package-lock.json in {source}")
+        raise InstallError(f"no package-lock.json in {source} (run the bench from a checkout)")
     found = installed(unit, cache=cache)
     if found is not None:
         return Installed(unit, found, fresh=False)
