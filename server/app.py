@@ -26,6 +26,7 @@ from resolvers.database import Database
 from schema import schema as laborhub_schema
 from schema.context import build_context
 from server.auth import Authenticator
+from server.compiled_reads import compiled_read
 from server.graphiql import graphiql_routes
 from server.graphql_http import GraphQLEndpoint
 from server.limits import default_document_checks
@@ -91,6 +92,7 @@ def create_app(
         expose_sql_stats=settings.expose_sql_stats,
         max_body_bytes=settings.max_body_bytes,
         max_batch_size=settings.max_batch_size,
+        compiled_reads=compiled_read if settings.compiled_reads else None,
         document_checks=default_document_checks(
             max_query_cost=settings.max_query_cost, production=settings.is_production
         ),

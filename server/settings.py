@@ -33,6 +33,8 @@ class Settings:
     db_max_overflow: int = 10
     statement_timeout_ms: int = 10_000
     expose_sql_stats: bool = True
+    # Reads compiled into one SQL statement per root field where they can be (resolvers.compiler).
+    compiled_reads: bool = True
     log_level: str = "INFO"
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
     # Who is asking: a JWT of the identity provider (one of the three), or a partner API key.
@@ -78,6 +80,7 @@ class Settings:
             expose_sql_stats=_bool(
                 env.get("LABORHUB_EXPOSE_SQL_STATS", "0" if mode == "production" else "1")
             ),
+            compiled_reads=_bool(env.get("LABORHUB_COMPILED_READS", "1")),
             log_level=env.get("LABORHUB_LOG_LEVEL", "INFO"),
             cors_origins=tuple(
                 o.strip() for o in env.get("LABORHUB_CORS_ORIGINS", "").split(",") if o.strip()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -25,6 +26,13 @@ from server.settings import Settings
 from tests.database import admin_database_url, fresh_database
 
 TEST_KEY = bytes(range(32))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--seed", type=int, default=None,
+        help="seed of the generated operations of tests/test_compiled_reads.py",
+    )
 
 
 def pytest_terminal_summary(
@@ -169,6 +177,35 @@ def bearer(settings: Settings, role: str, **claims: Unpack[Claims]) -> dict[str,
 def gql(http: httpx.AsyncClient, settings: Settings) -> GraphQLClient:
     """An admin's client: the data tests see every row."""
     return GraphQLClient(http, bearer(settings, "admin"))
+
+
+@pytest.fixture(scope="session")
+async def http_resolvers(
+    settings: Settings, database_url: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with compiled reads off: every operation runs on the resolver path."""
+    async with serving(dataclasses.replace(settings, compiled_reads=False), database_url) as app:
+        yield app
+
+
+@pytest.fixture(scope="session")
+def gql_resolvers(http_resolvers: httpx.AsyncClient, settings: Settings) -> GraphQLClient:
+    """An admin's client of the resolver path."""
+    return GraphQLClient(http_resolvers, bearer(settings, "admin"))
+
+
+@pytest.fixture(params=["compiled", "resolvers"])
+def read_path(request: pytest.FixtureRequest) -> str:
+    """Each read path in turn, for tests that must hold on both."""
+    return str(request.param)
+
+
+@pytest.fixture
+def gql_on_path(
+    read_path: str, gql: GraphQLClient, gql_resolvers: GraphQLClient
+) -> GraphQLClient:
+    """The admin's client of the read path `read_path` names."""
+    return gql if read_path == "compiled" else gql_resolvers
 
 
 @pytest.fixture(scope="session")

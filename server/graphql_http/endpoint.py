@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSchema
@@ -16,6 +16,7 @@ from strawberry.types.execution import PreExecutionError
 
 from db.session import start_counting
 from schema.prepared import running_prepared
+from server.compiled_reads import note_path, read_paths
 from server.graphiql import graphiql_html
 from server.graphql_http.context import ContextFactory, build_context
 from server.graphql_http.errors import (
@@ -30,7 +31,7 @@ from server.graphql_http.operations import (
     check_operation_allowed,
     select_operation,
 )
-from server.graphql_http.preparation import DocumentLimits, DocumentPreparer
+from server.graphql_http.preparation import DocumentLimits, DocumentPreparer, PreparedDocument
 from server.graphql_http.requests import (
     MAX_BATCH_SIZE,
     MAX_BODY_BYTES,
@@ -49,6 +50,10 @@ from server.limits import is_anonymous
 from server.operation_checks import CheckedOperation, DocumentCheck
 from server.persisted import DocumentStore, NotStored, PersistedQueryError, resolve_document
 from server.ratelimit import RateLimiter
+
+CompiledRead = Callable[[CheckedOperation], Awaitable[ExecutionResult | None]]
+"""`compiled_read(checked)`: the operation's result from compiled SQL, or None (resolvers)."""
+
 
 
 class GraphQLEndpoint:
@@ -72,6 +77,7 @@ class GraphQLEndpoint:
         max_body_bytes: int = MAX_BODY_BYTES,
         max_batch_size: int = MAX_BATCH_SIZE,
         document_checks: Sequence[DocumentCheck] = (),
+        compiled_reads: CompiledRead | None = None,
         rate_limiter: RateLimiter | None = None,
         documents: DocumentStore | None = None,
         trusted_documents_only: bool = False,
@@ -86,6 +92,7 @@ class GraphQLEndpoint:
         self.max_body_bytes = max_body_bytes
         self.max_batch_size = max_batch_size
         self.document_checks = tuple(document_checks)
+        self.compiled_reads = compiled_reads
         self.rate_limiter = rate_limiter
         self.documents = documents
         self.trusted_documents_only = trusted_documents_only
@@ -119,9 +126,12 @@ class GraphQLEndpoint:
             )
             return error_response(406, message, JSON)
         counter = start_counting()
-        response = await self._respond(request, media_type)
+        with read_paths() as paths:
+            response = await self._respond(request, media_type)
         if self.expose_sql_stats:
             response.headers["X-SQL-Statements"] = str(counter.value)
+            if paths:
+                response.headers["X-Read-Path"] = ",".join(paths)
         return response
 
     async def _respond(self, request: Request, media_type: str) -> Response:
@@ -201,19 +211,34 @@ class GraphQLEndpoint:
         not_stored = None
         if resolved.store_as is not None:
             not_stored = await self._persist(request, context, resolved.store_as, resolved.query)
-        with running_prepared(resolved.query, prepared.document):
-            result = await self.schema.execute(
-                resolved.query,
+        result = None if self.compiled_reads is None else await self.compiled_reads(checked)
+        note_path("resolvers" if result is None else "compiled")
+        if result is None:
+            result = await self._execute(request, params, context, resolved.query, prepared)
+        if not_stored is not None:
+            persisted = {"stored": False, "code": not_stored.code, "message": not_stored.message}
+            result.extensions = {**(result.extensions or {}), "persistedQuery": persisted}
+        return result
+
+    async def _execute(
+        self,
+        request: Request,
+        params: GraphQLParams,
+        context: Any,
+        query: str,
+        prepared: PreparedDocument,
+    ) -> ExecutionResult:
+        """The resolver path: Strawberry executes the document as it was validated."""
+        assert prepared.document is not None
+        with running_prepared(query, prepared.document):
+            return await self.schema.execute(
+                query,
                 variable_values=params.variables,
                 context_value=context,
                 operation_name=params.operation_name,
                 allowed_operation_types=ALLOWED_OPERATIONS[request.method],
                 operation_extensions=params.extensions,
             )
-        if not_stored is not None:
-            persisted = {"stored": False, "code": not_stored.code, "message": not_stored.message}
-            result.extensions = {**(result.extensions or {}), "persistedQuery": persisted}
-        return result
 
     async def _persist(
         self, request: Request, context: Any, sha256: str, query: str

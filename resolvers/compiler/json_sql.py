@@ -1,0 +1,356 @@
+"""Selections as SQL that builds their JSON inside PostgreSQL, under the viewer's policies.
+
+`ObjectJson` turns the fields a selection asks of one declared entity into a
+`json_build_object(...)` over a row source; `page_json` turns a connection (a root list or a
+paged relation of one parent) into one scalar subquery that returns the whole connection:
+edges, nodes, pageInfo, totalCount. Relations become correlated subqueries, each reading its
+target through the target's row policy. Values are written exactly as the resolver path
+serialises them (global IDs, enum names, decimals as strings, ISO date-times in UTC), so both
+paths answer the same bytes' worth of data.
+
+Anything this module does not know raises `NotCompiled`; the operation then runs on the
+resolver path, which answers everything (and says what is wrong with bad input).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    GraphQLEnumType,
+    GraphQLError,
+    GraphQLField,
+    GraphQLList,
+    GraphQLObjectType,
+    GraphQLSchema,
+    get_named_type,
+    get_nullable_type,
+)
+from graphql.execution.values import get_argument_values
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Integer,
+    String,
+    Table,
+    Text,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSON, aggregate_order_by
+from sqlalchemy.sql.util import ClauseAdapter
+
+from resolvers.access import Viewer
+from resolvers.catalog import CATALOG, visible
+from resolvers.compiler.selections import Fields, Selections
+from resolvers.declarations import Condition, Entity, ToMany, ToOne
+from resolvers.errors import BadArgument
+from resolvers.pagination import Ordering, PageRequest, decode_cursor, page_request
+
+MAX_KEYS = 50  # json_build_object takes at most 100 arguments
+
+
+class NotCompiled(Exception):
+    """This selection takes the resolver path (the message says why, for the logs)."""
+
+
+def _declaration(field: GraphQLField) -> object | None:
+    definition = field.extensions.get("strawberry-definition")
+    return (getattr(definition, "metadata", None) or {}).get("declaration")
+
+
+def _python_name(field: GraphQLField) -> str | None:
+    definition = field.extensions.get("strawberry-definition")
+    if definition is None or definition.base_resolver is not None:
+        return None
+    return str(definition.python_name)
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> ColumnElement[Any]:
+    if len(pairs) > MAX_KEYS:
+        raise NotCompiled(f"{len(pairs)} fields in one object")
+    arguments: list[Any] = []
+    for key, value in pairs:
+        arguments += [literal(key, String), value]
+    return func.json_build_object(*arguments)
+
+
+def literal_json(text: str) -> ColumnElement[Any]:
+    return cast(literal(text, String), JSON)
+
+
+def global_id(type_name: str, key: ColumnElement[Any]) -> ColumnElement[Any]:
+    """base64 of `Type:key`, as `resolvers.global_ids.encode_global_id` writes it."""
+    text = literal(f"{type_name}:", String) + cast(key, Text)
+    encoded = func.encode(func.convert_to(text, literal("UTF8")), literal("base64"))
+    return func.replace(encoded, literal("\n"), literal(""))
+
+
+def date_time(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """An instant as Python's `isoformat()` of it in UTC writes it (microseconds only when
+    there are any)."""
+    utc = func.timezone(literal("UTC"), column)
+    seconds = func.to_char(utc, literal('YYYY-MM-DD"T"HH24:MI:SS'))
+    micro = func.to_char(utc, literal(".US"))
+    has_micro = cast(func.extract("microseconds", column), Integer) % 1_000_000 != 0
+    return case(
+        (column.is_(None), None),
+        else_=seconds + case((has_micro, micro), else_=literal("")) + literal("+00:00"),
+    )
+
+
+def scalar(column: ColumnElement[Any], graphql_type: Any) -> ColumnElement[Any]:
+    """`column` written as the field's GraphQL type serialises it."""
+    named = get_named_type(graphql_type)
+    nullable = get_nullable_type(graphql_type)
+    if isinstance(nullable, GraphQLList):
+        if named.name not in {"String", "ID", "Int", "Boolean"}:
+            raise NotCompiled(f"a list of {named.name}")
+        return column
+    if isinstance(named, GraphQLEnumType):
+        text = cast(column, String)
+        members = ((getattr(v.value, "value", v.value), name) for name, v in named.values.items())
+        return case(*((text == value, name) for value, name in members))
+    if named.name == "Decimal":
+        return cast(column, Text)
+    if named.name == "DateTime":
+        return date_time(column)
+    if named.name == "Date":
+        return func.to_char(column, literal("YYYY-MM-DD"))
+    if named.name in {"String", "Int", "Boolean", "ID", "Float"}:
+        return column
+    raise NotCompiled(f"the scalar {named.name}")
+
+
+@dataclass
+class Compiler:
+    """Compiles the selections of one operation, for one viewer."""
+
+    schema: GraphQLSchema
+    selections: Selections
+    viewer: Viewer
+
+    def arguments(self, field: GraphQLField, node: FieldNode) -> dict[str, Any]:
+        try:
+            return get_argument_values(field, node, self.selections.variables)
+        except GraphQLError as error:
+            raise NotCompiled(f"arguments: {error.message}") from None
+
+    def visible_in(self, entity: Entity, source: FromClause) -> Condition:
+        """The entity's row policy over `source` (an alias or a subquery of its table)."""
+        return adapt(visible(self.viewer, entity.table), entity.table, source)
+
+    # --- objects --------------------------------------------------------------------------
+
+    def object_json(
+        self, entity: Entity, fields: Fields, source: FromClause
+    ) -> ColumnElement[Any]:
+        """The JSON of the object whose row `source` holds, with the fields asked of it."""
+        object_type = self.schema.get_type(entity.name)
+        assert isinstance(object_type, GraphQLObjectType)
+        pairs = []
+        for key, nodes in fields.items():
+            pairs.append((key, self.field_json(entity, object_type, nodes, source)))
+        return _json_object(pairs)
+
+    def field_json(
+        self,
+        entity: Entity,
+        object_type: GraphQLObjectType,
+        nodes: list[FieldNode],
+        source: FromClause,
+    ) -> ColumnElement[Any]:
+        name = nodes[0].name.value
+        if name == "__typename":
+            return literal(object_type.name, String)
+        field = object_type.fields.get(name)
+        if field is None:
+            raise NotCompiled(f"{object_type.name}.{name}")
+        declared = _declaration(field)
+        if name == "id" and entity.key is not None:
+            return global_id(entity.name, source.c[entity.key.key])
+        if isinstance(declared, ToOne):
+            return self.to_one_json(declared, nodes, source)
+        if isinstance(declared, ToMany):
+            return self.to_many_json(entity, declared, field, nodes, source)
+        column = _python_name(field)
+        if column is None or column not in source.c:
+            raise NotCompiled(f"{object_type.name}.{name} is resolved in Python")
+        return scalar(source.c[column], field.type)
+
+    def to_one_json(
+        self, relation: ToOne, nodes: list[FieldNode], source: FromClause
+    ) -> ColumnElement[Any]:
+        target = CATALOG.entity(relation.target)
+        assert target.key is not None
+        row = target.table.alias()
+        fields = self.selections.of(nodes, self._object_type(target))
+        found = (
+            select(self.object_json(target, fields, row))
+            .where(row.c[target.key.key] == source.c[relation.via.key])
+            .where(self.visible_in(target, row))
+        )
+        return found.correlate_except(row).scalar_subquery()
+
+    def to_many_json(
+        self,
+        entity: Entity,
+        relation: ToMany,
+        field: GraphQLField,
+        nodes: list[FieldNode],
+        source: FromClause,
+    ) -> ColumnElement[Any]:
+        assert entity.key is not None
+        target = CATALOG.entity(relation.target)
+        parent_key = source.c[entity.key.key]
+        rows = target.table.alias()
+        mine = [
+            rows.c[relation.via.key] == parent_key,
+            self.visible_in(target, rows),
+            *(adapt(c, target.table, rows) for c in relation.where),
+        ]
+        named = get_named_type(field.type)
+        if named.name == "Int":  # a count of the relation
+            count = select(func.count()).select_from(rows).where(*mine)
+            return count.correlate_except(rows).scalar_subquery()
+        if relation.order is None:  # a small list, in key order
+            fields = self.selections.of(nodes, self._object_type(target))
+            order = [rows.c[c.key] for c in target.table.primary_key.columns]
+            items = func.json_agg(aggregate_order_by(self.object_json(target, fields, rows),
+                                                     *order))
+            listed = select(func.coalesce(items, literal_json("[]"))).where(*mine)
+            return listed.correlate_except(rows).scalar_subquery()
+        request = self.page_request(self.arguments(field, nodes[0]))
+        where = [rows.c[relation.via.key] == parent_key, *mine[2:]]
+        return self.page_json(target, nodes, field.type, relation.order, request, rows, where)
+
+    def _object_type(self, entity: Entity) -> GraphQLObjectType:
+        object_type = self.schema.get_type(entity.name)
+        assert isinstance(object_type, GraphQLObjectType)
+        return object_type
+
+    # --- connections ----------------------------------------------------------------------
+
+    @staticmethod
+    def page_request(arguments: dict[str, Any]) -> PageRequest:
+        try:
+            return page_request(
+                arguments.get("first"), arguments.get("after"), arguments.get("last"),
+                arguments.get("before"),
+            )
+        except BadArgument as error:
+            raise NotCompiled(error.message) from None
+
+    def page_json(
+        self,
+        entity: Entity,
+        nodes: list[FieldNode],
+        connection: Any,
+        ordering: Ordering,
+        request: PageRequest,
+        rows: FromClause,
+        where: list[Condition],
+    ) -> ColumnElement[Any]:
+        """One connection of `entity` (of GraphQL type `connection`): the rows of `rows` (an
+        alias of its table) under `where` and the viewer's policy, one page of them."""
+        conditions = [*where, self.visible_in(entity, rows)]
+        try:
+            key = decode_cursor(ordering, request)
+        except BadArgument as error:
+            raise NotCompiled(error.message) from None
+        after = [] if key is None else [
+            adapt(ordering.after(key, request.backward), entity.table, rows)
+        ]
+        order = [adapt(o, entity.table, rows) for o in ordering.order_by(request.backward)]
+        rank = func.row_number().over(order_by=order).label("_n")
+        page = (
+            select(*rows.c, rank).where(*conditions, *after).order_by(*order)
+            .limit(request.size + 1).correlate_except(rows).lateral()
+        )
+        connection_type = get_named_type(connection)
+        assert isinstance(connection_type, GraphQLObjectType)
+        pairs = [
+            (key_name, self.connection_part(
+                entity, connection_type, field_nodes, page, request, rows, conditions
+            ))
+            for key_name, field_nodes in self.selections.of(nodes, connection_type).items()
+        ]
+        # One row, whether or not the parts aggregate over the page (GROUP BY the empty set).
+        one = select(_json_object(pairs)).select_from(page).group_by(text("()"))
+        return one.scalar_subquery()
+
+    def connection_part(
+        self,
+        entity: Entity,
+        connection_type: GraphQLObjectType,
+        nodes: list[FieldNode],
+        page: FromClause,
+        request: PageRequest,
+        rows: FromClause,
+        conditions: list[Condition],
+    ) -> ColumnElement[Any]:
+        name = nodes[0].name.value
+        kept = page.c._n <= request.size
+        in_order = page.c._n.desc() if request.backward else page.c._n
+        if name == "__typename":
+            return literal(connection_type.name, String)
+        if name == "totalCount":
+            count = select(func.count()).select_from(rows).where(*conditions)
+            return count.correlate_except(rows).scalar_subquery()
+        if name == "nodes":
+            node = self.object_json(entity, self.selections.of(nodes, self._object_type(entity)),
+                                    page)
+            return func.coalesce(
+                func.json_agg(aggregate_order_by(node, in_order)).filter(kept), literal_json("[]")
+            )
+        if name == "edges":
+            edge_type = get_named_type(connection_type.fields["edges"].type)
+            assert isinstance(edge_type, GraphQLObjectType)
+            edge_pairs: list[tuple[str, Any]] = []
+            for key, edge_nodes in self.selections.of(nodes, edge_type).items():
+                part = edge_nodes[0].name.value
+                if part == "__typename":
+                    edge_pairs.append((key, literal(edge_type.name, String)))
+                elif part == "node":
+                    fields = self.selections.of(edge_nodes, self._object_type(entity))
+                    edge_pairs.append((key, self.object_json(entity, fields, page)))
+                else:
+                    raise NotCompiled(f"{edge_type.name}.{part}")
+            edge = _json_object(edge_pairs)
+            return func.coalesce(
+                func.json_agg(aggregate_order_by(edge, in_order)).filter(kept), literal_json("[]")
+            )
+        if name == "pageInfo":
+            more = func.count() > request.size
+            from_cursor = literal(request.cursor is not None)
+            info_type = get_named_type(connection_type.fields["pageInfo"].type)
+            assert isinstance(info_type, GraphQLObjectType)
+            info: list[tuple[str, Any]] = []
+            for key, info_nodes in self.selections.of(nodes, info_type).items():
+                part = info_nodes[0].name.value
+                if part == "__typename":
+                    info.append((key, literal(info_type.name, String)))
+                elif part == "hasNextPage":
+                    info.append((key, from_cursor if request.backward else more))
+                elif part == "hasPreviousPage":
+                    info.append((key, more if request.backward else from_cursor))
+                else:
+                    raise NotCompiled(f"PageInfo.{part}")
+            return _json_object(info)
+        raise NotCompiled(f"{connection_type.name}.{name}")
+
+
+def adapt(condition: Any, table: Table, source: FromClause) -> Any:
+    """`condition`, written over `table`, over `source` (an alias or subquery of it)."""
+    if source is table:
+        return condition
+    return ClauseAdapter(source).traverse(condition)
+
+
+__all__ = ["Compiler", "NotCompiled"]
