@@ -289,13 +289,21 @@ query JobsOfCounty($county: String!) {{
 """
 
 # A county has no divisions under it, so laborhub's "everything under regionCode" and the
-# peers' equality select the same rows. The window count is taken before LIMIT: one statement.
+# peers' equality select the same rows. One statement: the count is a scalar subquery beside
+# the page (a `count(*) OVER ()` would read and sort every matching row before LIMIT: 45 ms
+# instead of 8 on `large`); an empty page means a count of 0, as there is no offset.
 JOBS_FILTERED_SQL = f"""
-SELECT count(*) OVER () AS total_count, {JOB_COLUMNS}
-FROM jobs
-WHERE region_code = $1 AND status = 'published'
-ORDER BY posted_at DESC, id DESC
-LIMIT 20
+SELECT (
+  SELECT count(*) FROM jobs WHERE region_code = $1 AND status = 'published'
+) AS total_count, page.*
+FROM (
+  SELECT {JOB_COLUMNS}
+  FROM jobs
+  WHERE region_code = $1 AND status = 'published'
+  ORDER BY posted_at DESC, id DESC
+  LIMIT 20
+) AS page
+ORDER BY page.posted_at DESC, page.id DESC
 """
 
 
