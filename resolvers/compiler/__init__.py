@@ -14,6 +14,8 @@ the operation on the resolver path instead, which answers everything the same wa
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -48,6 +50,49 @@ class CompiledField:
     typename: str | None = None
 
 
+PLANS = 1_024
+
+Plan = list["CompiledField"] | NotCompiled
+"""A compiled operation, or why it takes the resolver path (remembered too)."""
+
+
+class PlanCache:
+    """Compiled operations, least recently used first out.
+
+    A plan depends on the document, the operation, the variables (their values are in the
+    statements) and the viewer (the row policies are), so all of them are its key; a viewer
+    with another role, division, worker or employer gets a plan of its own."""
+
+    def __init__(self, size: int = PLANS) -> None:
+        self.size = size
+        self._plans: OrderedDict[Hashable, Plan] = OrderedDict()
+
+    def get(self, key: Hashable) -> Plan | None:
+        plan = self._plans.get(key)
+        if plan is not None:
+            self._plans.move_to_end(key)
+        return plan
+
+    def put(self, key: Hashable, plan: Plan) -> None:
+        self._plans[key] = plan
+        self._plans.move_to_end(key)
+        while len(self._plans) > self.size:
+            self._plans.popitem(last=False)
+
+
+_plans = PlanCache()
+
+
+def _plan_key(document: Any, operation: OperationDefinitionNode, variables: dict[str, Any],
+              reads: Reads) -> Hashable | None:
+    source = getattr(document.loc, "source", None)
+    if source is None:
+        return None
+    name = operation.name.value if operation.name else None
+    values = json.dumps(variables, sort_keys=True, default=repr)
+    return (source.body, name, values, reads.viewer)
+
+
 async def compile_query(
     schema: GraphQLSchema,
     document: Any,
@@ -55,7 +100,29 @@ async def compile_query(
     variables: dict[str, Any],
     reads: Reads,
 ) -> list[CompiledField]:
-    """One statement per root field of a query (see the module docstring)."""
+    """One statement per root field of a query (see the module docstring), from the plan
+    cache when the same operation was compiled for the same viewer and variables."""
+    key = _plan_key(document, operation, variables, reads)
+    plan = None if key is None else _plans.get(key)
+    if plan is None:
+        try:
+            plan = await _compile(schema, document, operation, variables, reads)
+        except NotCompiled as reason:
+            plan = reason
+        if key is not None:
+            _plans.put(key, plan)
+    if isinstance(plan, NotCompiled):
+        raise NotCompiled(str(plan))
+    return plan
+
+
+async def _compile(
+    schema: GraphQLSchema,
+    document: Any,
+    operation: OperationDefinitionNode,
+    variables: dict[str, Any],
+    reads: Reads,
+) -> list[CompiledField]:
     viewer = reads.viewer
     if operation.operation is not OperationType.QUERY:
         raise NotCompiled("not a query")
