@@ -111,7 +111,9 @@ def create_app(
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
                 allow_headers=["Accept", "Authorization", "Content-Type", "X-API-Key"],
-                expose_headers=["X-SQL-Statements", "Retry-After", "WWW-Authenticate"],
+                expose_headers=[
+                    "X-SQL-Statements", "X-Read-Path", "Retry-After", "WWW-Authenticate"
+                ],
             )
         )
     return Starlette(
