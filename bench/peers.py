@@ -25,7 +25,7 @@ import httpx
 
 from bench.database import note
 from bench.npm import InstallError, install, npm_executable
-from bench.server import free_port
+from bench.server import free_port, stop
 from bench.workloads import POSTGRAPHILE4, POSTGRAPHILE5
 from db.session import sync_url
 
@@ -192,12 +192,7 @@ def peer_server(
             wait_until_answering(base_url, process, log_path)
             yield RunningPeer(spec.name, spec.label, base_url, process.pid, version)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
 
 def wait_until_answering(base_url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:

@@ -98,12 +98,17 @@ def app_server(
             wait_until_ready(base_url, process, log_path)
             yield RunningServer(base_url, process.pid, admin_headers(key))
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Ask a server process to stop; kill it when it hasn't within 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def wait_until_ready(base_url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
