@@ -46,7 +46,7 @@ from sqlalchemy import Column
 
 from resolvers.access import PartnerGrant
 from resolvers.catalog import CATALOG, personal_data_types, public_types
-from resolvers.declarations import Entity, ToMany, ToOne, graphql_name
+from resolvers.declarations import Entity, ToMany, ToOne, declaration_of, graphql_name
 
 # Fields on these types describe the shape of an answer, not data of its own.
 STRUCTURAL_SUFFIXES = ("Connection", "Edge", "Payload", "Error")
@@ -90,12 +90,6 @@ def reached_types(schema: GraphQLSchema, grant: PartnerGrant) -> frozenset[str]:
                 scoped |= carried_types(get_named_type(field.type))
     allowlisted = {rule.partition(".")[0] for rule in grant.fields or ()} - PERSONAL_DATA_TYPES
     return PUBLIC_TYPES | scoped | grant.types | allowlisted
-
-
-def declaration_of(field: GraphQLField | None) -> object | None:
-    """The declaration a field was made from (`schema.fields`), if any."""
-    definition = None if field is None else field.extensions.get("strawberry-definition")
-    return (getattr(definition, "metadata", None) or {}).get("declaration")
 
 
 def declared_entity(field: GraphQLField | None) -> Entity | None:

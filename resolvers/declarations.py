@@ -41,6 +41,13 @@ class Rule:
     condition: Callable[[KeyLookup, Any, str], Awaitable[Condition]] = field(repr=False)
 
 
+def declaration_of(field: Any) -> object | None:
+    """The declaration a GraphQL field was made from (`schema.fields` puts it in the field's
+    metadata), if any; `field` is a graphql-core field of a Strawberry schema, or None."""
+    definition = None if field is None else field.extensions.get("strawberry-definition")
+    return (getattr(definition, "metadata", None) or {}).get("declaration")
+
+
 def graphql_name(python_name: str) -> str:
     """The GraphQL spelling of a Python name: `region_code` -> `regionCode`, `from_` -> `from`."""
     head, *rest = python_name.rstrip("_").split("_")
@@ -134,5 +141,5 @@ class Entity:
 
 __all__ = [
     "Condition", "Entity", "KeyLookup", "Policy", "Range", "Relation", "Rule", "ToMany", "ToOne",
-    "graphql_name",
+    "declaration_of", "graphql_name",
 ]

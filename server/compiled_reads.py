@@ -15,7 +15,7 @@ from contextvars import ContextVar
 
 from strawberry.types import ExecutionResult
 
-from resolvers.compiler import NotCompiled, compile_query, run_compiled
+from resolvers.compiler import NotCompiled, Query, compile_query, run_compiled
 from server.operation_checks import CheckedOperation
 
 log = logging.getLogger("laborhub.compiled_reads")
@@ -48,7 +48,7 @@ async def compiled_read(checked: CheckedOperation) -> ExecutionResult | None:
         return None
     try:
         compiled = await compile_query(
-            checked.schema, checked.document, checked.operation, checked.variables, reads
+            Query(checked.schema, checked.document, checked.operation, checked.variables, reads)
         )
     except NotCompiled as reason:
         log.debug("resolver path: %s", reason)

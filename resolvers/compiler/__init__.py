@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from resolvers.catalog import decode_node_id
 from resolvers.compiler.json_sql import Compiler, NotCompiled, adapt, literal_json
 from resolvers.compiler.selections import Selections
-from resolvers.declarations import Entity, graphql_name
+from resolvers.declarations import Entity, declaration_of, graphql_name
 from resolvers.errors import BadArgument
 from resolvers.filters import filter_conditions
 from resolvers.reads import Reads, reader_of
@@ -83,30 +83,33 @@ class PlanCache:
 _plans = PlanCache()
 
 
-def _plan_key(document: Any, operation: OperationDefinitionNode, variables: dict[str, Any],
-              reads: Reads) -> Hashable | None:
-    source = getattr(document.loc, "source", None)
-    if source is None:
-        return None
-    name = operation.name.value if operation.name else None
-    values = json.dumps(variables, sort_keys=True, default=repr)
-    return (source.body, name, values, reads.viewer)
+@dataclass(frozen=True)
+class Query:
+    """A validated query operation to compile: its document, coerced variables and reads."""
+
+    schema: GraphQLSchema
+    document: Any
+    operation: OperationDefinitionNode
+    variables: dict[str, Any]
+    reads: Reads
+
+    def plan_key(self) -> Hashable | None:
+        source = getattr(self.document.loc, "source", None)
+        if source is None:
+            return None
+        name = self.operation.name.value if self.operation.name else None
+        values = json.dumps(self.variables, sort_keys=True, default=repr)
+        return (source.body, name, values, self.reads.viewer)
 
 
-async def compile_query(
-    schema: GraphQLSchema,
-    document: Any,
-    operation: OperationDefinitionNode,
-    variables: dict[str, Any],
-    reads: Reads,
-) -> list[CompiledField]:
+async def compile_query(query: Query) -> list[CompiledField]:
     """One statement per root field of a query (see the module docstring), from the plan
     cache when the same operation was compiled for the same viewer and variables."""
-    key = _plan_key(document, operation, variables, reads)
+    key = query.plan_key()
     plan = None if key is None else _plans.get(key)
     if plan is None:
         try:
-            plan = await _compile(schema, document, operation, variables, reads)
+            plan = await _compile(query)
         except NotCompiled as reason:
             plan = reason
         if key is not None:
@@ -116,13 +119,10 @@ async def compile_query(
     return plan
 
 
-async def _compile(
-    schema: GraphQLSchema,
-    document: Any,
-    operation: OperationDefinitionNode,
-    variables: dict[str, Any],
-    reads: Reads,
-) -> list[CompiledField]:
+async def _compile(query: Query) -> list[CompiledField]:
+    schema, document, operation, variables, reads = (
+        query.schema, query.document, query.operation, query.variables, query.reads
+    )
     viewer = reads.viewer
     if operation.operation is not OperationType.QUERY:
         raise NotCompiled("not a query")
@@ -160,7 +160,7 @@ async def _root_statement(
     name = nodes[0].name.value
     field = query_type.fields[name]
     arguments = compiler.arguments(field, nodes[0])
-    declared = _declaration(field)
+    declared = declaration_of(field)
     if isinstance(declared, Entity):
         return select(await _list_json(compiler, declared, field, nodes, arguments, reads))
     if name == "node":
@@ -239,10 +239,6 @@ def _node_json(
     return found.scalar_subquery()
 
 
-def _declaration(field: Any) -> object | None:
-    definition = field.extensions.get("strawberry-definition")
-    return (getattr(definition, "metadata", None) or {}).get("declaration")
-
 
 async def run_compiled(engine: AsyncEngine, compiled: list[CompiledField]) -> dict[str, Any]:
     """Run each root field's statement; the operation's `data`."""
@@ -257,4 +253,4 @@ async def run_compiled(engine: AsyncEngine, compiled: list[CompiledField]) -> di
     return data
 
 
-__all__ = ["CompiledField", "NotCompiled", "compile_query", "run_compiled"]
+__all__ = ["CompiledField", "NotCompiled", "Query", "compile_query", "run_compiled"]

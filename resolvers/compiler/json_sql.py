@@ -49,7 +49,7 @@ from sqlalchemy.sql.util import ClauseAdapter
 from resolvers.access import Viewer
 from resolvers.catalog import CATALOG, visible
 from resolvers.compiler.selections import Fields, Selections
-from resolvers.declarations import Condition, Entity, ToMany, ToOne
+from resolvers.declarations import Condition, Entity, ToMany, ToOne, declaration_of
 from resolvers.errors import BadArgument
 from resolvers.pagination import Ordering, PageRequest, decode_cursor, page_request
 
@@ -59,10 +59,6 @@ MAX_KEYS = 50  # json_build_object takes at most 100 arguments
 class NotCompiled(Exception):
     """This selection takes the resolver path (the message says why, for the logs)."""
 
-
-def _declaration(field: GraphQLField) -> object | None:
-    definition = field.extensions.get("strawberry-definition")
-    return (getattr(definition, "metadata", None) or {}).get("declaration")
 
 
 def _python_name(field: GraphQLField) -> str | None:
@@ -172,7 +168,7 @@ class Compiler:
         field = object_type.fields.get(name)
         if field is None:
             raise NotCompiled(f"{object_type.name}.{name}")
-        declared = _declaration(field)
+        declared = declaration_of(field)
         if name == "id" and entity.key is not None:
             return global_id(entity.name, source.c[entity.key.key])
         if isinstance(declared, ToOne):
