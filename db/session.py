@@ -48,6 +48,11 @@ def start_counting() -> StatementCount:
     return counter
 
 
+def count_statement() -> None:
+    """Count one statement sent past SQLAlchemy (straight on the driver's connection)."""
+    _count_statement()
+
+
 def _count_statement(*_args: Any, **_kwargs: Any) -> None:
     counter = _current_count.get()
     if counter is not None:

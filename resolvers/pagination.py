@@ -110,9 +110,11 @@ class Page:
 
 
 def encode_cursor(ordering: Ordering, row: RowMapping) -> str:
+    """URL-safe base64 of the JSON `[ordering name, sort value as text, id]`, UTF-8 as it is
+    (`resolvers.compiler.json_sql.cursor_json` writes the same in SQL)."""
     value = row[ordering.column.key]
     text = value.isoformat() if isinstance(value, date | datetime) else str(value)
-    raw = json.dumps([ordering.name, text, row[ordering.id_column.key]])
+    raw = json.dumps([ordering.name, text, row[ordering.id_column.key]], ensure_ascii=False)
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 

@@ -57,7 +57,7 @@ from graphql import (
 )
 
 from resolvers.agreements import check_partner_agreement, reached_types
-from server.operation_checks import CheckedOperation, DocumentCheck
+from server.operation_checks import CheckedOperation, DocumentCheck, kept_by_operation
 from server.text_inputs import text_check
 
 DEFAULT_PAGE_SIZE = 20  # `first`/`last` absent: what the connections return
@@ -70,7 +70,8 @@ PAGE_SIZE_ARGUMENTS = ("first", "last")
 
 
 def query_cost_check(max_cost: int) -> DocumentCheck:
-    """A check refusing operations whose cost exceeds `max_cost` (QUERY_TOO_COMPLEX)."""
+    """A check refusing operations whose cost exceeds `max_cost` (QUERY_TOO_COMPLEX); the
+    cost of an operation is computed once (`kept_by_operation`)."""
 
     def check(checked: CheckedOperation) -> list[GraphQLError]:
         operation = checked.operation
@@ -86,7 +87,7 @@ def query_cost_check(max_cost: int) -> DocumentCheck:
             )
         ]
 
-    return check
+    return kept_by_operation(check)
 
 
 def query_cost(
@@ -301,7 +302,7 @@ def default_document_checks(*, max_query_cost: int, production: bool) -> list[Do
     """The app's checks: text PostgreSQL can't store, a partner key's agreement, the cost
     limit, and in production no introspection for anonymous callers."""
     checks: list[DocumentCheck] = [
-        text_check,
+        kept_by_operation(text_check),
         partner_agreement_check,
         query_cost_check(max_query_cost),
     ]

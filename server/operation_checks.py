@@ -7,11 +7,15 @@ or the database (`server.limits.default_document_checks` lists the app's).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode
+
+from server.caches import BoundedCache
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,41 @@ class CheckedOperation:
     variables: dict[str, Any]  # its coerced variable values, defaults applied
     context: Any  # what the endpoint's context factory built (`schema.context.Context`)
 
+    @cached_property
+    def key(self) -> Hashable | None:
+        """What the operation is, whoever asks: its document's text, its name and its
+        variables (canonical JSON). Equal keys are the same operation; what a check or a plan
+        computes from the operation alone can be kept under it. None for a document with no
+        source text."""
+        source = getattr(self.document.loc, "source", None)
+        if source is None:
+            return None
+        name = self.operation.name.value if self.operation.name else None
+        values = json.dumps(self.variables, sort_keys=True, separators=(",", ":"), default=repr)
+        return (source.body, name, values)
+
 
 DocumentCheck = Callable[[CheckedOperation], list[GraphQLError]]
 """`check(operation) -> errors`; no errors lets the operation run."""
+
+KEPT_OUTCOMES = 2_048
+
+
+def kept_by_operation(check: DocumentCheck, size: int = KEPT_OUTCOMES) -> DocumentCheck:
+    """`check`, remembering its outcome per operation (`CheckedOperation.key`): for checks
+    whose outcome depends on nothing but the document, the operation and its variables (not
+    on who asks, and with no effect on the context), so the same request from any client is
+    not walked twice."""
+    outcomes: BoundedCache[Hashable, list[GraphQLError]] = BoundedCache(size)
+
+    def kept(checked: CheckedOperation) -> list[GraphQLError]:
+        key = checked.key
+        if key is None:
+            return check(checked)
+        errors = outcomes.get(key)
+        if errors is None:
+            errors = check(checked)
+            outcomes.put(key, errors)
+        return list(errors)
+
+    return kept

@@ -13,13 +13,11 @@ the operation on the resolver path instead, which answers everything the same wa
 
 from __future__ import annotations
 
-import json
-from collections import OrderedDict
-from collections.abc import Hashable
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
+import orjson
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -30,8 +28,10 @@ from graphql import (
     OperationType,
 )
 from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.session import count_statement
 from resolvers.catalog import decode_node_id
 from resolvers.compiler.json_sql import Compiler, NotCompiled, adapt, literal_json
 from resolvers.compiler.selections import Selections
@@ -45,42 +45,13 @@ MAX_NODES = 100
 
 @dataclass(frozen=True)
 class CompiledField:
+    """One root field: its response key and the statement (SQL text for asyncpg and its
+    parameters) that returns its JSON, or for `__typename` the type's name."""
+
     key: str  # the response key (alias or name)
-    statement: Select[Any] | None  # None for `__typename`
+    sql: str | None  # None for `__typename`
+    parameters: tuple[Any, ...] = ()
     typename: str | None = None
-
-
-PLANS = 1_024
-
-Plan = list["CompiledField"] | NotCompiled
-"""A compiled operation, or why it takes the resolver path (remembered too)."""
-
-
-class PlanCache:
-    """Compiled operations, least recently used first out.
-
-    A plan depends on the document, the operation, the variables (their values are in the
-    statements) and the viewer (the row policies are), so all of them are its key; a viewer
-    with another role, division, worker or employer gets a plan of its own."""
-
-    def __init__(self, size: int = PLANS) -> None:
-        self.size = size
-        self._plans: OrderedDict[Hashable, Plan] = OrderedDict()
-
-    def get(self, key: Hashable) -> Plan | None:
-        plan = self._plans.get(key)
-        if plan is not None:
-            self._plans.move_to_end(key)
-        return plan
-
-    def put(self, key: Hashable, plan: Plan) -> None:
-        self._plans[key] = plan
-        self._plans.move_to_end(key)
-        while len(self._plans) > self.size:
-            self._plans.popitem(last=False)
-
-
-_plans = PlanCache()
 
 
 @dataclass(frozen=True)
@@ -93,30 +64,26 @@ class Query:
     variables: dict[str, Any]
     reads: Reads
 
-    def plan_key(self) -> Hashable | None:
-        source = getattr(self.document.loc, "source", None)
-        if source is None:
-            return None
-        name = self.operation.name.value if self.operation.name else None
-        values = json.dumps(self.variables, sort_keys=True, default=repr)
-        return (source.body, name, values, self.reads.viewer)
-
 
 async def compile_query(query: Query) -> list[CompiledField]:
-    """One statement per root field of a query (see the module docstring), from the plan
-    cache when the same operation was compiled for the same viewer and variables."""
-    key = query.plan_key()
-    plan = None if key is None else _plans.get(key)
-    if plan is None:
-        try:
-            plan = await _compile(query)
-        except NotCompiled as reason:
-            plan = reason
-        if key is not None:
-            _plans.put(key, plan)
-    if isinstance(plan, NotCompiled):
-        raise NotCompiled(str(plan))
-    return plan
+    """One statement per root field of a query (see the module docstring); NotCompiled when
+    any root field can't be compiled."""
+    return await _compile(query)
+
+
+_DIALECT = PGDialect_asyncpg()
+
+
+def driver_sql(statement: Select[Any]) -> tuple[str, tuple[Any, ...]]:
+    """`statement` as asyncpg takes it: `$n` placeholders and the values for them."""
+    compiled = statement.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
+    values = compiled.construct_params()
+    parameters = []
+    for name in compiled.positiontup or ():
+        value = values[name]
+        process = compiled.binds[name].type.bind_processor(_DIALECT)
+        parameters.append(value if process is None else process(value))
+    return str(compiled), tuple(parameters)
 
 
 async def _compile(query: Query) -> list[CompiledField]:
@@ -140,12 +107,12 @@ async def _compile(query: Query) -> list[CompiledField]:
     for key, nodes in roots.items():
         name = nodes[0].name.value
         if name == "__typename":
-            compiled.append(CompiledField(key, None, query_type.name))
+            compiled.append(CompiledField(key, None, typename=query_type.name))
             continue
         if name.startswith("__"):
             raise NotCompiled("introspection")
-        statement = await _root_statement(compiler, query_type, nodes, reads)
-        compiled.append(CompiledField(key, statement))
+        sql, parameters = driver_sql(await _root_statement(compiler, query_type, nodes, reads))
+        compiled.append(CompiledField(key, sql, parameters))
     return compiled
 
 
@@ -241,16 +208,20 @@ def _node_json(
 
 
 async def run_compiled(engine: AsyncEngine, compiled: list[CompiledField]) -> dict[str, Any]:
-    """Run each root field's statement; the operation's `data`."""
+    """Run each root field's statement on one pooled connection, in autocommit; the
+    operation's `data`."""
     data: dict[str, Any] = {}
     async with reader_of(engine).connect() as connection:
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None
         for part in compiled:
-            if part.statement is None:
+            if part.sql is None:
                 data[part.key] = part.typename
                 continue
-            value = (await connection.execute(part.statement)).scalar_one()
-            data[part.key] = json.loads(value) if isinstance(value, str) else value
+            count_statement()
+            value = await driver.fetchval(part.sql, *part.parameters)
+            data[part.key] = orjson.loads(value) if isinstance(value, str) else value
     return data
 
 
-__all__ = ["CompiledField", "NotCompiled", "Query", "compile_query", "run_compiled"]
+__all__ = ["CompiledField", "NotCompiled", "Query", "compile_query", "driver_sql", "run_compiled"]

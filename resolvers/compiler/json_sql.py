@@ -14,7 +14,9 @@ resolver path, which answers everything (and says what is wrong with bad input).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from graphql import (
@@ -42,8 +44,9 @@ from sqlalchemy import (
     literal,
     select,
     text,
+    type_coerce,
 )
-from sqlalchemy.dialects.postgresql import JSON, aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY, JSON, aggregate_order_by, array_agg
 from sqlalchemy.sql.util import ClauseAdapter
 
 from resolvers.access import Viewer
@@ -68,37 +71,72 @@ def _python_name(field: GraphQLField) -> str | None:
     return str(definition.python_name)
 
 
+def constant(value: Any, type_: Any = None) -> ColumnElement[Any]:
+    """A value the plan fixes (a key, a type name, a format): written into the SQL text, not
+    sent as a parameter. Values a request chooses (its variables) stay parameters."""
+    return literal(value, type_, literal_execute=True)
+
+
 def _json_object(pairs: list[tuple[str, Any]]) -> ColumnElement[Any]:
     if len(pairs) > MAX_KEYS:
         raise NotCompiled(f"{len(pairs)} fields in one object")
     arguments: list[Any] = []
     for key, value in pairs:
-        arguments += [literal(key, String), value]
+        arguments += [constant(key, String), value]
     return func.json_build_object(*arguments)
 
 
 def literal_json(text: str) -> ColumnElement[Any]:
-    return cast(literal(text, String), JSON)
+    return cast(constant(text, String), JSON)
 
 
 def global_id(type_name: str, key: ColumnElement[Any]) -> ColumnElement[Any]:
     """base64 of `Type:key`, as `resolvers.global_ids.encode_global_id` writes it."""
-    text = literal(f"{type_name}:", String) + cast(key, Text)
-    encoded = func.encode(func.convert_to(text, literal("UTF8")), literal("base64"))
-    return func.replace(encoded, literal("\n"), literal(""))
+    text = constant(f"{type_name}:", String) + cast(key, Text)
+    encoded = func.encode(func.convert_to(text, constant("UTF8")), constant("base64"))
+    return func.replace(encoded, constant("\n"), constant(""))
 
 
 def date_time(column: ColumnElement[Any]) -> ColumnElement[Any]:
     """An instant as Python's `isoformat()` of it in UTC writes it (microseconds only when
     there are any)."""
-    utc = func.timezone(literal("UTC"), column)
-    seconds = func.to_char(utc, literal('YYYY-MM-DD"T"HH24:MI:SS'))
-    micro = func.to_char(utc, literal(".US"))
+    utc = func.timezone(constant("UTC"), column)
+    seconds = func.to_char(utc, constant('YYYY-MM-DD"T"HH24:MI:SS'))
+    micro = func.to_char(utc, constant(".US"))
     has_micro = cast(func.extract("microseconds", column), Integer) % 1_000_000 != 0
     return case(
         (column.is_(None), None),
-        else_=seconds + case((has_micro, micro), else_=literal("")) + literal("+00:00"),
+        else_=seconds + case((has_micro, micro), else_=constant("")) + constant("+00:00"),
     )
+
+
+def cursor_json(ordering: Ordering, source: FromClause) -> ColumnElement[Any]:
+    """The cursor of the row `source` holds, as `resolvers.pagination.encode_cursor` writes
+    it: URL-safe base64 of `["<ordering>", "<sort value>", <id>]`."""
+    column = source.c[ordering.column.key]
+    python_type = ordering.column.type.python_type
+    if python_type is datetime:
+        value = date_time(column)
+    elif python_type is date:
+        value = func.to_char(column, constant("YYYY-MM-DD"))
+    else:
+        value = cast(column, Text)
+    value = func.coalesce(value, constant("None"))  # str(None), as the resolver path writes it
+    raw = (
+        constant(f"[{json.dumps(ordering.name, ensure_ascii=False)}, ", String)
+        + cast(func.to_json(value), Text)
+        + constant(", ", String)
+        + cast(source.c[ordering.id_column.key], Text)
+        + constant("]", String)
+    )
+    encoded = func.encode(func.convert_to(raw, constant("UTF8")), constant("base64"))
+    return func.translate(
+        func.replace(encoded, constant("\n"), constant("")), constant("+/"), constant("-_")
+    )
+
+
+def _first(values: ColumnElement[Any]) -> ColumnElement[Any]:
+    return type_coerce(values, ARRAY(Text))[1]
 
 
 def scalar(column: ColumnElement[Any], graphql_type: Any) -> ColumnElement[Any]:
@@ -112,13 +150,13 @@ def scalar(column: ColumnElement[Any], graphql_type: Any) -> ColumnElement[Any]:
     if isinstance(named, GraphQLEnumType):
         text = cast(column, String)
         members = ((getattr(v.value, "value", v.value), name) for name, v in named.values.items())
-        return case(*((text == value, name) for value, name in members))
+        return case(*((text == constant(value), constant(name)) for value, name in members))
     if named.name == "Decimal":
         return cast(column, Text)
     if named.name == "DateTime":
         return date_time(column)
     if named.name == "Date":
-        return func.to_char(column, literal("YYYY-MM-DD"))
+        return func.to_char(column, constant("YYYY-MM-DD"))
     if named.name in {"String", "Int", "Boolean", "ID", "Float"}:
         return column
     raise NotCompiled(f"the scalar {named.name}")
@@ -164,7 +202,7 @@ class Compiler:
     ) -> ColumnElement[Any]:
         name = nodes[0].name.value
         if name == "__typename":
-            return literal(object_type.name, String)
+            return constant(object_type.name, String)
         field = object_type.fields.get(name)
         if field is None:
             raise NotCompiled(f"{object_type.name}.{name}")
@@ -273,7 +311,8 @@ class Compiler:
         assert isinstance(connection_type, GraphQLObjectType)
         pairs = [
             (key_name, self.connection_part(
-                entity, connection_type, field_nodes, page, request, rows, conditions
+                entity, connection_type, field_nodes, _Page(page, ordering, request),
+                rows, conditions,
             ))
             for key_name, field_nodes in self.selections.of(nodes, connection_type).items()
         ]
@@ -286,16 +325,16 @@ class Compiler:
         entity: Entity,
         connection_type: GraphQLObjectType,
         nodes: list[FieldNode],
-        page: FromClause,
-        request: PageRequest,
+        paged: _Page,
         rows: FromClause,
         conditions: list[Condition],
     ) -> ColumnElement[Any]:
         name = nodes[0].name.value
+        page, request = paged.rows, paged.request
         kept = page.c._n <= request.size
         in_order = page.c._n.desc() if request.backward else page.c._n
         if name == "__typename":
-            return literal(connection_type.name, String)
+            return constant(connection_type.name, String)
         if name == "totalCount":
             count = select(func.count()).select_from(rows).where(*conditions)
             return count.correlate_except(rows).scalar_subquery()
@@ -312,10 +351,12 @@ class Compiler:
             for key, edge_nodes in self.selections.of(nodes, edge_type).items():
                 part = edge_nodes[0].name.value
                 if part == "__typename":
-                    edge_pairs.append((key, literal(edge_type.name, String)))
+                    edge_pairs.append((key, constant(edge_type.name, String)))
                 elif part == "node":
                     fields = self.selections.of(edge_nodes, self._object_type(entity))
                     edge_pairs.append((key, self.object_json(entity, fields, page)))
+                elif part == "cursor":
+                    edge_pairs.append((key, cursor_json(paged.ordering, page)))
                 else:
                     raise NotCompiled(f"{edge_type.name}.{part}")
             edge = _json_object(edge_pairs)
@@ -324,22 +365,37 @@ class Compiler:
             )
         if name == "pageInfo":
             more = func.count() > request.size
-            from_cursor = literal(request.cursor is not None)
+            from_cursor = constant(request.cursor is not None)
             info_type = get_named_type(connection_type.fields["pageInfo"].type)
             assert isinstance(info_type, GraphQLObjectType)
             info: list[tuple[str, Any]] = []
             for key, info_nodes in self.selections.of(nodes, info_type).items():
                 part = info_nodes[0].name.value
                 if part == "__typename":
-                    info.append((key, literal(info_type.name, String)))
+                    info.append((key, constant(info_type.name, String)))
                 elif part == "hasNextPage":
                     info.append((key, from_cursor if request.backward else more))
                 elif part == "hasPreviousPage":
                     info.append((key, more if request.backward else from_cursor))
+                elif part in ("startCursor", "endCursor"):
+                    first_of = (part == "startCursor") != request.backward
+                    order = page.c._n if first_of else page.c._n.desc()
+                    cursors = array_agg(aggregate_order_by(cursor_json(paged.ordering, page),
+                                                           order)).filter(kept)
+                    info.append((key, _first(cursors)))
                 else:
                     raise NotCompiled(f"PageInfo.{part}")
             return _json_object(info)
         raise NotCompiled(f"{connection_type.name}.{name}")
+
+
+@dataclass(frozen=True)
+class _Page:
+    """A connection's page: the rows (ranked `_n` in the ordering), its ordering, request."""
+
+    rows: FromClause
+    ordering: Ordering
+    request: PageRequest
 
 
 def adapt(condition: Any, table: Table, source: FromClause) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import jwt
@@ -10,7 +11,15 @@ import jwt
 from server.auth.claims import viewer_from_claims
 from server.auth.errors import AuthenticationError
 from server.auth.token_keys import development_jwt_secret, load_key_set
+from server.caches import BoundedCache
 from server.settings import Settings
+
+VERIFIED_TOKENS = 4_096
+VERIFIED_SECONDS = 60.0
+"""A verified token is trusted again without checking its signature for this long (its `exp`
+and `nbf` are checked every time), so a client sending the same token on every request pays
+for one signature check a minute, and a key taken out of the key set stops counting within
+a minute."""
 
 _JWT_ERRORS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
     # Subclasses before their bases: InvalidSignatureError is a DecodeError.
@@ -27,13 +36,41 @@ _JWT_ERRORS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
 class TokenVerifier:
     """Checks signature, `exp` (required), `nbf`, and `iss`/`aud` when configured."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, *, clock: Callable[[], float] = time.time
+    ) -> None:
         self.key_set = load_key_set(settings)
         self.issuer = settings.jwt_issuer
         self.audience = settings.jwt_audience
         self.leeway = settings.jwt_leeway_seconds
+        self.clock = clock
+        self._verified: BoundedCache[str, tuple[float, dict[str, Any]]] = BoundedCache(
+            VERIFIED_TOKENS
+        )
 
     def decode(self, token: str) -> dict[str, Any]:
+        """The claims of a valid token; AuthenticationError saying what is wrong otherwise."""
+        now = self.clock()
+        kept = self._verified.get(token)
+        if kept is not None:
+            verified_at, claims = kept
+            if now - verified_at < VERIFIED_SECONDS and self._in_time(claims, now):
+                return claims
+            self._verified.pop(token)
+        claims = self._verify(token)
+        self._verified.put(token, (now, claims))
+        return claims
+
+    def _in_time(self, claims: dict[str, Any], now: float) -> bool:
+        """Still valid at `now`: before `exp`, and not before `nbf` (both with the leeway)."""
+        expires, not_before = claims.get("exp"), claims.get("nbf")
+        if not isinstance(expires, int | float) or now > expires + self.leeway:
+            return False
+        return not_before is None or (
+            isinstance(not_before, int | float) and now >= not_before - self.leeway
+        )
+
+    def _verify(self, token: str) -> dict[str, Any]:
         if self.key_set is None:
             raise AuthenticationError(
                 "Bearer tokens are not accepted: no identity provider key is configured"

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from starlette.responses import Response
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
@@ -67,13 +68,20 @@ def error_body(message: str, code: str | None = None) -> dict[str, Any]:
     return {"errors": [error]}
 
 
+def _standard_json(body: object) -> bytes:
+    try:
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # an error message quoting a lone surrogate the client sent
+        return json.dumps(body, separators=(",", ":")).encode("ascii")
+
+
 def json_response(
     body: object, status: int, media_type: str, headers: Mapping[str, str] | None = None
 ) -> Response:
     try:
-        content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:  # an error message quoting a lone surrogate the client sent
-        content = json.dumps(body, separators=(",", ":")).encode("ascii")
+        content = orjson.dumps(body)
+    except TypeError:  # what orjson refuses: a lone surrogate a client sent, an int over 64 bits
+        content = _standard_json(body)
     return Response(
         content, status_code=status, media_type=f"{media_type}; charset=utf-8", headers=headers
     )
