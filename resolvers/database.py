@@ -1,9 +1,11 @@
-"""What writes need: the engine (each write is one transaction) and the personal-data vault."""
+"""What reads and writes need: the engine (each write is one transaction), the personal-data
+vault, and the driver's own pool for statements sent past SQLAlchemy (compiled reads)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.pii import PersonalDataVault
@@ -13,3 +15,4 @@ from db.pii import PersonalDataVault
 class Database:
     engine: AsyncEngine
     vault: PersonalDataVault
+    statements: asyncpg.Pool | None = None  # None: such statements use the engine's pool

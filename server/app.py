@@ -20,7 +20,7 @@ from strawberry.schema.base import BaseSchema
 
 from db.migrate import current_revision, head_revision
 from db.pii import PersonalDataVault
-from db.session import create_engine
+from db.session import create_engine, create_statement_pool
 from resolvers.access import Viewer
 from resolvers.database import Database
 from schema import schema as laborhub_schema
@@ -72,11 +72,19 @@ def create_app(
             statement_timeout_ms=settings.statement_timeout_ms,
         )
         vault = PersonalDataVault(settings.master_key())
+        statements = None
         try:
+            if settings.compiled_reads:
+                statements = await create_statement_pool(
+                    database_url, size=settings.db_pool_size,
+                    statement_timeout_ms=settings.statement_timeout_ms,
+                )
             authenticator = Authenticator(settings, engine, vault)
-            database = Database(engine, vault)
+            database = Database(engine, vault, statements)
             yield {"engine": engine, "database": database, "authenticator": authenticator}
         finally:
+            if statements is not None:
+                await statements.close()
             await engine.dispose()
 
     async def context(request: Request) -> Any:

@@ -78,7 +78,7 @@ async def compiled_read(checked: CheckedOperation) -> ExecutionResult | None:
     if isinstance(plan, NotCompiled):
         log.debug("resolver path: %s", plan)
         return None
-    return ExecutionResult(data=await run_compiled(database.engine, plan), errors=None)
+    return ExecutionResult(data=await run_compiled(database, plan), errors=None)
 
 
 async def _plan(checked: CheckedOperation, reads: Any) -> Plan:

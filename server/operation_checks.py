@@ -7,12 +7,12 @@ or the database (`server.limits.default_document_checks` lists the app's).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+import orjson
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode
 
 from server.caches import BoundedCache
@@ -36,7 +36,7 @@ class CheckedOperation:
         if source is None:
             return None
         name = self.operation.name.value if self.operation.name else None
-        values = json.dumps(self.variables, sort_keys=True, separators=(",", ":"), default=repr)
+        values = orjson.dumps(self.variables, option=orjson.OPT_SORT_KEYS, default=repr)
         return (source.body, name, values)
 
 

@@ -29,12 +29,12 @@ from graphql import (
 )
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.session import count_statement
 from resolvers.catalog import decode_node_id
 from resolvers.compiler.json_sql import Compiler, NotCompiled, adapt, literal_json
 from resolvers.compiler.selections import Selections
+from resolvers.database import Database
 from resolvers.declarations import Entity, declaration_of, graphql_name
 from resolvers.errors import BadArgument
 from resolvers.filters import filter_conditions
@@ -207,20 +207,27 @@ def _node_json(
 
 
 
-async def run_compiled(engine: AsyncEngine, compiled: list[CompiledField]) -> dict[str, Any]:
-    """Run each root field's statement on one pooled connection, in autocommit; the
-    operation's `data`."""
-    data: dict[str, Any] = {}
-    async with reader_of(engine).connect() as connection:
-        driver = (await connection.get_raw_connection()).driver_connection
+async def run_compiled(database: Database, compiled: list[CompiledField]) -> dict[str, Any]:
+    """Run each root field's statement on one pooled connection, in autocommit (the
+    database's statement pool, or the engine's); the operation's `data`."""
+    if database.statements is not None:
+        async with database.statements.acquire() as connection:
+            return await _run_on(connection, compiled)
+    async with reader_of(database.engine).connect() as pooled:
+        driver = (await pooled.get_raw_connection()).driver_connection
         assert driver is not None
-        for part in compiled:
-            if part.sql is None:
-                data[part.key] = part.typename
-                continue
-            count_statement()
-            value = await driver.fetchval(part.sql, *part.parameters)
-            data[part.key] = orjson.loads(value) if isinstance(value, str) else value
+        return await _run_on(driver, compiled)
+
+
+async def _run_on(connection: Any, compiled: list[CompiledField]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for part in compiled:
+        if part.sql is None:
+            data[part.key] = part.typename
+            continue
+        count_statement()
+        value = await connection.fetchval(part.sql, *part.parameters)
+        data[part.key] = orjson.loads(value) if isinstance(value, str) else value
     return data
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import orjson
 from starlette.requests import Request
 
 from resolvers.input_values import text_problem
@@ -64,6 +65,10 @@ async def read_json_body(request: Request, limit: int) -> object:
     body = await _read_limited(request, limit)
     if not body.strip():
         raise RequestError(400, "The request body is empty; send a JSON object with a 'query'.")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass  # json says exactly what is wrong, or reads what orjson won't (lone surrogates)
     try:
         return json.loads(body.decode("utf-8"))
     except UnicodeDecodeError as exc:
