@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import Column, ColumnElement, Table
+from sqlalchemy import Column, ColumnElement, FromClause, Table
 
 from resolvers.access import Viewer
 from resolvers.pagination import Ordering
@@ -88,6 +88,17 @@ class ToMany:
 Relation = ToOne | ToMany
 
 
+@dataclass(frozen=True, eq=False)
+class Derived:
+    """A field computed from its own row: `value(obj, viewer)` computes it from the loaded
+    object on the resolver path, `sql(row, viewer)` writes the same over the row's source
+    (a table alias) on the compiled path. Both live in this one declaration, next to each
+    other, so the two paths cannot drift apart."""
+
+    value: Callable[[Any, Viewer], Any] = field(repr=False)
+    sql: Callable[[FromClause, Viewer], ColumnElement[Any]] = field(repr=False)
+
+
 @dataclass(frozen=True)
 class Range:
     """Two filter fields that bound one range: `low` may not exceed `high`."""
@@ -140,6 +151,7 @@ class Entity:
 
 
 __all__ = [
-    "Condition", "Entity", "KeyLookup", "Policy", "Range", "Relation", "Rule", "ToMany", "ToOne",
+    "Condition", "Derived", "Entity", "KeyLookup", "Policy", "Range", "Relation", "Rule", "ToMany",
+    "ToOne",
     "declaration_of", "graphql_name",
 ]

@@ -6,13 +6,13 @@ import re
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, and_, false
+from sqlalchemy import Column, and_, false, func
 
 from db.models import InsuranceRecord
 from db.models.base import table_of
 from resolvers.access import Role, Viewer
 from resolvers.catalog import declare
-from resolvers.declarations import Condition, Entity, Range, Rule, ToOne
+from resolvers.declarations import Condition, Derived, Entity, Range, Rule, ToOne
 from resolvers.divisions import within_division
 from resolvers.errors import BadArgument
 from resolvers.filters import equals_rule, node_rule, region_rule, sync_rule
@@ -58,6 +58,10 @@ def month_rule(column: Column[Any], at_most: bool) -> Rule:
 RECORD_EMPLOYER = ToOne("Employer", RECORDS.c.employer_id)
 RECORD_REGION = ToOne("Region", RECORDS.c.region_code)
 RECORD_WORKER = ToOne("Worker", RECORDS.c.worker_id)
+RECORD_PERIOD = Derived(
+    lambda record, _viewer: record.period.strftime("%Y-%m"),  # the month, as YYYY-MM
+    lambda row, _viewer: func.to_char(row.c.period, "YYYY-MM"),
+)
 
 INSURANCE_RECORD = declare(Entity(
     "InsuranceRecord", RECORDS, insurance_record_policy, key=RECORDS.c.id, personal=True,

@@ -73,6 +73,9 @@ class PartnerReadLog:
     def __init__(self, viewer: Viewer) -> None:
         self._partner = viewer.partner is not None
         self.reads: defaultdict[str, set[Any]] = defaultdict(set)
+        # Set while the compiled path lets the resolver path answer part of an operation:
+        # the compiled path then audits what both read, once (server.compiled_reads).
+        self.audit_deferred = False
 
     def note(self, entity: Entity, rows: Sequence[RowMapping]) -> None:
         audited = audited_as(entity) if self._partner else None
@@ -197,10 +200,11 @@ class Reads:
         where = (*relation.where, self._where(entity))
         query = per_parent_page_query(entity.table, relation.via, keys, where, relation.order,
                                       request)
-        found = await self._rows(query)
-        self.partner_log.note(entity, found)
-        groups = _grouped(found, relation.via.key)
-        return [page_from_rows(groups.get(k, []), relation.order, request) for k in keys]
+        groups = _grouped(await self._rows(query), relation.via.key)
+        pages = [page_from_rows(groups.get(k, []), relation.order, request) for k in keys]
+        for page in pages:  # the rows shown, not the one more read to tell whether more exist
+            self.partner_log.note(entity, page.rows)
+        return pages
 
     # --- lists ----------------------------------------------------------------------------
 
@@ -213,15 +217,18 @@ class Reads:
     ) -> tuple[Page, Count]:
         """A page of a top-level list under `where`, and its count, run only when asked for."""
         conditions = (*where, self._where(entity))
-        found = await self._rows(page_query(entity.table, conditions, ordering, request))
-        self.partner_log.note(entity, found)
+        page = page_from_rows(
+            await self._rows(page_query(entity.table, conditions, ordering, request)),
+            ordering, request,
+        )
+        self.partner_log.note(entity, page.rows)  # not the one more read to tell if more exist
 
         async def count() -> int:
             statement = select(func.count()).select_from(entity.table).where(*conditions)
             async with self._reader.connect() as connection:
                 return int((await connection.execute(statement)).scalar_one())
 
-        return page_from_rows(found, ordering, request), count
+        return page, count
 
     async def listing(
         self, entity: Entity, *where: Condition, order_by: Sequence[Column[Any]] = ()

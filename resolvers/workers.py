@@ -4,9 +4,24 @@ which part of a birth date."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    FromClause,
+    Integer,
+    and_,
+    case,
+    cast,
+    extract,
+    false,
+    func,
+    null,
+    or_,
+    select,
+)
 
 from db.models import (
     Application,
@@ -21,7 +36,7 @@ from db.models import (
 from db.models.base import table_of
 from resolvers.access import Role, Viewer
 from resolvers.catalog import declare
-from resolvers.declarations import Condition, Entity, ToMany, ToOne
+from resolvers.declarations import Condition, Derived, Entity, ToMany, ToOne
 from resolvers.divisions import within_division
 from resolvers.filters import equals_rule, keyword_rule, region_rule
 from resolvers.pagination import Ordering
@@ -130,6 +145,32 @@ def birth_date_for(viewer: Viewer, worker_id: int, birth_date: date) -> date | N
     return birth_date if own else None
 
 
+def _own_birth_date_sql(row: FromClause, viewer: Viewer) -> ColumnElement[Any]:
+    if viewer.role is not Role.WORKER or viewer.worker_id is None:
+        return cast(null(), Date)
+    return case((row.c.id == viewer.worker_id, row.c.birth_date), else_=cast(null(), Date))
+
+
 def age_this_year(birth_date: date, today: date | None = None) -> int:
     """The age the worker reaches this calendar year (Asia/Shanghai)."""
     return (today or datetime.now(CALENDAR).date()).year - birth_date.year
+
+
+def _year(value: ColumnElement[Any]) -> ColumnElement[int]:
+    return cast(extract("year", value), Integer)
+
+
+WORKER_BIRTH_DATE = Derived(
+    lambda worker, viewer: birth_date_for(viewer, worker.pk, worker.birth_date),
+    _own_birth_date_sql,
+)
+WORKER_BIRTH_YEAR = Derived(
+    lambda worker, _viewer: worker.birth_date.year,
+    lambda row, _viewer: _year(row.c.birth_date),
+)
+WORKER_AGE = Derived(
+    lambda worker, _viewer: age_this_year(worker.birth_date),
+    lambda row, _viewer: (
+        _year(func.timezone(str(CALENDAR), func.now())) - _year(row.c.birth_date)
+    ),
+)

@@ -19,12 +19,15 @@ class AuditPartnerReads(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:
         yield
         context = self.execution_context.context
-        if not isinstance(context, Context) or not context.reads.partner_log.reads:
+        if not isinstance(context, Context):
+            return
+        log = context.reads.partner_log
+        if not log.reads or log.audit_deferred:
             return
         await audit_partner_reads(
             context.database.engine,
             context.viewer,
             self.execution_context.operation_name,
-            context.reads.partner_log.reads,
+            log.reads,
             context.personal_fields,
         )

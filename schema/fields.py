@@ -16,7 +16,7 @@ from typing import Any, cast
 import strawberry
 
 from resolvers.catalog import CATALOG, shows_every_row
-from resolvers.declarations import Entity, ToMany, ToOne
+from resolvers.declarations import Derived, Entity, ToMany, ToOne
 from resolvers.lists import list_page
 from resolvers.pagination import page_request
 from schema.connections import Connection, OrderDirection, connection
@@ -28,6 +28,21 @@ def _field(resolve: Any, returns: Any, description: str | None, metadata: object
     resolve.__annotations__["return"] = returns
     return strawberry.field(
         resolver=resolve, description=description, metadata={"declaration": metadata}
+    )
+
+
+def derived(
+    declaration: Derived, returns: Any, description: str | None = None, name: str | None = None
+) -> Any:
+    """A field computed from its own row (`resolvers.declarations.Derived`)."""
+
+    def resolve(self: Any, info: Info) -> Any:
+        return declaration.value(self, info.context.viewer)
+
+    resolve.__annotations__["return"] = returns
+    return strawberry.field(
+        resolver=resolve, name=name, description=description,
+        metadata={"declaration": declaration},
     )
 
 

@@ -8,8 +8,14 @@ from decimal import Decimal
 import strawberry
 
 from db.models.enums import ContributionStatus, InsuranceType
-from resolvers.insurance import INSURANCE_RECORD, RECORD_EMPLOYER, RECORD_REGION, RECORD_WORKER
-from schema.fields import listed, to_one
+from resolvers.insurance import (
+    INSURANCE_RECORD,
+    RECORD_EMPLOYER,
+    RECORD_PERIOD,
+    RECORD_REGION,
+    RECORD_WORKER,
+)
+from schema.fields import derived, listed, to_one
 from schema.node import Node
 
 strawberry.enum(InsuranceType)
@@ -29,9 +35,9 @@ class InsuranceRecord(Node):
     status: ContributionStatus
     worker = to_one(RECORD_WORKER, "Null when the viewer may not see this worker.")
 
-    @strawberry.field(name="period", description="The month contributed for, as YYYY-MM.")
-    def period_label(self) -> str:
-        return self.period.strftime("%Y-%m")
+    period_label = derived(
+        RECORD_PERIOD, str, "The month contributed for, as YYYY-MM.", name="period"
+    )
 
     employer = to_one(RECORD_EMPLOYER, "Null for flexible employment (the worker pays alone).")
     region = to_one(RECORD_REGION, "The pooling region (统筹地区).")

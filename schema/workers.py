@@ -13,18 +13,18 @@ from resolvers.workers import (
     INTENTION_REGION,
     SKILL_OF_WORKER,
     WORKER,
+    WORKER_AGE,
     WORKER_APPLICATIONS,
+    WORKER_BIRTH_DATE,
+    WORKER_BIRTH_YEAR,
     WORKER_CURRENT_REGION,
     WORKER_ENROLLMENTS,
     WORKER_HUKOU_REGION,
     WORKER_INSURANCE_RECORDS,
     WORKER_JOB_INTENTIONS,
     WORKER_SKILLS,
-    age_this_year,
-    birth_date_for,
 )
-from schema.context import Info
-from schema.fields import listed, paged, to_many, to_one
+from schema.fields import derived, listed, paged, to_many, to_one
 from schema.node import Node, Record
 
 strawberry.enum(Gender)
@@ -65,25 +65,18 @@ class Worker(Node):
     )
     created_at: datetime
 
-    @strawberry.field(
+    birth_date_shown = derived(
+        WORKER_BIRTH_DATE, date | None,
+        "The worker themself only; null for everyone else (with the masked ID number it "
+        "would give the full number away). Others read birthYear and age.",
         name="birthDate",
-        description="The worker themself only; null for everyone else (with the masked ID "
-        "number it would give the full number away). Others read birthYear and age.",
     )
-    def own_birth_date(self, info: Info) -> date | None:
-        return birth_date_for(info.context.viewer, self.pk, self.birth_date)
-
-    @strawberry.field(description="From the ID number.")
-    def birth_year(self) -> int:
-        return self.birth_date.year
-
-    @strawberry.field(
-        description="The age reached this calendar year (Asia/Shanghai): this year minus "
-        "birthYear, not the age today, which would give the birthday away."
+    birth_year = derived(WORKER_BIRTH_YEAR, int, "From the ID number.")
+    age = derived(
+        WORKER_AGE, int,
+        "The age reached this calendar year (Asia/Shanghai): this year minus birthYear, not "
+        "the age today, which would give the birthday away.",
     )
-    def age(self) -> int:
-        return age_this_year(self.birth_date)
-
     hukou_region = to_one(
         WORKER_HUKOU_REGION, "Where the worker's household registration (户籍) is."
     )

@@ -98,6 +98,7 @@ def create_app(
         context,
         graphiql=not settings.is_production,
         expose_sql_stats=settings.expose_sql_stats,
+        explain_read_paths=settings.expose_sql_stats and not settings.is_production,
         max_body_bytes=settings.max_body_bytes,
         max_batch_size=settings.max_batch_size,
         compiled_reads=compiled_read if settings.compiled_reads else None,

@@ -1,9 +1,12 @@
-"""Running a query compiled into SQL (`resolvers.compiler`) when it can be, for the endpoint.
+"""Running a query compiled into SQL (`resolvers.compiler`) where it can be, for the endpoint.
 
-`compiled_read(checked)` answers an operation that passed every check with the data of one
-statement per root field, or None when the operation takes the resolver path (it says why in
-the debug log). Which path ran is noted per request (`read_paths`), for the `X-Read-Path`
-header outside production.
+`compiled_read(checked, resolve)` answers an operation that passed every check: each root
+field the compiler could compile is one SQL statement returning its JSON, and the others
+(`Fallback`s) are answered by `resolve(document)`, the resolver path, run on a document that
+selects only them; the two are merged in the order of the response. It answers None when the
+resolver path should run the whole operation as sent (a mutation, or no root field
+compiled). Which path answered each root field is noted per request (`read_paths`), for the
+`X-Read-Path` header and the `readPaths` response extension outside production.
 
 Plans are kept in a bounded LRU under the operation (`CheckedOperation.key`: document,
 operation name, variables) and the viewer's policy shape (role, division, worker, employer,
@@ -16,27 +19,49 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Hashable, Iterator
+from collections.abc import Awaitable, Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+)
 from strawberry.types import ExecutionResult
 
 from resolvers.access import Viewer
-from resolvers.compiler import CompiledField, NotCompiled, Query, compile_query, run_compiled
+from resolvers.compiler import (
+    CompiledField,
+    Fallback,
+    NotCompiled,
+    Query,
+    compile_query,
+    run_compiled,
+    take_audited,
+)
+from resolvers.privacy import audit_partner_reads
 from server.caches import BoundedCache
 from server.operation_checks import CheckedOperation
 
 log = logging.getLogger("laborhub.compiled_reads")
 
-_paths: ContextVar[list[str] | None] = ContextVar("laborhub_read_paths", default=None)
+COMPILED = "compiled"
+RESOLVERS = "resolvers"
+
+ReadPaths = dict[str, str]
+"""Response key of a root field -> the path that answered it (`COMPILED` or `RESOLVERS`)."""
+
+_paths: ContextVar[list[ReadPaths] | None] = ContextVar("laborhub_read_paths", default=None)
 
 
 @contextmanager
-def read_paths() -> Iterator[list[str]]:
-    """Within the block, the path each operation took is appended to the list."""
-    paths: list[str] = []
+def read_paths() -> Iterator[list[ReadPaths]]:
+    """Within the block, the paths of each operation's root fields are appended to the list."""
+    paths: list[ReadPaths] = []
     token = _paths.set(paths)
     try:
         yield paths
@@ -44,18 +69,44 @@ def read_paths() -> Iterator[list[str]]:
         _paths.reset(token)
 
 
-def note_path(path: str) -> None:
-    paths = _paths.get()
-    if paths is not None:
-        paths.append(path)
+def note_paths(paths: ReadPaths) -> None:
+    noted = _paths.get()
+    if noted is not None:
+        noted.append(paths)
+
+
+def path_summary(paths: ReadPaths) -> str:
+    """`compiled`, `resolvers`, or `compiled+resolvers` when the root fields took both."""
+    taken = set(paths.values())
+    return "+".join(path for path in (COMPILED, RESOLVERS) if path in taken) or RESOLVERS
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A compiled operation: its root fields in response order, the document selecting only
+    the fallbacks (None when every root field compiled), and the personal-data rows that
+    compiling it read for a partner (filter rules look up the rows they name), which every
+    run audits as the resolver path would."""
+
+    fields: tuple[CompiledField | Fallback, ...]
+    fallback_document: DocumentNode | None
+    lookups: tuple[tuple[str, frozenset[Any]], ...] = ()
+
+    @property
+    def paths(self) -> ReadPaths:
+        return {
+            part.key: RESOLVERS if isinstance(part, Fallback) else COMPILED
+            for part in self.fields
+        }
 
 
 PLANS = 1_024
 
-Plan = list[CompiledField] | NotCompiled
-"""A compiled operation, or why it takes the resolver path."""
+_plans: BoundedCache[Hashable, Plan | NotCompiled] = BoundedCache(PLANS)
 
-_plans: BoundedCache[Hashable, Plan] = BoundedCache(PLANS)
+Resolve = Callable[[DocumentNode], Awaitable[ExecutionResult]]
+"""`resolve(document)`: the resolver path's result for `document` (validated as a part of
+the operation's own document)."""
 
 
 def policy_shape(viewer: Viewer) -> Viewer:
@@ -63,7 +114,7 @@ def policy_shape(viewer: Viewer) -> Viewer:
     return dataclasses.replace(viewer, subject=None)
 
 
-async def compiled_read(checked: CheckedOperation) -> ExecutionResult | None:
+async def compiled_read(checked: CheckedOperation, resolve: Resolve) -> ExecutionResult | None:
     context = checked.context
     reads = getattr(context, "reads", None)
     database = getattr(context, "database", None)
@@ -76,15 +127,91 @@ async def compiled_read(checked: CheckedOperation) -> ExecutionResult | None:
         if key is not None:
             _plans.put(key, plan)
     if isinstance(plan, NotCompiled):
-        log.debug("resolver path: %s", plan)
+        note_paths({})
         return None
-    return ExecutionResult(data=await run_compiled(database, plan), errors=None)
-
-
-async def _plan(checked: CheckedOperation, reads: Any) -> Plan:
+    note_paths(plan.paths)
+    compiled = [part for part in plan.fields if isinstance(part, CompiledField)]
+    if not compiled:
+        return None
+    data = await run_compiled(database, compiled)
+    if plan.fallback_document is None:
+        await _audit_partner_reads(checked, reads, plan, data)
+        return ExecutionResult(data=data, errors=None)
+    log = reads.partner_log
+    log.audit_deferred = True  # audited below, once, with what the compiled part showed
     try:
-        return await compile_query(
+        resolved = await resolve(plan.fallback_document)
+    finally:
+        log.audit_deferred = False
+    if resolved.data is None:  # a non-null root field failed: the whole data is null
+        await _audit_partner_reads(checked, reads, plan, None)
+        return resolved
+    merged = {
+        part.key: data[part.key] if isinstance(part, CompiledField) else resolved.data.get(part.key)
+        for part in plan.fields
+    }
+    await _audit_partner_reads(checked, reads, plan, merged)
+    return ExecutionResult(data=merged, errors=resolved.errors, extensions=resolved.extensions)
+
+
+async def _audit_partner_reads(
+    checked: CheckedOperation, reads: Any, plan: Plan, data: dict[str, Any] | None
+) -> None:
+    """For a partner: one audit event for the personal-data rows the operation showed (those
+    in `data`, whose audit marks come out here, and those the resolver path read) and those
+    compiling it looked up, as the resolver path audits after any operation."""
+    if reads.viewer.partner is None:
+        return
+    _note_partner_reads(reads, plan, data)
+    if reads.partner_log.reads:
+        await audit_partner_reads(
+            checked.context.database.engine, reads.viewer, _name(checked.operation),
+            reads.partner_log.reads, getattr(checked.context, "personal_fields", set()),
+        )
+
+
+def _note_partner_reads(reads: Any, plan: Plan, data: dict[str, Any] | None) -> None:
+    """Into the request's partner read log: the rows the data holds (their audit marks taken
+    out) and those compiling the plan looked up."""
+    found: dict[str, set[Any]] = {}
+    take_audited(data, found)
+    log = reads.partner_log.reads
+    for type_name, keys in (*found.items(), *plan.lookups):
+        log[type_name].update(keys)
+
+
+def _name(operation: OperationDefinitionNode) -> str | None:
+    return operation.name.value if operation.name else None
+
+
+async def _plan(checked: CheckedOperation, reads: Any) -> Plan | NotCompiled:
+    try:
+        fields = await compile_query(
             Query(checked.schema, checked.document, checked.operation, checked.variables, reads)
         )
     except NotCompiled as reason:
         return reason
+    fallbacks = [part for part in fields if isinstance(part, Fallback)]
+    for fallback in fallbacks:
+        log.debug("resolver path for %s: %s", fallback.key, fallback.reason)
+    document = None
+    if fallbacks and len(fallbacks) < len(fields):
+        document = _selecting(checked.document, checked.operation, fallbacks)
+    lookups = tuple((name, frozenset(keys)) for name, keys in reads.partner_log.reads.items())
+    return Plan(tuple(fields), document, lookups)
+
+
+def _selecting(
+    document: DocumentNode, operation: OperationDefinitionNode, fallbacks: list[Fallback]
+) -> DocumentNode:
+    """`document` with `operation` selecting only the fallbacks' root fields."""
+    selections = tuple(node for fallback in fallbacks for node in fallback.nodes)
+    only = OperationDefinitionNode(
+        operation=operation.operation,
+        name=operation.name,
+        variable_definitions=operation.variable_definitions,
+        directives=operation.directives,
+        selection_set=SelectionSetNode(selections=selections),
+    )
+    fragments = [d for d in document.definitions if isinstance(d, FragmentDefinitionNode)]
+    return DocumentNode(definitions=(only, *fragments))

@@ -7,6 +7,7 @@ or the database (`server.limits.default_document_checks` lists the app's).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import cached_property
@@ -36,7 +37,10 @@ class CheckedOperation:
         if source is None:
             return None
         name = self.operation.name.value if self.operation.name else None
-        values = orjson.dumps(self.variables, option=orjson.OPT_SORT_KEYS, default=repr)
+        try:
+            values = orjson.dumps(self.variables, option=orjson.OPT_SORT_KEYS, default=repr)
+        except TypeError:  # a lone surrogate (the text check refuses it) or a huge integer
+            values = json.dumps(self.variables, sort_keys=True, default=repr).encode()
         return (source.body, name, values)
 
 

@@ -2,19 +2,25 @@
 
 A generator makes random read operations over the whole schema (random selections and
 nesting, aliases, inline and named fragments, variables, filters, ordering, paging forward and
-back, `node`/`nodes`, fields resolved in Python) and runs each for every role through both
-paths: the app with compiled reads (falling back per operation where it can't compile) and the
-app with compiled reads off. The answers must be identical, errors included.
+back with cursors, `cursor`/`startCursor`/`endCursor`, `node`/`nodes`, fields resolved in
+Python) and runs each for every role (anonymous, worker, employer, staff of a division,
+admin, a partner key whose purpose workers consented to and one nobody consented to) through
+both paths: the app with compiled reads (falling back per root field where it can't compile)
+and the app with compiled reads off. The answers must be identical, errors included.
 
 It runs with a fixed seed; `--seed N` runs another set, and a failure prints its seed.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import random
-from collections.abc import Iterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -27,10 +33,19 @@ from graphql import (
     GraphQLScalarType,
     get_named_type,
 )
+from sqlalchemy import text as sql
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 import schema
+from db.pii import PersonalDataVault
+from resolvers.catalog import decode_node_id, personal_data_types
+from resolvers.declarations import Entity, ToMany, declaration_of
+from resolvers.errors import BadArgument
+from resolvers.pagination import Ordering
+from server.auth import create_api_key
 from server.settings import Settings
 from tests.conftest import GraphQLClient, bearer
+from tests.partners import every_worker_consenting
 from tests.subjects import Subjects, find_subjects
 
 OPERATIONS = 300
@@ -71,7 +86,8 @@ class Generator:
             ids = ", ".join(f'"{i}"' for i in self.rng.sample(self.ids, 3))
             return f"{self.alias('nodes')}(ids: [{ids}]) {{ {self.on_node()} }}"
         root = query.fields[choice]
-        arguments = [*self.paging(), *self.filter(root), *self.order(root)]
+        order = self.order(root)
+        arguments = [*self.paging(self.ordering_of(root, order)), *self.filter(root), *order]
         inner = self.connection(get_named_type(root.type), 1)
         return f"{self.alias(choice)}({', '.join(arguments)}) {{ {inner} }}"
 
@@ -83,10 +99,40 @@ class Generator:
             parts.append(f"... on {object_type.name} {{ {self.object(object_type, 1)} }}")
         return " ".join(parts)
 
-    def paging(self) -> list[str]:
+    def paging(self, ordering: Ordering | None = None) -> list[str]:
         size = self.rng.randint(0, 6)
-        chosen = self.rng.choice([f"first: {size}", f"last: {size}", ""])
-        return [chosen] if chosen else []
+        chosen = [self.rng.choice([f"first: {size}", f"last: {size}", ""])]
+        if ordering is not None and self.rng.random() < 0.3:
+            cursor = self.cursor(ordering)
+            if chosen[0].startswith("last") or self.rng.random() < 0.3:
+                chosen.append(f'before: "{cursor}"')
+            else:
+                chosen.append(f'after: "{cursor}"')
+        return [part for part in chosen if part]
+
+    def ordering_of(self, root: GraphQLField, order: list[str]) -> Ordering | None:
+        """The ordering a root list is read in (its first ordering, descending, unless
+        `order` chose another)."""
+        entity = declaration_of(root)
+        if not isinstance(entity, Entity) or not entity.orderings:
+            return None
+        if not order:
+            return entity.ordering(next(iter(entity.orderings)), descending=True)
+        member, direction = order[0].split("field: ")[1].rstrip("}").split(", direction: ")
+        return entity.ordering(member, descending=direction == "DESC")
+
+    def cursor(self, ordering: Ordering) -> str:
+        """A cursor such a list could make (sometimes one it could not: errors must match)."""
+        if self.rng.random() < 0.1:
+            return self.rng.choice(["bm90IGEgY3Vyc29y", "WyJ4IiwgIjEiLCAxXQ==", ""])
+        sample = {
+            datetime: "2026-03-01T08:00:00+00:00", date: "2026-03-01", Decimal: "6000.00",
+            int: "5", str: self.rng.choice(["张", "202401", "m"]),
+        }
+        value = sample[ordering.column.type.python_type]
+        name = ordering.name if self.rng.random() < 0.9 else "id:asc"
+        raw = json.dumps([name, value, self.rng.randint(1, 400)], ensure_ascii=False)
+        return base64.urlsafe_b64encode(raw.encode()).decode()
 
     def filter(self, root: GraphQLField) -> list[str]:
         if self.rng.random() < 0.5:
@@ -135,13 +181,13 @@ class Generator:
         if self.rng.random() < 0.5:
             parts.append("totalCount")
         if self.rng.random() < 0.4:
-            info = ["hasNextPage", "hasPreviousPage"] + (
-                ["endCursor"] if self.rng.random() < 0.1 else []
-            )
+            info = ["hasNextPage", "hasPreviousPage"] + [
+                cursor for cursor in ("startCursor", "endCursor") if self.rng.random() < 0.2
+            ]
             parts.append(f"pageInfo {{ {' '.join(info)} }}")
         inner = self.object(node_type, depth + 1)
         if self.rng.random() < 0.5:
-            cursor = "cursor " if self.rng.random() < 0.1 else ""
+            cursor = "cursor " if self.rng.random() < 0.2 else ""
             parts.append(f"edges {{ {cursor}node {{ {inner} }} }}")
         else:
             parts.append(f"nodes {{ {inner} }}")
@@ -169,7 +215,8 @@ class Generator:
 
     def nested(self, name: str, object_field: GraphQLField, named: Any, depth: int) -> str:
         if named.name.endswith("Connection"):
-            paging = self.paging()
+            relation = declaration_of(object_field)
+            paging = self.paging(relation.order if isinstance(relation, ToMany) else None)
             arguments = f"({', '.join(paging)})" if paging else ""
             return f"{self.alias(name)}{arguments} {{ {self.connection(named, depth)} }}"
         return f"{self.alias(name)} {{ {self.object(named, depth + 1)} }}"
@@ -210,34 +257,121 @@ async def subjects(gql: GraphQLClient) -> Subjects:
     return found
 
 
-def role_headers(settings: Settings, subjects: Subjects) -> dict[str, dict[str, str]]:
+@pytest.fixture(scope="module")
+async def partner_keys(engine: AsyncEngine, settings: Settings) -> AsyncIterator[dict[str, str]]:
+    """Two partner keys for every root field in two provinces: one whose purpose every
+    worker consented to, one whose purpose nobody did."""
+    consented, unconsented = (f"diff-{uuid.uuid4().hex[:12]}" for _ in range(2))
+    query = GRAPHQL.query_type
+    assert query is not None
+    vault = PersonalDataVault(settings.master_key())
+    keys = {
+        role: await create_api_key(
+            engine, vault, partner="differential-test", scopes=list(query.fields),
+            regions=["440000", "110000"], purpose=purpose,
+        )
+        for role, purpose in (("partner", consented), ("partner-unconsented", unconsented))
+    }
+    async with every_worker_consenting(engine, consented):
+        yield keys
+
+
+def role_headers(
+    settings: Settings, subjects: Subjects, partner_keys: dict[str, str]
+) -> dict[str, dict[str, str]]:
     return {
         "anonymous": {},
         "worker": bearer(settings, "worker", worker_id=subjects.worker),
         "employer": bearer(settings, "employer", employer_id=subjects.employer),
         "staff": bearer(settings, "staff", region=subjects.province),
         "admin": bearer(settings, "admin"),
+        **{role: {"x-api-key": key} for role, key in partner_keys.items()},
     }
 
 
 async def test_compiled_reads_answer_what_the_resolvers_answer(
     http: httpx.AsyncClient, http_resolvers: httpx.AsyncClient, settings: Settings,
-    subjects: Subjects, pytestconfig: pytest.Config,
+    subjects: Subjects, partner_keys: dict[str, str], engine: AsyncEngine,
+    pytestconfig: pytest.Config,
 ) -> None:
     seed = pytestconfig.getoption("seed") or DEFAULT_SEED
-    roles = role_headers(settings, subjects)
-    paths: list[str] = []
+    roles = role_headers(settings, subjects, partner_keys)
+    paths: list[str] = []  # each answer's X-Read-Path
+    roots: list[str] = []  # the path of each root field answered
+    audits = Audits(engine)
     for index, text, variables in operations(seed):
         for role, headers in roles.items():
+            where = f"seed {seed}, operation {index} as {role}:\n{text}\n{json.dumps(variables)}"
+            await audits.mark()
             compiled = await GraphQLClient(http, headers)(text, variables)
+            compiled_audit = await audits.since_mark()
             resolved = await GraphQLClient(http_resolvers, headers)(text, variables)
+            resolved_audit = await audits.since_mark()
+            if role.startswith("partner"):
+                shown = _personal_ids(compiled.body.get("data"))
+                # Every personal row shown with its ID is audited; the compiled path audits no
+                # row the resolver path does not (which also audits rows it read but did not
+                # show, such as the page behind a lone totalCount).
+                assert shown <= compiled_audit, f"{where}\nnot audited: {shown - compiled_audit}"
+                assert compiled_audit <= resolved_audit, (
+                    f"{where}\naudited only when compiled: {compiled_audit - resolved_audit}"
+                )
             paths.append(compiled.headers.get("x-read-path", ""))
+            read_paths = (compiled.body.get("extensions") or {}).pop("readPaths", None)
+            if compiled.body.get("extensions") == {}:
+                del compiled.body["extensions"]
+            roots.extend((read_paths or {}).values())
             assert (compiled.status, _masked(compiled.body)) == (
                 resolved.status, _masked(resolved.body)
-            ), f"seed {seed}, operation {index} as {role}:\n{text}\n{json.dumps(variables)}"
+            ), where
     compiled_share = paths.count("compiled") / len(paths)
-    print(f"compiled: {compiled_share:.0%} of {len(paths)} answers")
+    mixed_share = paths.count("compiled+resolvers") / len(paths)
+    root_share = roots.count("compiled") / len(roots)
+    print(f"compiled: {compiled_share:.0%} of {len(paths)} answers wholly, {mixed_share:.0%} "
+          f"in part; {root_share:.0%} of {len(roots)} root fields")
     assert compiled_share > 0.4, f"only {compiled_share:.0%} of operations were compiled"
+    assert mixed_share > 0.02, "no operation was answered by both paths"
+
+
+@dataclass
+class Audits:
+    """The record ids audited since a mark (a partner's reads of personal data)."""
+
+    engine: AsyncEngine
+    last: int = 0
+
+    async def mark(self) -> None:
+        async with self.engine.connect() as connection:
+            found = await connection.scalar(sql("SELECT coalesce(max(id), 0) FROM audit_events"))
+        self.last = int(found or 0)
+
+    async def since_mark(self) -> set[str]:
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(
+                sql("SELECT id, record_ids FROM audit_events WHERE id > :last"),
+                {"last": self.last},
+            )).all()
+        self.last = max([self.last, *(row.id for row in rows)])
+        return {record for row in rows for record in row.record_ids}
+
+
+PERSONAL = personal_data_types()
+
+
+def _personal_ids(value: Any) -> set[str]:
+    """Every global ID of a personal-data row in a response's data: each must be audited."""
+    if isinstance(value, dict):
+        return set().union(*map(_personal_ids, value.values()))
+    if isinstance(value, list):
+        return set().union(*map(_personal_ids, value))
+    if isinstance(value, str):
+        try:
+            named = decode_node_id(value, "id")
+        except BadArgument:
+            return set()
+        if named is not None and named[0].name in PERSONAL:
+            return {value}
+    return set()
 
 
 def _masked(body: dict[str, Any]) -> dict[str, Any]:

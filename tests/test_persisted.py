@@ -22,7 +22,7 @@ from server.auth import mint_token
 from server.cli import main as laborhub
 from server.persisted import SqlDocumentStore, sha256_of
 from server.settings import Settings
-from tests.conftest import serving
+from tests.conftest import answer, serving
 
 GRJ = "application/graphql-response+json"
 
@@ -63,7 +63,7 @@ async def test_apq_over_post(apq: httpx.AsyncClient) -> None:
 
     missing = await post(apq, {"extensions": persisted(sha)})
     assert missing.status_code == 200  # what Apollo clients expect, to send the query next
-    assert missing.json() == {
+    assert answer(missing) == {
         "errors": [
             {
                 "message": "PersistedQueryNotFound",
@@ -72,13 +72,13 @@ async def test_apq_over_post(apq: httpx.AsyncClient) -> None:
         ]
     }
     registered = await post(apq, {"query": query, "extensions": persisted(sha)})
-    assert registered.json() == GUANGDONG
+    assert answer(registered) == GUANGDONG
 
     by_hash = await post(apq, {"extensions": persisted(sha)})
-    assert by_hash.json() == GUANGDONG
+    assert answer(by_hash) == GUANGDONG
     by_get = await get(apq, extensions=persisted(sha))
     assert by_get.status_code == 200
-    assert by_get.json() == GUANGDONG
+    assert answer(by_get) == GUANGDONG
 
 
 async def test_apq_over_get(apq: httpx.AsyncClient) -> None:
@@ -87,8 +87,8 @@ async def test_apq_over_get(apq: httpx.AsyncClient) -> None:
     assert (await get(apq, extensions=persisted(sha))).json()["errors"][0]["extensions"] == {
         "code": "PERSISTED_QUERY_NOT_FOUND"
     }
-    assert (await get(apq, query=query, extensions=persisted(sha))).json() == GUANGDONG
-    assert (await get(apq, extensions=persisted(sha.upper()))).json() == GUANGDONG
+    assert answer(await get(apq, query=query, extensions=persisted(sha))) == GUANGDONG
+    assert answer(await get(apq, extensions=persisted(sha.upper()))) == GUANGDONG
 
 
 async def test_apq_survives_a_restart(
@@ -98,7 +98,7 @@ async def test_apq_survives_a_restart(
     sha = sha256_of(query)
     await post(apq, {"query": query, "extensions": persisted(sha)})
     async with serving(replace(settings, rate_limit_per_minute=0), database_url) as other_process:
-        assert (await post(other_process, {"extensions": persisted(sha)})).json() == GUANGDONG
+        assert answer(await post(other_process, {"extensions": persisted(sha)})) == GUANGDONG
 
 
 async def test_apq_hash_mismatch(apq: httpx.AsyncClient) -> None:
@@ -166,7 +166,7 @@ async def test_apq_records_who_stored_it(
     await post(apq, {"query": anonymous, "extensions": persisted(sha256_of(anonymous))})
     subject = f"apq-{uuid.uuid4().hex}"
     body = {"query": by_worker, "extensions": persisted(sha256_of(by_worker))}
-    assert (await post_as(apq, worker(settings, subject), body)).json() == GUANGDONG
+    assert answer(await post_as(apq, worker(settings, subject), body)) == GUANGDONG
     assert await stored_by(database_url, sha256_of(anonymous)) == "anonymous:127.0.0.1"
     assert await stored_by(database_url, sha256_of(by_worker)) == f"worker:{subject}"
 
@@ -193,15 +193,15 @@ async def test_apq_storage_has_a_quota_per_principal(
         for query in queries[:2]:
             body = {"query": query, "extensions": persisted(sha256_of(query))}
             response = await post_as(client, headers, body)
-            assert response.json() == GUANGDONG
+            assert answer(response) == GUANGDONG
         over = {"query": queries[2], "extensions": persisted(sha256_of(queries[2]))}
         assert not_stored(await post_as(client, headers, over)) == "PERSISTED_QUERY_QUOTA_EXCEEDED"
         missing = await post_as(client, headers, {"extensions": persisted(sha256_of(queries[2]))})
         assert missing.json()["errors"][0]["message"] == "PersistedQueryNotFound"
         # storing a document already stored costs nothing; another principal has its own quota
         again = {"query": queries[0], "extensions": persisted(sha256_of(queries[0]))}
-        assert (await post_as(client, headers, again)).json() == GUANGDONG
-        assert (await post_as(client, worker(settings), over)).json() == GUANGDONG
+        assert answer(await post_as(client, headers, again)) == GUANGDONG
+        assert answer(await post_as(client, worker(settings), over)) == GUANGDONG
 
     async with serving(
         replace(settings, rate_limit_per_minute=0, apq_quota_bytes=100), database_url
@@ -209,7 +209,7 @@ async def test_apq_storage_has_a_quota_per_principal(
         query = fresh_query()  # some 70 bytes: one fits, two do not
         body = {"query": query, "extensions": persisted(sha256_of(query))}
         headers = worker(settings)
-        assert (await post_as(client, headers, body)).json() == GUANGDONG
+        assert answer(await post_as(client, headers, body)) == GUANGDONG
         second = fresh_query()
         body = {"query": second, "extensions": persisted(sha256_of(second))}
         assert not_stored(await post_as(client, headers, body)) == "PERSISTED_QUERY_QUOTA_EXCEEDED"
@@ -351,9 +351,9 @@ async def trusted_only(
 async def test_trusted_mode_runs_registered_documents(
     trusted_only: httpx.AsyncClient, registered: str
 ) -> None:
-    assert (await post(trusted_only, {"extensions": persisted(registered)})).json() == GUANGDONG
-    assert (await get(trusted_only, extensions=persisted(registered))).json() == GUANGDONG
-    assert (await post(trusted_only, {"query": TRUSTED})).json() == GUANGDONG
+    assert answer(await post(trusted_only, {"extensions": persisted(registered)})) == GUANGDONG
+    assert answer(await get(trusted_only, extensions=persisted(registered))) == GUANGDONG
+    assert answer(await post(trusted_only, {"query": TRUSTED})) == GUANGDONG
 
 
 async def test_trusted_mode_refuses_everything_else(
@@ -362,7 +362,7 @@ async def test_trusted_mode_refuses_everything_else(
     query = fresh_query()
     sha = sha256_of(query)
     # stored by APQ in the open mode: stored, but not trusted
-    assert (await post(apq, {"query": query, "extensions": persisted(sha)})).json() == GUANGDONG
+    assert answer(await post(apq, {"query": query, "extensions": persisted(sha)})) == GUANGDONG
     attempts: list[dict[str, Any]] = [
         {"query": query},
         {"query": query, "extensions": persisted(sha)},

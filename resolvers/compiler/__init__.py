@@ -5,17 +5,19 @@ gives for each root field a statement built from the declarations (`resolvers.ca
 root lists with their filter and `orderBy`, `node`/`nodes`, connections with `totalCount`
 and `pageInfo`, nested to-one and to-many relations and paged relations per parent, every
 table read under the viewer's row policy. `run_compiled` runs them and assembles `data`.
+For a partner, each personal-data object also carries the row its read is audited under,
+which `take_audited` takes out of the data for the audit.
 
-What it does not compile (fields resolved in Python, cursors, reference lists, partners,
-whose reads are audited row by row, bad arguments) raises `NotCompiled`, and the caller runs
-the operation on the resolver path instead, which answers everything the same way.
+A root field it does not compile (one selecting a field resolved in Python, a reference
+list, introspection, bad arguments) comes back as a `Fallback`, which the caller answers on
+the resolver path, the same way; an operation that is not a query raises `NotCompiled`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from graphql import (
@@ -27,12 +29,24 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
 )
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    Select,
+    bindparam,
+    column,
+    func,
+    select,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+from sqlalchemy.sql.visitors import replacement_traverse
 
 from db.session import count_statement
 from resolvers.catalog import decode_node_id
-from resolvers.compiler.json_sql import Compiler, NotCompiled, adapt, literal_json
+from resolvers.compiler.json_sql import AUDITED, Compiler, NotCompiled, adapt, literal_json
 from resolvers.compiler.selections import Selections
 from resolvers.database import Database
 from resolvers.declarations import Entity, declaration_of, graphql_name
@@ -55,6 +69,16 @@ class CompiledField:
 
 
 @dataclass(frozen=True)
+class Fallback:
+    """A root field left to the resolver path: its response key, the field nodes that ask
+    for it, and why (for the logs)."""
+
+    key: str
+    nodes: tuple[FieldNode, ...]
+    reason: str
+
+
+@dataclass(frozen=True)
 class Query:
     """A validated query operation to compile: its document, coerced variables and reads."""
 
@@ -65,18 +89,27 @@ class Query:
     reads: Reads
 
 
-async def compile_query(query: Query) -> list[CompiledField]:
-    """One statement per root field of a query (see the module docstring); NotCompiled when
-    any root field can't be compiled."""
+async def compile_query(query: Query) -> list[CompiledField | Fallback]:
+    """One statement per root field of a query (see the module docstring), in the order of
+    the response, or a Fallback for each root field the resolver path must answer;
+    NotCompiled for an operation that is not a query."""
     return await _compile(query)
 
 
 _DIALECT = PGDialect_asyncpg()
 
 
+MAX_PARAMETERS = 32_767  # what PostgreSQL's protocol carries
+
+
 def driver_sql(statement: Select[Any]) -> tuple[str, tuple[Any, ...]]:
-    """`statement` as asyncpg takes it: `$n` placeholders and the values for them."""
-    compiled = statement.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
+    """`statement` as asyncpg takes it: `$n` placeholders and the values for them, one
+    placeholder per distinct value (a policy repeated in every subquery sends its values
+    once)."""
+    shared = _sharing_values(statement)
+    compiled = shared.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
+    if len(compiled.positiontup or ()) > MAX_PARAMETERS:
+        raise NotCompiled("too many parameters for one statement")
     values = compiled.construct_params()
     parameters = []
     for name in compiled.positiontup or ():
@@ -86,15 +119,13 @@ def driver_sql(statement: Select[Any]) -> tuple[str, tuple[Any, ...]]:
     return str(compiled), tuple(parameters)
 
 
-async def _compile(query: Query) -> list[CompiledField]:
+async def _compile(query: Query) -> list[CompiledField | Fallback]:
     schema, document, operation, variables, reads = (
         query.schema, query.document, query.operation, query.variables, query.reads
     )
     viewer = reads.viewer
     if operation.operation is not OperationType.QUERY:
         raise NotCompiled("not a query")
-    if viewer.partner is not None:
-        raise NotCompiled("a partner's reads are audited by row")
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
@@ -103,15 +134,20 @@ async def _compile(query: Query) -> list[CompiledField]:
     query_type = schema.query_type
     assert query_type is not None
     roots = selections.of([_root_node(operation)], query_type)
-    compiled = []
+    compiled: list[CompiledField | Fallback] = []
     for key, nodes in roots.items():
         name = nodes[0].name.value
-        if name == "__typename":
-            compiled.append(CompiledField(key, None, typename=query_type.name))
+        try:
+            if name == "__typename":
+                compiled.append(CompiledField(key, None, typename=query_type.name))
+                continue
+            if name.startswith("__"):
+                raise NotCompiled("introspection")
+            statement = await _root_statement(compiler, query_type, nodes, reads)
+        except NotCompiled as reason:
+            compiled.append(Fallback(key, tuple(nodes), str(reason)))
             continue
-        if name.startswith("__"):
-            raise NotCompiled("introspection")
-        sql, parameters = driver_sql(await _root_statement(compiler, query_type, nodes, reads))
+        sql, parameters = driver_sql(statement)
         compiled.append(CompiledField(key, sql, parameters))
     return compiled
 
@@ -131,13 +167,12 @@ async def _root_statement(
     if isinstance(declared, Entity):
         return select(await _list_json(compiler, declared, field, nodes, arguments, reads))
     if name == "node":
-        return select(_node_json(compiler, nodes, arguments["id"], "id"))
+        return select(_node_json(compiler, nodes, arguments["id"], "id", reads))
     if name == "nodes":
         ids = arguments["ids"]
         if len(ids) > MAX_NODES:
             raise NotCompiled("too many ids")
-        found = [_node_json(compiler, nodes, value, f"ids[{i}]") for i, value in enumerate(ids)]
-        return select(func.json_build_array(*found))
+        return _nodes_json(compiler, nodes, ids, reads)
     raise NotCompiled(f"Query.{name}")
 
 
@@ -185,26 +220,100 @@ def _filter_values(entity: Entity, arguments: dict[str, Any]) -> SimpleNamespace
 
 
 def _node_json(
-    compiler: Compiler, nodes: list[FieldNode], global_id: str, argument: str
+    compiler: Compiler, nodes: list[FieldNode], global_id: str, argument: str, reads: Reads
 ) -> ColumnElement[Any]:
     try:
         named = decode_node_id(global_id, argument)
     except BadArgument as error:
         raise NotCompiled(error.message) from None
-    if named is None:
+    if named is None or not reads.may_reach(named[0].name):
         return literal_json("null")
     entity, key = named
     assert entity.key is not None
     row = entity.table.alias()
-    object_type = compiler.schema.get_type(entity.name)
-    assert isinstance(object_type, GraphQLObjectType)
-    fields = compiler.selections.of(nodes, object_type)
+    fields = compiler.selections.of(nodes, _object_type(compiler, entity))
     found = (
         select(compiler.object_json(entity, fields, row))
         .where(row.c[entity.key.key] == key, compiler.visible_in(entity, row))
     )
     return found.scalar_subquery()
 
+
+
+def _nodes_json(
+    compiler: Compiler, nodes: list[FieldNode], ids: list[str], reads: Reads
+) -> Select[Any]:
+    """`nodes(ids:)`: the objects in the order of the ids, null where none is visible. Each
+    type named is read once, for all its ids (arrays of keys and positions as parameters),
+    so the statement grows with the types asked for, not with the ids."""
+    by_type: dict[str, tuple[Entity, list[Any], list[int]]] = {}
+    for position, global_id in enumerate(ids, start=1):
+        try:
+            named = decode_node_id(global_id, f"ids[{position - 1}]")
+        except BadArgument as error:
+            raise NotCompiled(error.message) from None
+        if named is None or not reads.may_reach(named[0].name):
+            continue
+        entity, key = named
+        _, keys, positions = by_type.setdefault(entity.name, (entity, [], []))
+        keys.append(key)
+        positions.append(position)
+    parts = []
+    for entity, keys, positions in by_type.values():
+        assert entity.key is not None
+        asked = func.unnest(
+            bindparam(None, keys, type_=ARRAY(entity.key.type)),
+            bindparam(None, positions, type_=ARRAY(Integer)),
+        ).table_valued(column("key", entity.key.type), column("position", Integer))
+        asked = asked.render_derived()
+        row = entity.table.alias()
+        fields = compiler.selections.of(nodes, _object_type(compiler, entity))
+        parts.append(
+            select(asked.c.position, compiler.object_json(entity, fields, row).label("found"))
+            .select_from(asked.join(row, row.c[entity.key.key] == asked.c.key))
+            .where(compiler.visible_in(entity, row))
+        )
+    every = (
+        func.generate_series(1, len(ids)).table_valued(column("position", Integer))
+        .render_derived()
+    )
+    if not parts:
+        listed = func.json_agg(aggregate_order_by(literal_json("null"), every.c.position))
+        return select(func.coalesce(listed, literal_json("[]"))).select_from(every)
+    found = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+    listed = func.json_agg(aggregate_order_by(found.c.found, every.c.position))
+    return select(func.coalesce(listed, literal_json("[]"))).select_from(
+        every.outerjoin(found, found.c.position == every.c.position)
+    )
+
+
+def _object_type(compiler: Compiler, entity: Entity) -> GraphQLObjectType:
+    object_type = compiler.schema.get_type(entity.name)
+    assert isinstance(object_type, GraphQLObjectType)
+    return object_type
+
+
+def _sharing_values(statement: Select[Any]) -> Select[Any]:
+    """`statement` with every literal value that occurs more than once bound once."""
+    shared: dict[tuple[Any, ...], BindParameter[Any]] = {}
+
+    def share(element: Any, **_kw: Any) -> Any:
+        if not isinstance(element, BindParameter) or element.expanding:
+            return None
+        if element.callable is not None or element.literal_execute:
+            return None
+        value = element.value
+        try:
+            marker = (type(element.type), repr(element.type), type(value), value)
+            found = shared.get(marker)
+        except TypeError:  # an unhashable value (a list): left as it is
+            return None
+        if found is None:
+            found = shared[marker] = bindparam(f"v{len(shared)}", value, type_=element.type)
+        return found
+
+    traversed: Any = statement
+    return cast(Select[Any], replacement_traverse(traversed, {}, share))
 
 
 async def run_compiled(database: Database, compiled: list[CompiledField]) -> dict[str, Any]:
@@ -219,6 +328,21 @@ async def run_compiled(database: Database, compiled: list[CompiledField]) -> dic
         return await _run_on(driver, compiled)
 
 
+def take_audited(value: Any, found: dict[str, set[Any]]) -> None:
+    """Take the audit marks (`json_sql.AUDITED`) out of a partner's data, each into `found`
+    (type name -> keys, as `resolvers.reads.PartnerReadLog` keeps them)."""
+    if isinstance(value, dict):
+        mark = value.pop(AUDITED, None)
+        if mark is not None:
+            type_name, key = mark
+            found.setdefault(type_name, set()).add(key)
+        for item in value.values():
+            take_audited(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            take_audited(item, found)
+
+
 async def _run_on(connection: Any, compiled: list[CompiledField]) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for part in compiled:
@@ -231,4 +355,7 @@ async def _run_on(connection: Any, compiled: list[CompiledField]) -> dict[str, A
     return data
 
 
-__all__ = ["CompiledField", "NotCompiled", "Query", "compile_query", "driver_sql", "run_compiled"]
+__all__ = [
+    "CompiledField", "Fallback", "NotCompiled", "Query", "compile_query", "driver_sql",
+    "run_compiled", "take_audited",
+]

@@ -50,13 +50,23 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSON, aggregate_order_by, arra
 from sqlalchemy.sql.util import ClauseAdapter
 
 from resolvers.access import Viewer
-from resolvers.catalog import CATALOG, visible
+from resolvers.catalog import CATALOG, audited_as, visible
 from resolvers.compiler.selections import Fields, Selections
-from resolvers.declarations import Condition, Entity, ToMany, ToOne, declaration_of
+from resolvers.declarations import (
+    Condition,
+    Derived,
+    Entity,
+    ToMany,
+    ToOne,
+    declaration_of,
+)
 from resolvers.errors import BadArgument
 from resolvers.pagination import Ordering, PageRequest, decode_cursor, page_request
 
 MAX_KEYS = 50  # json_build_object takes at most 100 arguments
+AUDITED = "@audited"
+"""The key under which a partner's object carries the [type, key] its read is audited under
+(no GraphQL name or alias can be spelt so); `resolvers.compiler.take_audited` removes it."""
 
 
 class NotCompiled(Exception):
@@ -191,6 +201,10 @@ class Compiler:
         pairs = []
         for key, nodes in fields.items():
             pairs.append((key, self.field_json(entity, object_type, nodes, source)))
+        audited = audited_as(entity) if self.viewer.partner is not None else None
+        if audited is not None:  # the row a partner read, for the audit (taken out after)
+            type_name, column = audited
+            pairs.append((AUDITED, func.json_build_array(constant(type_name), source.c[column])))
         return _json_object(pairs)
 
     def field_json(
@@ -213,6 +227,8 @@ class Compiler:
             return self.to_one_json(declared, nodes, source)
         if isinstance(declared, ToMany):
             return self.to_many_json(entity, declared, field, nodes, source)
+        if isinstance(declared, Derived):
+            return scalar(declared.sql(source, self.viewer), field.type)
         column = _python_name(field)
         if column is None or column not in source.c:
             raise NotCompiled(f"{object_type.name}.{name} is resolved in Python")

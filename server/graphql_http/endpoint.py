@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from graphql import GraphQLError, GraphQLSchema
+from graphql import DocumentNode, GraphQLError, GraphQLSchema
 from graphql.execution.values import get_variable_values
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -16,7 +16,7 @@ from strawberry.types.execution import PreExecutionError
 
 from db.session import start_counting
 from schema.prepared import running_prepared
-from server.compiled_reads import note_path, read_paths
+from server.compiled_reads import Resolve, note_paths, path_summary, read_paths
 from server.graphiql import graphiql_html
 from server.graphql_http.context import ContextFactory, build_context
 from server.graphql_http.errors import (
@@ -31,7 +31,7 @@ from server.graphql_http.operations import (
     check_operation_allowed,
     select_operation,
 )
-from server.graphql_http.preparation import DocumentLimits, DocumentPreparer, PreparedDocument
+from server.graphql_http.preparation import DocumentLimits, DocumentPreparer
 from server.graphql_http.requests import (
     MAX_BATCH_SIZE,
     MAX_BODY_BYTES,
@@ -51,8 +51,10 @@ from server.operation_checks import CheckedOperation, DocumentCheck
 from server.persisted import DocumentStore, NotStored, PersistedQueryError, resolve_document
 from server.ratelimit import RateLimiter
 
-CompiledRead = Callable[[CheckedOperation], Awaitable[ExecutionResult | None]]
-"""`compiled_read(checked)`: the operation's result from compiled SQL, or None (resolvers)."""
+CompiledRead = Callable[[CheckedOperation, Resolve], Awaitable[ExecutionResult | None]]
+"""`compiled_read(checked, resolve)`: the operation's result from compiled SQL, with what
+did not compile answered by `resolve`, or None to run it all on the resolver path. It notes
+the path of each root field (`server.compiled_reads.note_paths`)."""
 
 
 
@@ -63,6 +65,9 @@ class GraphQLEndpoint:
     `document_checks` run on every valid operation before it executes (see
     `server.operation_checks`); `rate_limiter` throttles per principal; `documents` enables
     persisted queries (APQ), and `trusted_documents_only` runs nothing but trusted documents.
+    `compiled_reads` answers what it can from SQL (see `server.compiled_reads`);
+    `expose_sql_stats` adds the `X-SQL-Statements` and `X-Read-Path` headers, and
+    `explain_read_paths` the `readPaths` extension (root field -> `compiled`/`resolvers`).
     A schema with the `schema.prepared.UsePreparedDocument` extension executes the prepared
     document as it is; others parse and validate it once more.
     """
@@ -74,6 +79,7 @@ class GraphQLEndpoint:
         *,
         graphiql: bool = True,
         expose_sql_stats: bool = False,
+        explain_read_paths: bool = False,
         max_body_bytes: int = MAX_BODY_BYTES,
         max_batch_size: int = MAX_BATCH_SIZE,
         document_checks: Sequence[DocumentCheck] = (),
@@ -89,6 +95,7 @@ class GraphQLEndpoint:
         self.context_factory = context_factory
         self.graphiql_html = graphiql_html() if graphiql else None
         self.expose_sql_stats = expose_sql_stats
+        self.explain_read_paths = explain_read_paths
         self.max_body_bytes = max_body_bytes
         self.max_batch_size = max_batch_size
         self.document_checks = tuple(document_checks)
@@ -131,7 +138,7 @@ class GraphQLEndpoint:
         if self.expose_sql_stats:
             response.headers["X-SQL-Statements"] = str(counter.value)
             if paths:
-                response.headers["X-Read-Path"] = ",".join(paths)
+                response.headers["X-Read-Path"] = ",".join(map(path_summary, paths))
         return response
 
     async def _respond(self, request: Request, media_type: str) -> Response:
@@ -211,10 +218,22 @@ class GraphQLEndpoint:
         not_stored = None
         if resolved.store_as is not None:
             not_stored = await self._persist(request, context, resolved.store_as, resolved.query)
-        result = None if self.compiled_reads is None else await self.compiled_reads(checked)
-        note_path("resolvers" if result is None else "compiled")
-        if result is None:
-            result = await self._execute(request, params, context, resolved.query, prepared)
+        query, document = resolved.query, prepared.document
+        assert document is not None
+
+        async def resolve(part: DocumentNode) -> ExecutionResult:
+            return await self._execute(request, params, context, query, part)
+
+        with read_paths() as paths:
+            result = None
+            if self.compiled_reads is not None:
+                result = await self.compiled_reads(checked, resolve)
+            if result is None:
+                result = await resolve(document)
+        for taken in paths or [{}]:  # {}: no root field was compiled
+            note_paths(taken)
+        if self.explain_read_paths and paths and paths[-1]:
+            result.extensions = {**(result.extensions or {}), "readPaths": paths[-1]}
         if not_stored is not None:
             persisted = {"stored": False, "code": not_stored.code, "message": not_stored.message}
             result.extensions = {**(result.extensions or {}), "persistedQuery": persisted}
@@ -226,11 +245,11 @@ class GraphQLEndpoint:
         params: GraphQLParams,
         context: Any,
         query: str,
-        prepared: PreparedDocument,
+        document: DocumentNode,
     ) -> ExecutionResult:
-        """The resolver path: Strawberry executes the document as it was validated."""
-        assert prepared.document is not None
-        with running_prepared(query, prepared.document):
+        """The resolver path: Strawberry executes `document` (the one validated from `query`,
+        or a part of it) as it is."""
+        with running_prepared(query, document):
             return await self.schema.execute(
                 query,
                 variable_values=params.variables,
