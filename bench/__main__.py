@@ -57,6 +57,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scale", choices=list(SCALES), default="large")
     parser.add_argument("--reseed", action="store_true", help="replace the data even if seeded")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--workers", type=int, default=1,
+        help="laborhub's worker processes (uvicorn --workers); the peers run one process",
+    )
+    parser.add_argument(
+        "--paced", type=float, default=0.5, metavar="SHARE",
+        help=f"measure {LABORHUB_COMPILED} again at this share of its peak throughput, for "
+        "its latency under a steady load (0: don't); default: 0.5",
+    )
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per measurement")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds before each one")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, dest="json_path")
@@ -97,6 +106,7 @@ async def run(args: argparse.Namespace, url: str) -> int:
                     pool_size=args.concurrency,
                     log_path=RESULTS / f"{name}.log",
                     settings={"LABORHUB_COMPILED_READS": COMPILED_READS[name]},
+                    workers=args.workers,
                 )
             )
             for name in names
@@ -162,6 +172,7 @@ async def measure_all(
                 duration=args.duration,
                 warmup=args.warmup,
                 bench_pid=os.getpid(),
+                paced={LABORHUB_COMPILED: args.paced} if args.paced > 0 else None,
             )
     return subject, sanity, results
 
@@ -177,6 +188,7 @@ def run_info(
         "workers": prepared.workers,
         "seeded_seconds": prepared.seeded_seconds,
         "concurrency": args.concurrency,
+        "laborhub_workers": args.workers,
         "duration_seconds": args.duration,
         "warmup_seconds": args.warmup,
         "peers": [{"name": p.name, "label": p.label, "node": p.node_version} for p in peers],

@@ -159,8 +159,11 @@ async def bench_workload(
     duration: float,
     warmup: float,
     bench_pid: int,
+    paced: dict[str, float] | None = None,
 ) -> list[Result]:
     """Each endpoint in turn, then asyncpg, each with the same clients, warm-up and duration.
+    `paced` (endpoint name -> share) measures those endpoints once more at that share of the
+    throughput they just reached, as `<name> @<share>` (latency under a steady load).
 
     CPU is charged to `app` (the server process for an endpoint, this process for asyncpg),
     `client` (this process, for an endpoint: its HTTP client) and `postgres` (the database's
@@ -192,6 +195,18 @@ async def bench_workload(
         )
         verdict = sanity.verdict(implementation)
         results.append(Result(workload.name, implementation, measurement, verdict))
+        share = (paced or {}).get(implementation)
+        if share is not None:
+            steady = await measure(
+                operation,
+                concurrency=concurrency,
+                duration=duration,
+                warmup=warmup,
+                cpu=sampler,
+                rate=share * measurement.requests_per_second,
+            )
+            name = f"{implementation} @{share:.0%}"
+            results.append(Result(workload.name, name, steady, verdict))
     return results
 
 

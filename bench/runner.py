@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import os
 import time
@@ -64,6 +65,19 @@ def cpu_used(before: CpuSample, after: CpuSample) -> dict[str, float]:
 
 
 def process_cpu_seconds(pid: int) -> float:
+    """CPU seconds of `pid` and every process under it (the workers of `--workers N`)."""
+    return _own_cpu_seconds(pid) + sum(map(process_cpu_seconds, _children(pid)))
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        listed = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(child) for child in listed.split()]
+
+
+def _own_cpu_seconds(pid: int) -> float:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
@@ -80,14 +94,18 @@ async def measure(
     duration: float,
     warmup: float,
     cpu: CpuSampler,
+    rate: float | None = None,
 ) -> Measurement:
-    """Warm up for `warmup` seconds, then count what `concurrency` clients do in `duration`."""
+    """Warm up for `warmup` seconds, then count what `concurrency` clients do in `duration`:
+    each as fast as it can, or with `rate`, together at that many requests a second on a
+    fixed schedule (latency counts from each request's scheduled start, so a stall delays
+    and counts against every request queued behind it)."""
     if warmup > 0:
-        await _drive(operation, concurrency, time.perf_counter() + warmup, Tally())
+        await _drive(operation, concurrency, time.perf_counter() + warmup, Tally(), rate)
     tally = Tally()
     cpu_before = await cpu()
     started = time.perf_counter()
-    await _drive(operation, concurrency, started + duration, tally)
+    await _drive(operation, concurrency, started + duration, tally, rate)
     seconds = time.perf_counter() - started
     cpu_used_seconds = cpu_used(cpu_before, await cpu())
     done = len(tally.latencies)
@@ -108,9 +126,27 @@ async def measure(
     )
 
 
-async def _drive(operation: Operation, concurrency: int, deadline: float, tally: Tally) -> None:
+async def _drive(
+    operation: Operation,
+    concurrency: int,
+    deadline: float,
+    tally: Tally,
+    rate: float | None = None,
+) -> None:
+    began = time.perf_counter()
+    slots = itertools.count()
+
+    async def next_start() -> float:
+        if rate is None:
+            return time.perf_counter()
+        scheduled = began + next(slots) / rate
+        wait = scheduled - time.perf_counter()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        return scheduled
+
     async def client() -> None:
-        while (start := time.perf_counter()) < deadline:
+        while (start := await next_start()) < deadline:
             try:
                 statements = await operation()
             except Exception as exc:

@@ -54,6 +54,7 @@ def app_server(
     pool_size: int,
     log_path: Path,
     settings: dict[str, str] | None = None,
+    workers: int = 1,
 ) -> Iterator[RunningServer]:
     """`uvicorn --factory server.asgi:app_from_env` until the block ends; `settings` are more
     `LABORHUB_*` environment variables for it."""
@@ -83,7 +84,7 @@ def app_server(
         "--port",
         str(port),
         "--workers",
-        "1",
+        str(workers),
         "--no-access-log",
         "--log-level",
         "warning",

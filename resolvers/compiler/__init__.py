@@ -15,9 +15,10 @@ the resolver path, the same way; an operation that is not a query raises `NotCom
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
 import orjson
 from graphql import (
@@ -30,7 +31,6 @@ from graphql import (
     OperationType,
 )
 from sqlalchemy import (
-    BindParameter,
     ColumnElement,
     Integer,
     Select,
@@ -42,7 +42,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
-from sqlalchemy.sql.visitors import replacement_traverse
 
 from db.session import count_statement
 from resolvers.catalog import decode_node_id
@@ -106,17 +105,33 @@ def driver_sql(statement: Select[Any]) -> tuple[str, tuple[Any, ...]]:
     """`statement` as asyncpg takes it: `$n` placeholders and the values for them, one
     placeholder per distinct value (a policy repeated in every subquery sends its values
     once)."""
-    shared = _sharing_values(statement)
-    compiled = shared.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
-    if len(compiled.positiontup or ()) > MAX_PARAMETERS:
-        raise NotCompiled("too many parameters for one statement")
+    compiled = statement.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
     values = compiled.construct_params()
-    parameters = []
-    for name in compiled.positiontup or ():
-        value = values[name]
-        process = compiled.binds[name].type.bind_processor(_DIALECT)
-        parameters.append(value if process is None else process(value))
-    return str(compiled), tuple(parameters)
+    numbers: dict[tuple[Any, ...], int] = {}
+    renumbered: dict[str, str] = {}
+    parameters: list[Any] = []
+    for position, name in enumerate(compiled.positiontup or (), start=1):
+        bind = compiled.binds[name]
+        process = bind.type.bind_processor(_DIALECT)
+        value = values[name] if process is None else process(values[name])
+        try:
+            marker: tuple[Any, ...] = (repr(bind.type), type(value), value)
+            number = numbers.get(marker)
+        except TypeError:  # an unhashable value (a list): a placeholder of its own
+            marker, number = (position,), None
+        if number is None:
+            parameters.append(value)
+            number = numbers[marker] = len(parameters)
+        renumbered[str(position)] = str(number)
+    if len(parameters) > MAX_PARAMETERS:
+        raise NotCompiled("too many parameters for one statement")
+    # The text holds no `$` but its placeholders: the values the plan writes into it are
+    # names, formats and type names (`json_sql.constant` refuses any other).
+    sql = _PLACEHOLDER.sub(lambda found: "$" + renumbered[found[1]], str(compiled))
+    return sql, tuple(parameters)
+
+
+_PLACEHOLDER = re.compile(r"\$(\d+)")
 
 
 async def _compile(query: Query) -> list[CompiledField | Fallback]:
@@ -291,29 +306,6 @@ def _object_type(compiler: Compiler, entity: Entity) -> GraphQLObjectType:
     object_type = compiler.schema.get_type(entity.name)
     assert isinstance(object_type, GraphQLObjectType)
     return object_type
-
-
-def _sharing_values(statement: Select[Any]) -> Select[Any]:
-    """`statement` with every literal value that occurs more than once bound once."""
-    shared: dict[tuple[Any, ...], BindParameter[Any]] = {}
-
-    def share(element: Any, **_kw: Any) -> Any:
-        if not isinstance(element, BindParameter) or element.expanding:
-            return None
-        if element.callable is not None or element.literal_execute:
-            return None
-        value = element.value
-        try:
-            marker = (type(element.type), repr(element.type), type(value), value)
-            found = shared.get(marker)
-        except TypeError:  # an unhashable value (a list): left as it is
-            return None
-        if found is None:
-            found = shared[marker] = bindparam(f"v{len(shared)}", value, type_=element.type)
-        return found
-
-    traversed: Any = statement
-    return cast(Select[Any], replacement_traverse(traversed, {}, share))
 
 
 async def run_compiled(database: Database, compiled: list[CompiledField]) -> dict[str, Any]:

@@ -83,7 +83,10 @@ def _python_name(field: GraphQLField) -> str | None:
 
 def constant(value: Any, type_: Any = None) -> ColumnElement[Any]:
     """A value the plan fixes (a key, a type name, a format): written into the SQL text, not
-    sent as a parameter. Values a request chooses (its variables) stay parameters."""
+    sent as a parameter. Values a request chooses (its variables) stay parameters. No
+    constant holds a `$` (`resolvers.compiler.driver_sql` renumbers the placeholders)."""
+    if "$" in str(value):
+        raise ValueError(f"a constant may not hold '$': {value!r}")
     return literal(value, type_, literal_execute=True)
 
 
