@@ -14,7 +14,15 @@ from typing import Any
 import asyncpg
 
 from bench.http1 import Http1Pool, ProtocolError
-from bench.runner import CpuSample, CpuSampler, Measurement, Operation, measure, process_cpu_seconds
+from bench.runner import (
+    CpuSample,
+    CpuSampler,
+    Measurement,
+    Operation,
+    measure,
+    process_cpu_seconds,
+    tree_cpu_seconds,
+)
 from bench.same_data import first_difference, plain
 from bench.workloads import ASYNCPG, CountingConnection, Subject, Workload, count_objects
 
@@ -173,7 +181,7 @@ async def bench_workload(
         (
             endpoint.name,
             endpoint_operation(endpoint, workload, subject),
-            cpu_sampler(pool, {"app": endpoint.pid, "client": bench_pid}),
+            cpu_sampler(pool, {"client": bench_pid}, servers={"app": endpoint.pid}),
         )
         for endpoint in endpoints
     ]
@@ -210,11 +218,18 @@ async def bench_workload(
     return results
 
 
-def cpu_sampler(pool: asyncpg.Pool, processes: dict[str, int]) -> CpuSampler:
+def cpu_sampler(
+    pool: asyncpg.Pool, processes: dict[str, int], servers: dict[str, int] | None = None
+) -> CpuSampler:
+    """CPU of each of `processes` alone, of each of `servers` with the processes it started
+    (its workers), and of the database's backends."""
+
     async def sample() -> CpuSample:
         found: CpuSample = {
             name: {pid: process_cpu_seconds(pid)} for name, pid in processes.items()
         }
+        for name, pid in (servers or {}).items():
+            found[name] = {pid: tree_cpu_seconds(pid)}
         backends = await pool.fetch(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
         )

@@ -65,8 +65,13 @@ def cpu_used(before: CpuSample, after: CpuSample) -> dict[str, float]:
 
 
 def process_cpu_seconds(pid: int) -> float:
-    """CPU seconds of `pid` and every process under it (the workers of `--workers N`)."""
-    return _own_cpu_seconds(pid) + sum(map(process_cpu_seconds, _children(pid)))
+    """CPU seconds of the process `pid`."""
+    return _own_cpu_seconds(pid)
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of `pid` and every process under it (a server's `--workers N`)."""
+    return _own_cpu_seconds(pid) + sum(map(tree_cpu_seconds, _children(pid)))
 
 
 def _children(pid: int) -> list[int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -81,6 +82,7 @@ def create_app(
                 )
             authenticator = Authenticator(settings, engine, vault)
             database = Database(engine, vault, statements)
+            keep_out_of_collections()
             yield {"engine": engine, "database": database, "authenticator": authenticator}
         finally:
             if statements is not None:
@@ -135,6 +137,15 @@ def create_app(
         middleware=middleware,
         lifespan=lifespan,
     )
+
+
+def keep_out_of_collections() -> None:
+    """Move everything made so far (the schema, the declarations, SQLAlchemy's metadata: some
+    hundreds of thousands of objects that live as long as the process) out of the garbage
+    collector's reach. A full collection otherwise walks them all, a pause of 100 ms or more
+    that lands on whichever requests are running (the p99 at a steady load)."""
+    gc.collect()
+    gc.freeze()
 
 
 async def healthz(_request: Request) -> JSONResponse:
