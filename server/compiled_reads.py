@@ -9,7 +9,9 @@ compiled). Which path answered each root field is noted per request (`read_paths
 `X-Read-Path` header and the `readPaths` response extension outside production.
 
 Plans are kept in a bounded LRU under the operation (`CheckedOperation.key`: document,
-operation name, variables) and the viewer's policy shape (role, division, worker, employer,
+operation name, variables, where a variable that only names a `node` by ID counts by the
+type it names: its key is a parameter, so one plan serves every job's detail page) and the
+viewer's policy shape (role, division, worker, employer,
 partner grant: what the row policies read; not who the viewer is by name), so the same
 request from anyone with the same rights is compiled once. Operations that take the resolver
 path are remembered too.
@@ -40,12 +42,14 @@ from resolvers.compiler import (
     NotCompiled,
     Query,
     compile_query,
+    id_variables,
     run_compiled,
     take_audited,
+    variable_shape,
 )
 from resolvers.privacy import audit_partner_reads
 from server.caches import BoundedCache
-from server.operation_checks import CheckedOperation
+from server.operation_checks import CheckedOperation, canonical_json
 
 log = logging.getLogger("laborhub.compiled_reads")
 
@@ -109,6 +113,25 @@ Resolve = Callable[[DocumentNode], Awaitable[ExecutionResult]]
 the operation's own document)."""
 
 
+_id_variables: BoundedCache[Hashable, frozenset[str]] = BoundedCache(PLANS)
+
+
+def _plan_key(checked: CheckedOperation, viewer: Viewer) -> Hashable | None:
+    """The operation with each variable that only names a `node` by ID reduced to the type
+    it names (its key is a parameter of the plan), and the viewer's policy shape."""
+    operation: Any = checked.key
+    if operation is None:
+        return None
+    text, name, values = operation
+    ids = _id_variables.get((text, name))
+    if ids is None:
+        ids = id_variables(checked.operation)
+        _id_variables.put((text, name), ids)
+    if ids:
+        values = canonical_json(variable_shape(checked.variables, ids))
+    return (text, name, values, policy_shape(viewer))
+
+
 def policy_shape(viewer: Viewer) -> Viewer:
     """What of the viewer the row policies read: everything but who they are by name."""
     return dataclasses.replace(viewer, subject=None)
@@ -120,7 +143,7 @@ async def compiled_read(checked: CheckedOperation, resolve: Resolve) -> Executio
     database = getattr(context, "database", None)
     if reads is None or database is None:
         return None
-    key = None if checked.key is None else (checked.key, policy_shape(reads.viewer))
+    key = _plan_key(checked, reads.viewer)
     plan = None if key is None else _plans.get(key)
     if plan is None:
         plan = await _plan(checked, reads)
@@ -133,7 +156,7 @@ async def compiled_read(checked: CheckedOperation, resolve: Resolve) -> Executio
     compiled = [part for part in plan.fields if isinstance(part, CompiledField)]
     if not compiled:
         return None
-    data = await run_compiled(database, compiled)
+    data = await run_compiled(database, compiled, checked.variables)
     if plan.fallback_document is None:
         await _audit_partner_reads(checked, reads, plan, data)
         return ExecutionResult(data=data, errors=None)

@@ -37,11 +37,15 @@ class CheckedOperation:
         if source is None:
             return None
         name = self.operation.name.value if self.operation.name else None
-        try:
-            values = orjson.dumps(self.variables, option=orjson.OPT_SORT_KEYS, default=repr)
-        except TypeError:  # a lone surrogate (the text check refuses it) or a huge integer
-            values = json.dumps(self.variables, sort_keys=True, default=repr).encode()
-        return (source.body, name, values)
+        return (source.body, name, canonical_json(self.variables))
+
+
+def canonical_json(values: Any) -> bytes:
+    """`values` as JSON with sorted keys: equal values, equal bytes."""
+    try:
+        return orjson.dumps(values, option=orjson.OPT_SORT_KEYS, default=repr)
+    except TypeError:  # a lone surrogate (the text check refuses it) or a huge integer
+        return json.dumps(values, sort_keys=True, default=repr).encode()
 
 
 DocumentCheck = Callable[[CheckedOperation], list[GraphQLError]]

@@ -42,6 +42,7 @@ from resolvers.catalog import decode_node_id, personal_data_types
 from resolvers.declarations import Entity, ToMany, declaration_of
 from resolvers.errors import BadArgument
 from resolvers.pagination import Ordering
+from server import compiled_reads
 from server.auth import create_api_key
 from server.settings import Settings
 from tests.conftest import GraphQLClient, bearer
@@ -81,7 +82,12 @@ class Generator:
         if choice == "__typename":
             return "__typename"
         if choice == "node":
-            return f'{self.alias("node")}(id: "{self.rng.choice(self.ids)}") {{ {self.on_node()} }}'
+            given = json.dumps(self.rng.choice(self.ids))
+            if self.rng.random() < 0.5:  # by a variable: one plan per type the ID names
+                given = f"$n{len(self.variables)}"
+                self.variables[given[1:]] = self.rng.choice(self.ids)
+                self.variable_definitions.append(f"{given}: ID!")
+            return f"{self.alias('node')}(id: {given}) {{ {self.on_node()} }}"
         if choice == "nodes":
             ids = ", ".join(f'"{i}"' for i in self.rng.sample(self.ids, 3))
             return f"{self.alias('nodes')}(ids: [{ids}]) {{ {self.on_node()} }}"
@@ -372,6 +378,23 @@ def _personal_ids(value: Any) -> set[str]:
         if named is not None and named[0].name in PERSONAL:
             return {value}
     return set()
+
+
+async def test_one_plan_serves_every_id_of_a_type(
+    http: httpx.AsyncClient, http_resolvers: httpx.AsyncClient, settings: Settings,
+    subjects: Subjects,
+) -> None:
+    """`node(id: $id)` compiles once per type the ID names: the key is a parameter."""
+    query = "query One($id: ID!) { node(id: $id) { id ... on Job { title status } } }"
+    headers = bearer(settings, "admin")
+    for job_id in [*IDS[:5], "Sm9iOjk5OTk5OTk5OQ=="]:
+        compiled = await GraphQLClient(http, headers)(query, {"id": job_id})
+        resolved = await GraphQLClient(http_resolvers, headers)(query, {"id": job_id})
+        assert compiled.headers["x-read-path"] == "compiled"
+        assert compiled.body["data"] == resolved.body["data"], job_id
+    assert compiled.body["data"] == {"node": None}  # Job:999999999 does not exist
+    plans = [key for key in compiled_reads._plans if isinstance(key, tuple) and key[0] == query]
+    assert len(plans) == 1, "one plan for every job ID"
 
 
 def _masked(body: dict[str, Any]) -> dict[str, Any]:

@@ -29,6 +29,9 @@ from graphql import (
     NameNode,
     OperationDefinitionNode,
     OperationType,
+    VariableNode,
+    Visitor,
+    visit,
 )
 from sqlalchemy import (
     ColumnElement,
@@ -65,6 +68,20 @@ class CompiledField:
     sql: str | None  # None for `__typename`
     parameters: tuple[Any, ...] = ()
     typename: str | None = None
+    # (index in `parameters`, variable): the values a request's variables give (`bound`).
+    variables: tuple[tuple[int, str], ...] = ()
+
+    def bound(self, variables: dict[str, Any]) -> tuple[Any, ...]:
+        """The parameters for a request whose variables have the same shape
+        (`variable_shape`): each variable-bound one is that request's key."""
+        if not self.variables:
+            return self.parameters
+        parameters = list(self.parameters)
+        for index, name in self.variables:
+            named = decode_node_id(variables[name], name)
+            assert named is not None, "the shape holds the type"
+            parameters[index] = named[1]
+        return tuple(parameters)
 
 
 @dataclass(frozen=True)
@@ -101,34 +118,43 @@ _DIALECT = PGDialect_asyncpg()
 MAX_PARAMETERS = 32_767  # what PostgreSQL's protocol carries
 
 
-def driver_sql(statement: Select[Any]) -> tuple[str, tuple[Any, ...]]:
-    """`statement` as asyncpg takes it: `$n` placeholders and the values for them, one
-    placeholder per distinct value (a policy repeated in every subquery sends its values
-    once)."""
+BOUND = "variable_"
+"""The prefix of a parameter bound to a request variable: `variable_<name>`."""
+
+
+def driver_sql(statement: Select[Any]) -> tuple[str, tuple[Any, ...], tuple[tuple[int, str], ...]]:
+    """`statement` as asyncpg takes it: `$n` placeholders, the values for them (one
+    placeholder per distinct value: a policy repeated in every subquery sends its values
+    once), and which of them are bound to variables (index, variable name)."""
     compiled = statement.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
     values = compiled.construct_params()
     numbers: dict[tuple[Any, ...], int] = {}
     renumbered: dict[str, str] = {}
     parameters: list[Any] = []
+    bound: list[tuple[int, str]] = []
     for position, name in enumerate(compiled.positiontup or (), start=1):
         bind = compiled.binds[name]
         process = bind.type.bind_processor(_DIALECT)
         value = values[name] if process is None else process(values[name])
         try:
             marker: tuple[Any, ...] = (repr(bind.type), type(value), value)
+            if name.startswith(BOUND):  # a variable's: never shared with a constant
+                marker = (name, *marker)
             number = numbers.get(marker)
         except TypeError:  # an unhashable value (a list): a placeholder of its own
             marker, number = (position,), None
         if number is None:
             parameters.append(value)
             number = numbers[marker] = len(parameters)
+            if name.startswith(BOUND):
+                bound.append((number - 1, name.removeprefix(BOUND)))
         renumbered[str(position)] = str(number)
     if len(parameters) > MAX_PARAMETERS:
         raise NotCompiled("too many parameters for one statement")
     # The text holds no `$` but its placeholders: the values the plan writes into it are
     # names, formats and type names (`json_sql.constant` refuses any other).
     sql = _PLACEHOLDER.sub(lambda found: "$" + renumbered[found[1]], str(compiled))
-    return sql, tuple(parameters)
+    return sql, tuple(parameters), tuple(bound)
 
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
@@ -162,9 +188,43 @@ async def _compile(query: Query) -> list[CompiledField | Fallback]:
         except NotCompiled as reason:
             compiled.append(Fallback(key, tuple(nodes), str(reason)))
             continue
-        sql, parameters = driver_sql(statement)
-        compiled.append(CompiledField(key, sql, parameters))
+        sql, parameters, bound = driver_sql(statement)
+        compiled.append(CompiledField(key, sql, parameters, variables=bound))
     return compiled
+
+
+def id_variables(operation: OperationDefinitionNode) -> frozenset[str]:
+    """The variables that nothing but a root `node(id:)` reads (each such use whole): their
+    plans hold them as parameters, so `variable_shape` keeps only the type they name."""
+    uses: dict[str, int] = {}
+    as_ids: dict[str, int] = {}
+
+    class Uses(Visitor):
+        def enter_variable(self, node: VariableNode, *_args: Any) -> None:
+            uses[node.name.value] = uses.get(node.name.value, 0) + 1
+
+    visit(operation.selection_set, Uses())
+    for selection in operation.selection_set.selections:
+        if isinstance(selection, FieldNode) and selection.name.value == "node":
+            name = _variable_of(selection, "id")
+            if name is not None:
+                as_ids[name] = as_ids.get(name, 0) + 1
+    return frozenset(name for name, count in as_ids.items() if uses.get(name) == count)
+
+
+def variable_shape(variables: dict[str, Any], id_names: frozenset[str]) -> dict[str, Any]:
+    """`variables` with each of `id_names` replaced by what a plan depends on: the type its
+    ID names (None for no type the API has), or the value itself when it is not a valid ID
+    (the resolver path then says what is wrong with it)."""
+    shape = dict(variables)
+    for name in id_names:
+        value = variables.get(name)
+        try:
+            named = decode_node_id(value, name) if isinstance(value, str) else value
+        except BadArgument:
+            continue
+        shape[name] = ("ID of", None if named is None else named[0].name)
+    return shape
 
 
 def _root_node(operation: OperationDefinitionNode) -> FieldNode:
@@ -182,7 +242,8 @@ async def _root_statement(
     if isinstance(declared, Entity):
         return select(await _list_json(compiler, declared, field, nodes, arguments, reads))
     if name == "node":
-        return select(_node_json(compiler, nodes, arguments["id"], "id", reads))
+        variable = _variable_of(nodes[0], "id")
+        return select(_node_json(compiler, nodes, arguments["id"], "id", reads, variable))
     if name == "nodes":
         ids = arguments["ids"]
         if len(ids) > MAX_NODES:
@@ -234,9 +295,24 @@ def _filter_values(entity: Entity, arguments: dict[str, Any]) -> SimpleNamespace
     return SimpleNamespace(**values)
 
 
+def _variable_of(node: FieldNode, argument: str) -> str | None:
+    """The variable that gives `argument` of `node` whole, if one does."""
+    for given in node.arguments or ():
+        if given.name.value == argument and isinstance(given.value, VariableNode):
+            return given.value.name.value
+    return None
+
+
 def _node_json(
-    compiler: Compiler, nodes: list[FieldNode], global_id: str, argument: str, reads: Reads
+    compiler: Compiler,
+    nodes: list[FieldNode],
+    global_id: str,
+    argument: str,
+    reads: Reads,
+    variable: str | None = None,
 ) -> ColumnElement[Any]:
+    """`node(id:)`: the object, or null. With `variable`, its key is a parameter bound to
+    that variable (`CompiledField.bound`), so one plan serves every ID of the same type."""
     try:
         named = decode_node_id(global_id, argument)
     except BadArgument as error:
@@ -247,9 +323,12 @@ def _node_json(
     assert entity.key is not None
     row = entity.table.alias()
     fields = compiler.selections.of(nodes, _object_type(compiler, entity))
+    value = key if variable is None else bindparam(
+        f"{BOUND}{variable}", key, type_=entity.key.type
+    )
     found = (
         select(compiler.object_json(entity, fields, row))
-        .where(row.c[entity.key.key] == key, compiler.visible_in(entity, row))
+        .where(row.c[entity.key.key] == value, compiler.visible_in(entity, row))
     )
     return found.scalar_subquery()
 
@@ -308,16 +387,18 @@ def _object_type(compiler: Compiler, entity: Entity) -> GraphQLObjectType:
     return object_type
 
 
-async def run_compiled(database: Database, compiled: list[CompiledField]) -> dict[str, Any]:
+async def run_compiled(
+    database: Database, compiled: list[CompiledField], variables: dict[str, Any]
+) -> dict[str, Any]:
     """Run each root field's statement on one pooled connection, in autocommit (the
     database's statement pool, or the engine's); the operation's `data`."""
     if database.statements is not None:
         async with database.statements.acquire() as connection:
-            return await _run_on(connection, compiled)
+            return await _run_on(connection, compiled, variables)
     async with reader_of(database.engine).connect() as pooled:
         driver = (await pooled.get_raw_connection()).driver_connection
         assert driver is not None
-        return await _run_on(driver, compiled)
+        return await _run_on(driver, compiled, variables)
 
 
 def take_audited(value: Any, found: dict[str, set[Any]]) -> None:
@@ -335,19 +416,21 @@ def take_audited(value: Any, found: dict[str, set[Any]]) -> None:
             take_audited(item, found)
 
 
-async def _run_on(connection: Any, compiled: list[CompiledField]) -> dict[str, Any]:
+async def _run_on(
+    connection: Any, compiled: list[CompiledField], variables: dict[str, Any]
+) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for part in compiled:
         if part.sql is None:
             data[part.key] = part.typename
             continue
         count_statement()
-        value = await connection.fetchval(part.sql, *part.parameters)
+        value = await connection.fetchval(part.sql, *part.bound(variables))
         data[part.key] = orjson.loads(value) if isinstance(value, str) else value
     return data
 
 
 __all__ = [
     "CompiledField", "Fallback", "NotCompiled", "Query", "compile_query", "driver_sql",
-    "run_compiled", "take_audited",
+    "id_variables", "run_compiled", "take_audited", "variable_shape",
 ]
