@@ -136,6 +136,12 @@ def decode_cursor(ordering: Ordering, request: PageRequest) -> tuple[Any, Any] |
         raise BadArgument(argument, NOT_A_CURSOR) from None
 
 
+def cursor_ordering(cursor: str) -> str | None:
+    """The name of the ordering a cursor was made under; None for what is no cursor."""
+    parts = _cursor_parts(cursor)
+    return None if parts is None else parts[0]
+
+
 NOT_A_CURSOR = "not a cursor of this list"
 MAX_CURSOR_CHARS = 512
 

@@ -10,8 +10,9 @@ compiled). Which path answered each root field is noted per request (`read_paths
 
 Plans are kept in a bounded LRU under the operation (`CheckedOperation.key`: document,
 operation name, variables, where a variable that only names a `node` by ID counts by the
-type it names: its key is a parameter, so one plan serves every job's detail page) and the
-viewer's policy shape (role, division, worker, employer,
+type it names and one that only gives a root list's cursor by the ordering it carries: their
+values are parameters, so one plan serves every job's detail page and every page of a list)
+and the viewer's policy shape (role, division, worker, employer,
 partner grant: what the row policies read; not who the viewer is by name), so the same
 request from anyone with the same rights is compiled once. Operations that take the resolver
 path are remembered too.
@@ -41,12 +42,13 @@ from resolvers.compiler import (
     Fallback,
     NotCompiled,
     Query,
+    bound_variables,
     compile_query,
-    id_variables,
     run_compiled,
     take_audited,
     variable_shape,
 )
+from resolvers.errors import BadArgument
 from resolvers.privacy import audit_partner_reads
 from server.caches import BoundedCache
 from server.operation_checks import CheckedOperation, canonical_json
@@ -113,22 +115,23 @@ Resolve = Callable[[DocumentNode], Awaitable[ExecutionResult]]
 the operation's own document)."""
 
 
-_id_variables: BoundedCache[Hashable, frozenset[str]] = BoundedCache(PLANS)
+_bound_variables: BoundedCache[Hashable, dict[str, str]] = BoundedCache(PLANS)
 
 
 def _plan_key(checked: CheckedOperation, viewer: Viewer) -> Hashable | None:
-    """The operation with each variable that only names a `node` by ID reduced to the type
-    it names (its key is a parameter of the plan), and the viewer's policy shape."""
+    """The operation with each variable the plan binds reduced to its shape (an ID to the
+    type it names, a cursor to its ordering: their values are parameters), and the viewer's
+    policy shape."""
     operation: Any = checked.key
     if operation is None:
         return None
     text, name, values = operation
-    ids = _id_variables.get((text, name))
-    if ids is None:
-        ids = id_variables(checked.operation)
-        _id_variables.put((text, name), ids)
-    if ids:
-        values = canonical_json(variable_shape(checked.variables, ids))
+    bound = _bound_variables.get((text, name))
+    if bound is None:
+        bound = bound_variables(checked.operation)
+        _bound_variables.put((text, name), bound)
+    if bound:
+        values = canonical_json(variable_shape(checked.variables, bound))
     return (text, name, values, policy_shape(viewer))
 
 
@@ -152,11 +155,16 @@ async def compiled_read(checked: CheckedOperation, resolve: Resolve) -> Executio
     if isinstance(plan, NotCompiled):
         note_paths({})
         return None
-    note_paths(plan.paths)
     compiled = [part for part in plan.fields if isinstance(part, CompiledField)]
+    try:
+        parameters = [part.bound(checked.variables) for part in compiled]
+    except BadArgument:  # a bound variable this plan can't take: the resolver path says why
+        compiled = []
     if not compiled:
+        note_paths(dict.fromkeys(plan.paths, RESOLVERS))
         return None
-    data = await run_compiled(database, compiled, checked.variables)
+    note_paths(plan.paths)
+    data = await run_compiled(database, compiled, parameters)
     if plan.fallback_document is None:
         await _audit_partner_reads(checked, reads, plan, data)
         return ExecutionResult(data=data, errors=None)

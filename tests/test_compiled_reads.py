@@ -93,7 +93,9 @@ class Generator:
             return f"{self.alias('nodes')}(ids: [{ids}]) {{ {self.on_node()} }}"
         root = query.fields[choice]
         order = self.order(root)
-        arguments = [*self.paging(self.ordering_of(root, order)), *self.filter(root), *order]
+        arguments = [
+            *self.paging(self.ordering_of(root, order), root=True), *self.filter(root), *order
+        ]
         inner = self.connection(get_named_type(root.type), 1)
         return f"{self.alias(choice)}({', '.join(arguments)}) {{ {inner} }}"
 
@@ -105,15 +107,20 @@ class Generator:
             parts.append(f"... on {object_type.name} {{ {self.object(object_type, 1)} }}")
         return " ".join(parts)
 
-    def paging(self, ordering: Ordering | None = None) -> list[str]:
+    def paging(self, ordering: Ordering | None = None, root: bool = False) -> list[str]:
         size = self.rng.randint(0, 6)
         chosen = [self.rng.choice([f"first: {size}", f"last: {size}", ""])]
         if ordering is not None and self.rng.random() < 0.3:
-            cursor = self.cursor(ordering)
+            cursor = json.dumps(self.cursor(ordering))
+            if root and self.rng.random() < 0.5:  # by a variable: one plan per ordering
+                name = f"c{len(self.variables)}"
+                self.variables[name] = json.loads(cursor)
+                self.variable_definitions.append(f"${name}: String")
+                cursor = f"${name}"
             if chosen[0].startswith("last") or self.rng.random() < 0.3:
-                chosen.append(f'before: "{cursor}"')
+                chosen.append(f"before: {cursor}")
             else:
-                chosen.append(f'after: "{cursor}"')
+                chosen.append(f"after: {cursor}")
         return [part for part in chosen if part]
 
     def ordering_of(self, root: GraphQLField, order: list[str]) -> Ordering | None:
@@ -395,6 +402,35 @@ async def test_one_plan_serves_every_id_of_a_type(
     assert compiled.body["data"] == {"node": None}  # Job:999999999 does not exist
     plans = [key for key in compiled_reads._plans if isinstance(key, tuple) and key[0] == query]
     assert len(plans) == 1, "one plan for every job ID"
+
+
+async def test_one_plan_serves_every_page_of_a_list(
+    http: httpx.AsyncClient, http_resolvers: httpx.AsyncClient, settings: Settings,
+) -> None:
+    """Paging with `after: $cursor` compiles once per ordering: the cursor is a parameter;
+    a cursor the plan can't take (another type's sort value) goes to the resolver path."""
+    query = (
+        "query Page($after: String) { jobs(first: 3, after: $after) { "
+        "pageInfo { hasNextPage hasPreviousPage endCursor } nodes { id title } } }"
+    )
+    headers = bearer(settings, "admin")
+    after, pages = None, []
+    for _ in range(4):
+        compiled = await GraphQLClient(http, headers)(query, {"after": after})
+        resolved = await GraphQLClient(http_resolvers, headers)(query, {"after": after})
+        assert compiled.headers["x-read-path"] == "compiled"
+        assert compiled.body["data"] == resolved.body["data"]
+        pages.append([node["id"] for node in compiled.body["data"]["jobs"]["nodes"]])
+        after = compiled.body["data"]["jobs"]["pageInfo"]["endCursor"]
+    assert len({job for page in pages for job in page}) == 12, "four pages, no repeats"
+    plans = [key for key in compiled_reads._plans if isinstance(key, tuple) and key[0] == query]
+    assert len(plans) == 2, "one plan without a cursor, one for every cursor"
+    wrong = base64.urlsafe_b64encode(b'["posted_at:desc", "not a time", 5]').decode()
+    compiled = await GraphQLClient(http, headers)(query, {"after": wrong})
+    resolved = await GraphQLClient(http_resolvers, headers)(query, {"after": wrong})
+    assert compiled.headers["x-read-path"] == "resolvers"
+    assert compiled.body["errors"] == resolved.body["errors"]
+    assert "after" in compiled.body["errors"][0]["message"]
 
 
 def _masked(body: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,9 @@ the resolver path, the same way; an operation that is not a query raises `NotCom
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from types import SimpleNamespace
 from typing import Any
 
@@ -48,12 +50,13 @@ from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
 from db.session import count_statement
 from resolvers.catalog import decode_node_id
-from resolvers.compiler.json_sql import AUDITED, Compiler, NotCompiled, adapt, literal_json
+from resolvers.compiler.json_sql import AUDITED, BOUND, Compiler, NotCompiled, adapt, literal_json
 from resolvers.compiler.selections import Selections
 from resolvers.database import Database
 from resolvers.declarations import Entity, declaration_of, graphql_name
 from resolvers.errors import BadArgument
 from resolvers.filters import filter_conditions
+from resolvers.pagination import cursor_ordering
 from resolvers.reads import Reads, reader_of
 
 MAX_NODES = 100
@@ -68,19 +71,18 @@ class CompiledField:
     sql: str | None  # None for `__typename`
     parameters: tuple[Any, ...] = ()
     typename: str | None = None
-    # (index in `parameters`, variable): the values a request's variables give (`bound`).
-    variables: tuple[tuple[int, str], ...] = ()
+    # (index in `parameters`, variable, binding): what a request's variables give.
+    variables: tuple[tuple[int, str, Callable[[Any], Any]], ...] = ()
 
     def bound(self, variables: dict[str, Any]) -> tuple[Any, ...]:
         """The parameters for a request whose variables have the same shape
-        (`variable_shape`): each variable-bound one is that request's key."""
+        (`variable_shape`): each variable-bound one computed from that request's value (a
+        BadArgument when it can't be: the resolver path then answers)."""
         if not self.variables:
             return self.parameters
         parameters = list(self.parameters)
-        for index, name in self.variables:
-            named = decode_node_id(variables[name], name)
-            assert named is not None, "the shape holds the type"
-            parameters[index] = named[1]
+        for index, name, binding in self.variables:
+            parameters[index] = binding(variables[name])
         return tuple(parameters)
 
 
@@ -118,10 +120,6 @@ _DIALECT = PGDialect_asyncpg()
 MAX_PARAMETERS = 32_767  # what PostgreSQL's protocol carries
 
 
-BOUND = "variable_"
-"""The prefix of a parameter bound to a request variable: `variable_<name>`."""
-
-
 def driver_sql(statement: Select[Any]) -> tuple[str, tuple[Any, ...], tuple[tuple[int, str], ...]]:
     """`statement` as asyncpg takes it: `$n` placeholders, the values for them (one
     placeholder per distinct value: a policy repeated in every subquery sends its values
@@ -147,7 +145,7 @@ def driver_sql(statement: Select[Any]) -> tuple[str, tuple[Any, ...], tuple[tupl
             parameters.append(value)
             number = numbers[marker] = len(parameters)
             if name.startswith(BOUND):
-                bound.append((number - 1, name.removeprefix(BOUND)))
+                bound.append((number - 1, name))
         renumbered[str(position)] = str(number)
     if len(parameters) > MAX_PARAMETERS:
         raise NotCompiled("too many parameters for one statement")
@@ -189,15 +187,22 @@ async def _compile(query: Query) -> list[CompiledField | Fallback]:
             compiled.append(Fallback(key, tuple(nodes), str(reason)))
             continue
         sql, parameters, bound = driver_sql(statement)
-        compiled.append(CompiledField(key, sql, parameters, variables=bound))
+        bindings = tuple(
+            (index, _variable_name(name), compiler.bindings[name]) for index, name in bound
+        )
+        compiled.append(CompiledField(key, sql, parameters, variables=bindings))
     return compiled
 
 
-def id_variables(operation: OperationDefinitionNode) -> frozenset[str]:
-    """The variables that nothing but a root `node(id:)` reads (each such use whole): their
-    plans hold them as parameters, so `variable_shape` keeps only the type they name."""
+ID, CURSOR = "id", "cursor"
+
+
+def bound_variables(operation: OperationDefinitionNode) -> dict[str, str]:
+    """The variables a plan holds as parameters, by kind: those that nothing but a root
+    `node(id:)` reads (`ID`), and those that nothing but the `after`/`before` of a root list
+    reads (`CURSOR`), each use whole. `variable_shape` keeps only what the plan depends on."""
     uses: dict[str, int] = {}
-    as_ids: dict[str, int] = {}
+    bound: dict[str, list[str]] = {}
 
     class Uses(Visitor):
         def enter_variable(self, node: VariableNode, *_args: Any) -> None:
@@ -205,25 +210,40 @@ def id_variables(operation: OperationDefinitionNode) -> frozenset[str]:
 
     visit(operation.selection_set, Uses())
     for selection in operation.selection_set.selections:
-        if isinstance(selection, FieldNode) and selection.name.value == "node":
-            name = _variable_of(selection, "id")
-            if name is not None:
-                as_ids[name] = as_ids.get(name, 0) + 1
-    return frozenset(name for name, count in as_ids.items() if uses.get(name) == count)
-
-
-def variable_shape(variables: dict[str, Any], id_names: frozenset[str]) -> dict[str, Any]:
-    """`variables` with each of `id_names` replaced by what a plan depends on: the type its
-    ID names (None for no type the API has), or the value itself when it is not a valid ID
-    (the resolver path then says what is wrong with it)."""
-    shape = dict(variables)
-    for name in id_names:
-        value = variables.get(name)
-        try:
-            named = decode_node_id(value, name) if isinstance(value, str) else value
-        except BadArgument:
+        if not isinstance(selection, FieldNode) or selection.directives:
             continue
-        shape[name] = ("ID of", None if named is None else named[0].name)
+        wanted = [("id", ID)] if selection.name.value == "node" else [
+            ("after", CURSOR), ("before", CURSOR)
+        ]
+        for argument, kind in wanted:
+            name = _variable_of(selection, argument)
+            if name is not None:
+                bound.setdefault(name, []).append(kind)
+    return {
+        name: kinds[0] for name, kinds in bound.items()
+        if len(set(kinds)) == 1 and uses.get(name) == len(kinds)
+    }
+
+
+def variable_shape(variables: dict[str, Any], bound: dict[str, str]) -> dict[str, Any]:
+    """`variables` with each bound one (`bound_variables`) replaced by what a plan depends
+    on: the type an ID names, whether a cursor is given and the ordering it was made under;
+    a value that is neither stays as it is (the resolver path then says what is wrong)."""
+    shape = dict(variables)
+    for name, kind in bound.items():
+        value = variables.get(name)
+        if not isinstance(value, str):
+            continue
+        if kind == ID:
+            try:
+                named = decode_node_id(value, name)
+            except BadArgument:
+                continue
+            shape[name] = (ID, None if named is None else named[0].name)
+        else:
+            ordering = cursor_ordering(value)
+            if ordering is not None:
+                shape[name] = (CURSOR, ordering)
     return shape
 
 
@@ -272,7 +292,10 @@ async def _list_json(
     ordering = entity.ordering(name, descending=descending)
     rows = entity.table.alias()
     adapted = [adapt(condition, entity.table, rows) for condition in where]
-    return compiler.page_json(entity, nodes, field.type, ordering, request, rows, adapted)
+    cursor_variable = _variable_of(nodes[0], request.cursor_argument)
+    return compiler.page_json(
+        entity, nodes, field.type, ordering, request, rows, adapted, cursor_variable
+    )
 
 
 def _value(value: Any) -> Any:
@@ -293,6 +316,18 @@ def _filter_values(entity: Entity, arguments: dict[str, Any]) -> SimpleNamespace
             value = enum_class(value)
         values[name] = value
     return SimpleNamespace(**values)
+
+
+def _key_of(variable: str, global_id: Any) -> Any:
+    named = decode_node_id(global_id, variable)
+    if named is None:
+        raise BadArgument(variable, "names no type")
+    return named[1]
+
+
+def _variable_name(parameter: str) -> str:
+    """The variable a bound parameter (`variable_<name>` or `variable_<name>__<part>`) reads."""
+    return parameter.removeprefix(BOUND).split("__")[0]
 
 
 def _variable_of(node: FieldNode, argument: str) -> str | None:
@@ -323,8 +358,8 @@ def _node_json(
     assert entity.key is not None
     row = entity.table.alias()
     fields = compiler.selections.of(nodes, _object_type(compiler, entity))
-    value = key if variable is None else bindparam(
-        f"{BOUND}{variable}", key, type_=entity.key.type
+    value = key if variable is None else compiler.bound(
+        variable, key, entity.key.type, partial(_key_of, variable)
     )
     found = (
         select(compiler.object_json(entity, fields, row))
@@ -388,17 +423,17 @@ def _object_type(compiler: Compiler, entity: Entity) -> GraphQLObjectType:
 
 
 async def run_compiled(
-    database: Database, compiled: list[CompiledField], variables: dict[str, Any]
+    database: Database, compiled: list[CompiledField], parameters: list[tuple[Any, ...]]
 ) -> dict[str, Any]:
     """Run each root field's statement on one pooled connection, in autocommit (the
     database's statement pool, or the engine's); the operation's `data`."""
     if database.statements is not None:
         async with database.statements.acquire() as connection:
-            return await _run_on(connection, compiled, variables)
+            return await _run_on(connection, compiled, parameters)
     async with reader_of(database.engine).connect() as pooled:
         driver = (await pooled.get_raw_connection()).driver_connection
         assert driver is not None
-        return await _run_on(driver, compiled, variables)
+        return await _run_on(driver, compiled, parameters)
 
 
 def take_audited(value: Any, found: dict[str, set[Any]]) -> None:
@@ -417,20 +452,28 @@ def take_audited(value: Any, found: dict[str, set[Any]]) -> None:
 
 
 async def _run_on(
-    connection: Any, compiled: list[CompiledField], variables: dict[str, Any]
+    connection: Any, compiled: list[CompiledField], parameters: list[tuple[Any, ...]]
 ) -> dict[str, Any]:
     data: dict[str, Any] = {}
-    for part in compiled:
+    for part, values in zip(compiled, parameters, strict=True):
         if part.sql is None:
             data[part.key] = part.typename
             continue
         count_statement()
-        value = await connection.fetchval(part.sql, *part.bound(variables))
+        value = await connection.fetchval(part.sql, *values)
         data[part.key] = orjson.loads(value) if isinstance(value, str) else value
     return data
 
 
 __all__ = [
-    "CompiledField", "Fallback", "NotCompiled", "Query", "compile_query", "driver_sql",
-    "id_variables", "run_compiled", "take_audited", "variable_shape",
+    "CompiledField",
+    "Fallback",
+    "NotCompiled",
+    "Query",
+    "bound_variables",
+    "compile_query",
+    "driver_sql",
+    "run_compiled",
+    "take_audited",
+    "variable_shape",
 ]

@@ -14,8 +14,10 @@ resolver path, which answers everything (and says what is wrong with bad input).
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -38,6 +40,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     case,
     cast,
     func,
@@ -175,6 +178,10 @@ def scalar(column: ColumnElement[Any], graphql_type: Any) -> ColumnElement[Any]:
     raise NotCompiled(f"the scalar {named.name}")
 
 
+BOUND = "variable_"
+"""The prefix of a parameter bound to a request variable (see `Compiler.bound`)."""
+
+
 @dataclass
 class Compiler:
     """Compiles the selections of one operation, for one viewer."""
@@ -182,6 +189,18 @@ class Compiler:
     schema: GraphQLSchema
     selections: Selections
     viewer: Viewer
+    # Parameter name -> how a request's variable value becomes that parameter's value.
+    bindings: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+
+    def bound(
+        self, name: str, value: Any, type_: Any, binding: Callable[[Any], Any]
+    ) -> ColumnElement[Any]:
+        """A parameter whose value each request computes from its variable's value with
+        `binding` (a BadArgument when it can't: the resolver path then answers), so that one
+        plan serves every value of the same shape (`resolvers.compiler.variable_shape`)."""
+        key = f"{BOUND}{name}"
+        self.bindings[key] = binding
+        return bindparam(key, value, type_=type_)
 
     def arguments(self, field: GraphQLField, node: FieldNode) -> dict[str, Any]:
         try:
@@ -309,14 +328,28 @@ class Compiler:
         request: PageRequest,
         rows: FromClause,
         where: list[Condition],
+        cursor_variable: str | None = None,
     ) -> ColumnElement[Any]:
         """One connection of `entity` (of GraphQL type `connection`): the rows of `rows` (an
-        alias of its table) under `where` and the viewer's policy, one page of them."""
+        alias of its table) under `where` and the viewer's policy, one page of them. With
+        `cursor_variable`, the cursor's sort value and id are parameters bound to it."""
         conditions = [*where, self.visible_in(entity, rows)]
         try:
             key = decode_cursor(ordering, request)
         except BadArgument as error:
             raise NotCompiled(error.message) from None
+        if key is not None and cursor_variable is not None:
+            def part(index: int) -> Callable[[Any], Any]:
+                def binding(cursor: Any) -> Any:
+                    found = decode_cursor(ordering, dataclasses.replace(request, cursor=cursor))
+                    assert found is not None
+                    return found[index]
+                return binding
+
+            key = (
+                self.bound(f"{cursor_variable}__sort", key[0], ordering.column.type, part(0)),
+                self.bound(f"{cursor_variable}__id", key[1], ordering.id_column.type, part(1)),
+            )
         after = [] if key is None else [
             adapt(ordering.after(key, request.backward), entity.table, rows)
         ]
