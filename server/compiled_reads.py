@@ -42,16 +42,14 @@ from resolvers.compiler import (
     Fallback,
     NotCompiled,
     Query,
-    bound_variables,
     compile_query,
     run_compiled,
     take_audited,
-    variable_shape,
 )
 from resolvers.errors import BadArgument
 from resolvers.privacy import audit_partner_reads
 from server.caches import BoundedCache
-from server.operation_checks import CheckedOperation, canonical_json
+from server.operation_checks import CheckedOperation
 
 log = logging.getLogger("laborhub.compiled_reads")
 
@@ -115,24 +113,9 @@ Resolve = Callable[[DocumentNode], Awaitable[ExecutionResult]]
 the operation's own document)."""
 
 
-_bound_variables: BoundedCache[Hashable, dict[str, str]] = BoundedCache(PLANS)
-
-
 def _plan_key(checked: CheckedOperation, viewer: Viewer) -> Hashable | None:
-    """The operation with each variable the plan binds reduced to its shape (an ID to the
-    type it names, a cursor to its ordering: their values are parameters), and the viewer's
-    policy shape."""
-    operation: Any = checked.key
-    if operation is None:
-        return None
-    text, name, values = operation
-    bound = _bound_variables.get((text, name))
-    if bound is None:
-        bound = bound_variables(checked.operation)
-        _bound_variables.put((text, name), bound)
-    if bound:
-        values = canonical_json(variable_shape(checked.variables, bound))
-    return (text, name, values, policy_shape(viewer))
+    """The operation (its bound variables by their shape) and the viewer's policy shape."""
+    return None if checked.key is None else (checked.key, policy_shape(viewer))
 
 
 def policy_shape(viewer: Viewer) -> Viewer:
