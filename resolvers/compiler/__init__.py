@@ -357,7 +357,7 @@ def _node_json(
     entity, key = named
     assert entity.key is not None
     row = entity.table.alias()
-    fields = compiler.selections.of(nodes, _object_type(compiler, entity))
+    fields = compiler.fields_of(nodes, entity)
     value = key if variable is None else compiler.bound(
         variable, key, entity.key.type, partial(_key_of, variable)
     )
@@ -396,7 +396,7 @@ def _nodes_json(
         ).table_valued(column("key", entity.key.type), column("position", Integer))
         asked = asked.render_derived()
         row = entity.table.alias()
-        fields = compiler.selections.of(nodes, _object_type(compiler, entity))
+        fields = compiler.fields_of(nodes, entity)
         parts.append(
             select(asked.c.position, compiler.object_json(entity, fields, row).label("found"))
             .select_from(asked.join(row, row.c[entity.key.key] == asked.c.key))
@@ -414,12 +414,6 @@ def _nodes_json(
     return select(func.coalesce(listed, literal_json("[]"))).select_from(
         every.outerjoin(found, found.c.position == every.c.position)
     )
-
-
-def _object_type(compiler: Compiler, entity: Entity) -> GraphQLObjectType:
-    object_type = compiler.schema.get_type(entity.name)
-    assert isinstance(object_type, GraphQLObjectType)
-    return object_type
 
 
 async def run_compiled(

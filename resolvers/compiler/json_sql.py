@@ -218,8 +218,7 @@ class Compiler:
         self, entity: Entity, fields: Fields, source: FromClause
     ) -> ColumnElement[Any]:
         """The JSON of the object whose row `source` holds, with the fields asked of it."""
-        object_type = self.schema.get_type(entity.name)
-        assert isinstance(object_type, GraphQLObjectType)
+        object_type = self.object_type(entity)
         pairs = []
         for key, nodes in fields.items():
             pairs.append((key, self.field_json(entity, object_type, nodes, source)))
@@ -262,7 +261,7 @@ class Compiler:
         target = CATALOG.entity(relation.target)
         assert target.key is not None
         row = target.table.alias()
-        fields = self.selections.of(nodes, self._object_type(target))
+        fields = self.fields_of(nodes, target)
         found = (
             select(self.object_json(target, fields, row))
             .where(row.c[target.key.key] == source.c[relation.via.key])
@@ -292,7 +291,7 @@ class Compiler:
             count = select(func.count()).select_from(rows).where(*mine)
             return count.correlate_except(rows).scalar_subquery()
         if relation.order is None:  # a small list, in key order
-            fields = self.selections.of(nodes, self._object_type(target))
+            fields = self.fields_of(nodes, target)
             order = [rows.c[c.key] for c in target.table.primary_key.columns]
             items = func.json_agg(aggregate_order_by(self.object_json(target, fields, rows),
                                                      *order))
@@ -302,10 +301,14 @@ class Compiler:
         where = [rows.c[relation.via.key] == parent_key, *mine[2:]]
         return self.page_json(target, nodes, field.type, relation.order, request, rows, where)
 
-    def _object_type(self, entity: Entity) -> GraphQLObjectType:
+    def object_type(self, entity: Entity) -> GraphQLObjectType:
         object_type = self.schema.get_type(entity.name)
         assert isinstance(object_type, GraphQLObjectType)
         return object_type
+
+    def fields_of(self, nodes: list[FieldNode], entity: Entity) -> Fields:
+        """What `nodes` ask of an object of `entity`."""
+        return self.selections.of(nodes, self.object_type(entity))
 
     # --- connections ----------------------------------------------------------------------
 
@@ -391,7 +394,7 @@ class Compiler:
             count = select(func.count()).select_from(rows).where(*conditions)
             return count.correlate_except(rows).scalar_subquery()
         if name == "nodes":
-            node = self.object_json(entity, self.selections.of(nodes, self._object_type(entity)),
+            node = self.object_json(entity, self.fields_of(nodes, entity),
                                     page)
             return func.coalesce(
                 func.json_agg(aggregate_order_by(node, in_order)).filter(kept), literal_json("[]")
@@ -405,7 +408,7 @@ class Compiler:
                 if part == "__typename":
                     edge_pairs.append((key, constant(edge_type.name, String)))
                 elif part == "node":
-                    fields = self.selections.of(edge_nodes, self._object_type(entity))
+                    fields = self.fields_of(edge_nodes, entity)
                     edge_pairs.append((key, self.object_json(entity, fields, page)))
                 elif part == "cursor":
                     edge_pairs.append((key, cursor_json(paged.ordering, page)))
