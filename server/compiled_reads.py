@@ -113,11 +113,6 @@ Resolve = Callable[[DocumentNode], Awaitable[ExecutionResult]]
 the operation's own document)."""
 
 
-def _plan_key(checked: CheckedOperation, viewer: Viewer) -> Hashable | None:
-    """The operation (its bound variables by their shape) and the viewer's policy shape."""
-    return None if checked.key is None else (checked.key, policy_shape(viewer))
-
-
 def policy_shape(viewer: Viewer) -> Viewer:
     """What of the viewer the row policies read: everything but who they are by name."""
     return dataclasses.replace(viewer, subject=None)
@@ -129,7 +124,8 @@ async def compiled_read(checked: CheckedOperation, resolve: Resolve) -> Executio
     database = getattr(context, "database", None)
     if reads is None or database is None:
         return None
-    key = _plan_key(checked, reads.viewer)
+    # The operation (its bound variables by their shape) and the viewer's policy shape.
+    key = None if checked.key is None else (checked.key, policy_shape(reads.viewer))
     plan = None if key is None else _plans.get(key)
     if plan is None:
         plan = await _plan(checked, reads)

@@ -375,6 +375,26 @@ class Compiler:
         one = select(_json_object(pairs)).select_from(page).group_by(text("()"))
         return one.scalar_subquery()
 
+    def part_object(
+        self, connection_type: GraphQLObjectType, field: str, nodes: list[FieldNode],
+        part: PartJson,
+    ) -> ColumnElement[Any]:
+        """The JSON of the object a connection's `field` (`edges`, `pageInfo`) holds, each of
+        its fields from `part` (`__typename` here)."""
+        object_type = get_named_type(connection_type.fields[field].type)
+        assert isinstance(object_type, GraphQLObjectType)
+        pairs = []
+        for key, part_nodes in self.selections.of(nodes, object_type).items():
+            name = part_nodes[0].name.value
+            value = (
+                constant(object_type.name, String) if name == "__typename"
+                else part(name, part_nodes)
+            )
+            if value is None:
+                raise NotCompiled(f"{object_type.name}.{name}")
+            pairs.append((key, value))
+        return _json_object(pairs)
+
     def connection_part(
         self,
         entity: Entity,
@@ -388,60 +408,49 @@ class Compiler:
         page, request = paged.rows, paged.request
         kept = page.c._n <= request.size
         in_order = page.c._n.desc() if request.backward else page.c._n
+
+        def in_page_order(item: ColumnElement[Any]) -> ColumnElement[Any]:
+            """The page's kept rows' `item`s as a JSON array, in the order asked for."""
+            listed = func.json_agg(aggregate_order_by(item, in_order)).filter(kept)
+            return func.coalesce(listed, literal_json("[]"))
         if name == "__typename":
             return constant(connection_type.name, String)
         if name == "totalCount":
             count = select(func.count()).select_from(rows).where(*conditions)
             return count.correlate_except(rows).scalar_subquery()
         if name == "nodes":
-            node = self.object_json(entity, self.fields_of(nodes, entity),
-                                    page)
-            return func.coalesce(
-                func.json_agg(aggregate_order_by(node, in_order)).filter(kept), literal_json("[]")
-            )
+            return in_page_order(self.object_json(entity, self.fields_of(nodes, entity), page))
         if name == "edges":
-            edge_type = get_named_type(connection_type.fields["edges"].type)
-            assert isinstance(edge_type, GraphQLObjectType)
-            edge_pairs: list[tuple[str, Any]] = []
-            for key, edge_nodes in self.selections.of(nodes, edge_type).items():
-                part = edge_nodes[0].name.value
-                if part == "__typename":
-                    edge_pairs.append((key, constant(edge_type.name, String)))
-                elif part == "node":
-                    fields = self.fields_of(edge_nodes, entity)
-                    edge_pairs.append((key, self.object_json(entity, fields, page)))
-                elif part == "cursor":
-                    edge_pairs.append((key, cursor_json(paged.ordering, page)))
-                else:
-                    raise NotCompiled(f"{edge_type.name}.{part}")
-            edge = _json_object(edge_pairs)
-            return func.coalesce(
-                func.json_agg(aggregate_order_by(edge, in_order)).filter(kept), literal_json("[]")
-            )
+
+            def edge_part(part: str, part_nodes: list[FieldNode]) -> ColumnElement[Any] | None:
+                if part == "node":
+                    return self.object_json(entity, self.fields_of(part_nodes, entity), page)
+                return cursor_json(paged.ordering, page) if part == "cursor" else None
+
+            return in_page_order(self.part_object(connection_type, "edges", nodes, edge_part))
         if name == "pageInfo":
             more = func.count() > request.size
             from_cursor = constant(request.cursor is not None)
-            info_type = get_named_type(connection_type.fields["pageInfo"].type)
-            assert isinstance(info_type, GraphQLObjectType)
-            info: list[tuple[str, Any]] = []
-            for key, info_nodes in self.selections.of(nodes, info_type).items():
-                part = info_nodes[0].name.value
-                if part == "__typename":
-                    info.append((key, constant(info_type.name, String)))
-                elif part == "hasNextPage":
-                    info.append((key, from_cursor if request.backward else more))
-                elif part == "hasPreviousPage":
-                    info.append((key, more if request.backward else from_cursor))
-                elif part in ("startCursor", "endCursor"):
+
+            def info_part(part: str, _nodes: list[FieldNode]) -> ColumnElement[Any] | None:
+                if part == "hasNextPage":
+                    return from_cursor if request.backward else more
+                if part == "hasPreviousPage":
+                    return more if request.backward else from_cursor
+                if part in ("startCursor", "endCursor"):
                     first_of = (part == "startCursor") != request.backward
                     order = page.c._n if first_of else page.c._n.desc()
                     cursors = array_agg(aggregate_order_by(cursor_json(paged.ordering, page),
                                                            order)).filter(kept)
-                    info.append((key, _first(cursors)))
-                else:
-                    raise NotCompiled(f"PageInfo.{part}")
-            return _json_object(info)
+                    return _first(cursors)
+                return None
+
+            return self.part_object(connection_type, "pageInfo", nodes, info_part)
         raise NotCompiled(f"{connection_type.name}.{name}")
+
+
+PartJson = Callable[[str, list[FieldNode]], ColumnElement[Any] | None]
+"""`part(name, nodes)`: the SQL of one field of a connection's part, None for one it lacks."""
 
 
 @dataclass(frozen=True)
