@@ -13,6 +13,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from db.statement_pool import StatementPool
+
 log = logging.getLogger("laborhub.db")
 
 
@@ -113,24 +115,29 @@ def create_engine(
     return engine
 
 
-async def _keep_as_is(_connection: asyncpg.Connection) -> None:
-    """Release without asyncpg's reset (a round trip of UNLISTEN, RESET ALL...): the pool's
-    connections run nothing but single read-only statements, which leave nothing behind."""
+CONNECT_TIMEOUT_SECONDS = 10.0
+CLIENT_CHECK_MS = 1_000
 
 
-async def create_statement_pool(
+def create_statement_pool(
     url: str, *, size: int, statement_timeout_ms: int | None = None
-) -> asyncpg.Pool:
-    """asyncpg's own pool, for single read-only statements sent straight to the driver (the
-    compiled reads): checking a connection out of it costs a fraction of SQLAlchemy's. It
-    connects on first use, so the app starts (and says it is not ready) without a database."""
-    server_settings = {}
+) -> StatementPool:
+    """A pool for single read-only statements sent straight to the driver (the compiled
+    reads): see `db.statement_pool`. It connects on first use, so the app starts (and says it
+    is not ready) without a database."""
+    # A connection dropped mid-statement (its request was cancelled) is closed at once; the
+    # server notices within a second and stops the statement, instead of running it on.
+    server_settings = {"client_connection_check_interval": str(CLIENT_CHECK_MS)}
     if statement_timeout_ms:
         server_settings["statement_timeout"] = str(statement_timeout_ms)
-    return await asyncpg.create_pool(
-        sync_url(url), min_size=0, max_size=size, reset=_keep_as_is,
-        server_settings=server_settings,
-    )
+    dsn = sync_url(url)
+
+    async def connect() -> asyncpg.Connection:
+        return await asyncpg.connect(
+            dsn, server_settings=server_settings, timeout=CONNECT_TIMEOUT_SECONDS
+        )
+
+    return StatementPool(connect, size)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:

@@ -1,0 +1,172 @@
+"""StatementPool: a few asyncpg connections for single statements in autocommit (the compiled
+reads), checked out and in for next to nothing.
+
+asyncpg's own pool does more than these statements need: a reset query or callback, an idle
+timer armed and cancelled, a shielded release and timeouts on every checkout. On a one-row read
+that was a third of the app's Python. What stays:
+
+- at most `size` connections, each made on first need (the app starts without a database);
+- the most recently used idle connection first (its caches are warm);
+- a checkout beyond `size` waits, first come first served;
+- a connection that failed in any way but a PostgreSQL error (the connection was lost, the
+  statement's task was cancelled or timed out mid-flight), or that was closed, is dropped, and
+  the next checkout connects anew: service resumes by itself when the database is back. A
+  PostgreSQL error (a refused statement, a statement timeout) leaves the connection as it was:
+  in autocommit no transaction stays open behind it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+
+import asyncpg
+
+log = logging.getLogger("laborhub.db")
+
+Connect = Callable[[], Awaitable[asyncpg.Connection]]
+
+
+class PoolClosed(RuntimeError):
+    """A checkout from a pool that was closed (the app is stopping)."""
+
+
+class StatementPool:
+    def __init__(self, connect: Connect, size: int) -> None:
+        if size < 1:
+            raise ValueError(f"a statement pool needs at least one connection, not {size}")
+        self._connect = connect
+        self.size = size
+        self._idle: list[asyncpg.Connection] = []
+        self._waiters: deque[asyncio.Future[asyncpg.Connection | None]] = deque()
+        self._open = 0  # connections made, or being made, and not yet dropped
+        self._closed = False
+
+    @property
+    def open_connections(self) -> int:
+        return self._open
+
+    @property
+    def idle_connections(self) -> int:
+        return len(self._idle)
+
+    def acquire(self) -> Checkout:
+        """`async with pool.acquire() as connection:` one connection, for the block."""
+        return Checkout(self)
+
+    async def take(self) -> asyncpg.Connection:
+        """A connection for the caller alone until `give_back`."""
+        while True:
+            if self._closed:
+                raise PoolClosed("the statement pool is closed")
+            while self._idle:
+                connection = self._idle.pop()
+                if not connection.is_closed():
+                    return connection
+                self._open -= 1
+            if self._open < self.size:
+                return await self._new_connection()
+            connection = await self._wait()
+            if connection is not None:
+                return connection
+            # None: a connection was dropped, so there is room to connect; go round again.
+
+    def give_back(self, connection: asyncpg.Connection, *, failed: bool = False) -> None:
+        """Return a connection taken with `take`; `failed`: drop it (see the module)."""
+        if failed or self._closed or connection.is_closed():
+            self._drop(connection)
+            return
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(connection)
+                return
+        self._idle.append(connection)
+
+    async def close(self) -> None:
+        """Close the idle connections; those checked out close as they come back."""
+        self._closed = True
+        idle, self._idle = self._idle, []
+        self._open -= len(idle)
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_exception(PoolClosed("the statement pool is closed"))
+        for connection in idle:
+            try:
+                await connection.close(timeout=2)
+            except Exception:
+                connection.terminate()
+
+    async def _new_connection(self) -> asyncpg.Connection:
+        self._open += 1
+        try:
+            return await self._connect()
+        except BaseException:
+            self._open -= 1
+            self._wake_one(None)
+            raise
+
+    async def _wait(self) -> asyncpg.Connection | None:
+        waiter: asyncio.Future[asyncpg.Connection | None] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._waiters.append(waiter)
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                handed = waiter.result()  # handed over just as the wait was cancelled
+                if handed is None:
+                    self._wake_one(None)
+                else:
+                    self.give_back(handed)
+            else:
+                with contextlib.suppress(ValueError):  # already handed over
+                    self._waiters.remove(waiter)
+            raise
+
+    def _drop(self, connection: asyncpg.Connection) -> None:
+        self._open -= 1
+        if not connection.is_closed():
+            connection.terminate()
+        if not self._closed:
+            self._wake_one(None)
+
+    def _wake_one(self, value: asyncpg.Connection | None) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(value)
+                return
+
+
+class Checkout:
+    """One connection from a `StatementPool` for an `async with` block."""
+
+    __slots__ = ("_connection", "_pool")
+
+    def __init__(self, pool: StatementPool) -> None:
+        self._pool = pool
+        self._connection: asyncpg.Connection | None = None
+
+    async def __aenter__(self) -> asyncpg.Connection:
+        self._connection = await self._pool.take()
+        return self._connection
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._connection, None
+        assert connection is not None
+        failed = exc is not None and not isinstance(exc, asyncpg.PostgresError)
+        if failed:
+            log.info("Dropping a statement connection after %s", type(exc).__name__)
+        self._pool.give_back(connection, failed=failed)
