@@ -12,6 +12,7 @@ they say otherwise.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -154,9 +155,13 @@ def canonical_global_id(value: str, argument: str) -> str:
     return value
 
 
+@functools.lru_cache(maxsize=4_096)
 def decode_node_id(value: str, argument: str) -> tuple[Entity, Any] | None:
     """The entity and key a global ID names; None for a type the API doesn't have. A key the
-    type can't have (`Worker:0577`, `Region:abc`) is a BadArgument naming `argument`."""
+    type can't have (`Worker:0577`, `Region:abc`) is a BadArgument naming `argument`.
+
+    Kept for the IDs last asked for: a request decodes its IDs more than once (to key its
+    plan, then to bind them), and the catalog is sealed before anything is decoded."""
     type_name, text = decode_global_id(value, argument)
     entity = CATALOG.find(type_name)
     if entity is None or not entity.is_node:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import operator
 from collections.abc import Awaitable, Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -113,9 +114,14 @@ Resolve = Callable[[DocumentNode], Awaitable[ExecutionResult]]
 the operation's own document)."""
 
 
-def policy_shape(viewer: Viewer) -> Viewer:
+_POLICY_FIELDS = operator.attrgetter(
+    *(f.name for f in dataclasses.fields(Viewer) if f.compare and f.name != "subject")
+)
+
+
+def policy_shape(viewer: Viewer) -> Hashable:
     """What of the viewer the row policies read: everything but who they are by name."""
-    return dataclasses.replace(viewer, subject=None)
+    return _POLICY_FIELDS(viewer)
 
 
 async def compiled_read(checked: CheckedOperation, resolve: Resolve) -> ExecutionResult | None:

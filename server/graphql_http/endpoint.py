@@ -135,10 +135,11 @@ class GraphQLEndpoint:
         counter = start_counting()
         with read_paths() as paths:
             response = await self._respond(request, media_type)
-        if self.expose_sql_stats:
-            response.headers["X-SQL-Statements"] = str(counter.value)
+        if self.expose_sql_stats:  # appended as they are: no response sets them before
+            response.raw_headers.append((b"x-sql-statements", b"%d" % counter.value))
             if paths:
-                response.headers["X-Read-Path"] = ",".join(map(path_summary, paths))
+                summary = ",".join(map(path_summary, paths)).encode("latin-1")
+                response.raw_headers.append((b"x-read-path", summary))
         return response
 
     async def _respond(self, request: Request, media_type: str) -> Response:
