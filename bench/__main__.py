@@ -192,7 +192,16 @@ def run_info(
         "duration_seconds": args.duration,
         "warmup_seconds": args.warmup,
         "peers": [{"name": p.name, "label": p.label, "node": p.node_version} for p in peers],
-        "subject": {"job_id": subject.job_id, "county": subject.county},
+        "subject": {
+            "job_id": subject.job_id,
+            "county": subject.county,
+            # job_by_varying_id's jobs, newest first (job_id is the first)
+            "newest_jobs": {
+                "count": len(subject.job_ids),
+                "first": subject.job_ids[0],
+                "last": subject.job_ids[-1],
+            },
+        },
         "git_commit": git_commit(),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),

@@ -1,4 +1,5 @@
-"""The six read workloads of issue 8, each for laborhub, PostGraphile and asyncpg.
+"""The read workloads (issue 8's six, and `job_by_varying_id`), each for laborhub, PostGraphile
+and asyncpg.
 
 Each asyncpg fetch is what a competent engineer would write by hand: one statement, the
 narrowest column list, joins or LATERAL subqueries instead of extra round trips. It returns the
@@ -6,6 +7,10 @@ data exactly as the laborhub endpoint serialises it. The PostGraphile queries al
 fields to laborhub's names (`employer: employerByEmployerId`), so every answer has the same
 shape and `bench.same_data` can compare them value by value. Every list is ordered the same
 way everywhere: newest first, the id breaking ties (laborhub's defaults).
+
+`job_by_varying_id` is `job_by_id` with one variant per job of `Subject.job_ids`: each request
+asks for the next of the newest jobs, so a server cannot answer from one cached result, only
+from a plan that binds the id (`job_by_id` is its variant 0, the newest job, every time).
 """
 
 from __future__ import annotations
@@ -61,13 +66,13 @@ def flat_job(row: asyncpg.Record) -> JSONObject:
 def fetch_jobs(sql: str, node: Callable[[asyncpg.Record], JSONObject]) -> Fetch:
     """A fetch of `{"jobs": ...}`: one statement, one node a row."""
 
-    async def fetch(db: CountingConnection, subject: Subject) -> JSONObject:
+    async def fetch(db: CountingConnection, subject: Subject, variant: int = 0) -> JSONObject:
         return {"jobs": connection([node(row) for row in await db.fetch(sql)])}
 
     return fetch
 
 
-# --- 1. one job by id ----------------------------------------------------------------------
+# --- 1. one job by id (and 7. a different one each request) -------------------------------
 
 JOB_BY_ID_QUERY = f"""
 query JobById($id: ID!) {{
@@ -84,14 +89,20 @@ query JobById($id: BigInt!) {{
 JOB_BY_ID_SQL = f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"
 
 
-def job_id_variables(subject: Subject, server: str) -> dict[str, object]:
+def newest_jobs(subject: Subject) -> int:
+    """A variant for each job of `subject.job_ids`: variant i is the i-th newest."""
+    return len(subject.job_ids)
+
+
+def job_id_variables(subject: Subject, server: str, variant: int = 0) -> dict[str, object]:
+    job_id = subject.job_ids[variant]
     if server in LABORHUBS:
-        return {"id": encode_global_id("Job", subject.job_id)}
-    return {"id": str(subject.job_id)}  # PostGraphile's BigInt is a string
+        return {"id": encode_global_id("Job", job_id)}
+    return {"id": str(job_id)}  # PostGraphile's BigInt is a string
 
 
-async def fetch_job_by_id(db: CountingConnection, subject: Subject) -> JSONObject:
-    rows = await db.fetch(JOB_BY_ID_SQL, subject.job_id)
+async def fetch_job_by_id(db: CountingConnection, subject: Subject, variant: int = 0) -> JSONObject:
+    rows = await db.fetch(JOB_BY_ID_SQL, subject.job_ids[variant])
     return {"job": flat_job(rows[0]) if rows else None}
 
 
@@ -240,7 +251,9 @@ ORDER BY e.created_at DESC, e.id DESC,
 """
 
 
-async def fetch_employer_tree(db: CountingConnection, subject: Subject) -> JSONObject:
+async def fetch_employer_tree(
+    db: CountingConnection, subject: Subject, variant: int = 0
+) -> JSONObject:
     employers: dict[int, JSONObject] = {}
     jobs: dict[int, JSONObject] = {}
     for row in await db.fetch(EMPLOYER_TREE_SQL):
@@ -307,11 +320,13 @@ ORDER BY page.posted_at DESC, page.id DESC
 """
 
 
-def county_variables(subject: Subject, server: str) -> dict[str, object]:
+def county_variables(subject: Subject, server: str, variant: int = 0) -> dict[str, object]:
     return {"county": subject.county}
 
 
-async def fetch_jobs_filtered(db: CountingConnection, subject: Subject) -> JSONObject:
+async def fetch_jobs_filtered(
+    db: CountingConnection, subject: Subject, variant: int = 0
+) -> JSONObject:
     rows = await db.fetch(JOBS_FILTERED_SQL, subject.county)
     total = rows[0]["total_count"] if rows else 0
     return {"jobs": {"totalCount": total, **connection([flat_job(row) for row in rows])}}
@@ -370,7 +385,9 @@ def short_job(job_id: int, title: str, posted_at: datetime) -> JSONObject:
     return {"id": encode_global_id("Job", job_id), "title": title, "postedAt": timestamp(posted_at)}
 
 
-async def fetch_jobs_employer_jobs(db: CountingConnection, subject: Subject) -> JSONObject:
+async def fetch_jobs_employer_jobs(
+    db: CountingConnection, subject: Subject, variant: int = 0
+) -> JSONObject:
     jobs: dict[int, JSONObject] = {}
     for row in await db.fetch(JOBS_EMPLOYER_JOBS_SQL):
         job = jobs.get(row["id"])
@@ -434,6 +451,15 @@ WORKLOADS: tuple[Workload, ...] = (
         JOBS_EMPLOYER_JOBS_QUERY,
         PG_JOBS_EMPLOYER_JOBS,
         fetch_jobs_employer_jobs,
+    ),
+    Workload(
+        "job_by_varying_id",
+        "one job by id, 7 fields, a different job each request",
+        JOB_BY_ID_QUERY,
+        PG_JOB_BY_ID,
+        fetch_job_by_id,
+        job_id_variables,
+        variants=newest_jobs,
     ),
 )
 

@@ -2,11 +2,14 @@
 
 The implementations are the GraphQL servers under test (laborhub, and the PostGraphile peers
 that run) and the hand-written asyncpg fetch, the reference every server's data is compared
-with before anything is timed.
+with before anything is timed. A workload with several variants is checked on a few of them
+(`checked_variants`) and timed on all of them in turn: each request the next one, the request
+bytes of every variant built before the clock starts.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +76,11 @@ class Check:
 class Sanity:
     workload: str
     checks: tuple[Check, ...]
+    """One for each implementation, over all the variants checked."""
+    variants: int = 1
+    """How many distinct requests the workload cycles through."""
+    checked: tuple[int, ...] = (0,)
+    """The variants compared."""
 
     @property
     def ok(self) -> bool:
@@ -82,7 +90,11 @@ class Sanity:
         return next((c.verdict for c in self.checks if c.implementation == implementation), "-")
 
     def describe(self) -> str:
-        lines = [f"sanity {self.workload}: {'OK' if self.ok else 'MISMATCH'}"]
+        line = f"sanity {self.workload}: {'OK' if self.ok else 'MISMATCH'}"
+        if self.variants > 1:
+            checked = ", ".join(map(str, self.checked))
+            line += f" (variants {checked} of {self.variants})"
+        lines = [line]
         lines += [f"  {check.describe()}" for check in self.checks]
         return "\n".join(lines)
 
@@ -94,18 +106,32 @@ class Result:
     measurement: Measurement
     same_data: str
     """The sanity verdict of this implementation's data on this workload."""
+    variants: int = 1
+    """How many distinct requests the clients cycled through."""
 
 
-def graphql_request(endpoint: Endpoint, workload: Workload, subject: Subject) -> bytes:
-    body = workload.body(endpoint.name, subject)
+def checked_variants(variants: int) -> tuple[int, ...]:
+    """The variants the sanity check compares: the first, a middle one and the last."""
+    return tuple(sorted({0, variants // 2, variants - 1}))
+
+
+def graphql_request(
+    endpoint: Endpoint, workload: Workload, subject: Subject, variant: int
+) -> bytes:
+    body = workload.body(endpoint.name, subject, variant)
     return endpoint.connections.request_bytes("/graphql", body, HEADERS)
 
 
 def endpoint_operation(endpoint: Endpoint, workload: Workload, subject: Subject) -> Operation:
-    request = graphql_request(endpoint, workload, subject)
+    """POST each variant's request in turn, all of them encoded once, here."""
+    requests = [
+        graphql_request(endpoint, workload, subject, variant)
+        for variant in range(workload.variants(subject))
+    ]
+    next_request = itertools.cycle(requests).__next__
 
     async def call() -> int | None:
-        response = await endpoint.connections.send(request)
+        response = await endpoint.connections.send(next_request())
         content = response.content
         # `"errors":[` can only be the top-level key: inside a string its quotes are escaped.
         if response.status != 200 or b'"errors":[' in content:
@@ -117,10 +143,13 @@ def endpoint_operation(endpoint: Endpoint, workload: Workload, subject: Subject)
 
 
 def asyncpg_operation(pool: asyncpg.Pool, workload: Workload, subject: Subject) -> Operation:
+    """Fetch each variant in turn."""
+    next_variant = itertools.cycle(range(workload.variants(subject))).__next__
+
     async def call() -> int:
         async with pool.acquire() as connection:
             counted = CountingConnection(connection)
-            await workload.fetch(counted, subject)
+            await workload.fetch(counted, subject, next_variant())
             return counted.statements
 
     return call
@@ -129,31 +158,59 @@ def asyncpg_operation(pool: asyncpg.Pool, workload: Workload, subject: Subject) 
 async def sanity_check(
     workload: Workload, subject: Subject, endpoints: list[Endpoint], pool: asyncpg.Pool
 ) -> Sanity:
-    """Each endpoint's data, made plain, value for value against the asyncpg fetch's."""
-    async with pool.acquire() as connection:
-        reference = await workload.fetch(CountingConnection(connection), subject)
-    expected = plain(reference, ASYNCPG)
+    """Each endpoint's data, made plain, value for value against the asyncpg fetch's, for
+    each of the `checked_variants`."""
+    variants = workload.variants(subject)
+    expected: dict[int, object] = {}
+    objects = 0
+    for variant in checked_variants(variants):
+        async with pool.acquire() as connection:
+            reference = await workload.fetch(CountingConnection(connection), subject, variant)
+        expected[variant] = plain(reference, ASYNCPG)
+        objects += count_objects(list(reference.values()))
     checks = [await check_endpoint(endpoint, workload, subject, expected) for endpoint in endpoints]
-    checks.append(Check(ASYNCPG, REFERENCE, count_objects(reference)))
-    return Sanity(workload.name, tuple(checks))
+    checks.append(Check(ASYNCPG, REFERENCE, objects))
+    return Sanity(workload.name, tuple(checks), variants, tuple(expected))
 
 
 async def check_endpoint(
-    endpoint: Endpoint, workload: Workload, subject: Subject, expected: object
+    endpoint: Endpoint, workload: Workload, subject: Subject, expected: dict[int, object]
 ) -> Check:
+    """The endpoint's answers to the variants of `expected` (variant -> plain data): its first
+    check that is not OK, or OK with the objects of all the answers."""
+    checks = []
+    for variant, data in expected.items():
+        check = await check_variant(endpoint, workload, subject, variant, data)
+        if not check.ok:
+            return check
+        checks.append(check)
+    paths = dict.fromkeys(check.read_path for check in checks if check.read_path)
+    objects = sum(check.objects for check in checks)
+    return Check(endpoint.name, OK, objects, None, "+".join(paths) or None)
+
+
+async def check_variant(
+    endpoint: Endpoint, workload: Workload, subject: Subject, variant: int, expected: object
+) -> Check:
+    """The endpoint's answer to one variant; a failure names the variant when there are
+    several."""
+    at = f"variant {variant}: " if workload.variants(subject) > 1 else ""
+    request = graphql_request(endpoint, workload, subject, variant)
     try:
-        response = await endpoint.connections.send(graphql_request(endpoint, workload, subject))
+        response = await endpoint.connections.send(request)
         payload: dict[str, Any] = json.loads(response.content)
     except (OSError, ProtocolError, ValueError) as exc:
-        return Check(endpoint.name, ERRORS, 0, f"{type(exc).__name__}: {exc}"[:300])
+        return Check(endpoint.name, ERRORS, 0, f"{at}{type(exc).__name__}: {exc}"[:300])
     data = payload.get("data")
     objects = count_objects(list((data or {}).values()))
     path = response.headers.get("x-read-path")
     if response.status != 200 or payload.get("errors"):
-        detail = f"HTTP {response.status}, errors: {payload.get('errors')}"[:500]
-        return Check(endpoint.name, ERRORS, objects, detail, path)
+        errors = f"{at}HTTP {response.status}, errors: {payload.get('errors')}"[:500]
+        return Check(endpoint.name, ERRORS, objects, errors, path)
     difference = first_difference(expected, plain(data, endpoint.name))
-    return Check(endpoint.name, DIFFERENT if difference else OK, objects, difference, path)
+    if difference:
+        return Check(endpoint.name, DIFFERENT, objects, f"{at}{difference}", path)
+    return Check(endpoint.name, OK, objects, None, path)
 
 
 async def bench_workload(
@@ -177,6 +234,7 @@ async def bench_workload(
     `client` (this process, for an endpoint: its HTTP client) and `postgres` (the database's
     backends).
     """
+    variants = workload.variants(subject)
     runs = [
         (
             endpoint.name,
@@ -202,7 +260,7 @@ async def bench_workload(
             cpu=sampler,
         )
         verdict = sanity.verdict(implementation)
-        results.append(Result(workload.name, implementation, measurement, verdict))
+        results.append(Result(workload.name, implementation, measurement, verdict, variants))
         share = (paced or {}).get(implementation)
         if share is not None:
             steady = await measure(
@@ -214,7 +272,7 @@ async def bench_workload(
                 rate=share * measurement.requests_per_second,
             )
             name = f"{implementation} @{share:.0%}"
-            results.append(Result(workload.name, name, steady, verdict))
+            results.append(Result(workload.name, name, steady, verdict, variants))
     return results
 
 

@@ -82,6 +82,8 @@ def write_json(
             {
                 "workload": s.workload,
                 "ok": s.ok,
+                "variants": s.variants,
+                "checked_variants": list(s.checked),
                 "checks": [{**asdict(check), "ok": check.ok} for check in s.checks],
             }
             for s in sanity
@@ -90,6 +92,7 @@ def write_json(
             {
                 "workload": r.workload,
                 "implementation": r.implementation,
+                "variants": r.variants,
                 "same_data": r.same_data,
                 "requests_per_second": round(r.measurement.requests_per_second, 2),
                 **asdict(r.measurement),

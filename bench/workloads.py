@@ -1,7 +1,11 @@
 """What a workload is: a laborhub query, a PostGraphile query (one text for 4 and 5, spelled
 for each) and the hand-written asyncpg fetch of the same data, with the helpers the fetches use
 to serialise like the laborhub endpoint (global IDs, enum names, decimals as strings, ISO
-timestamps). The six workloads themselves are in `bench.catalog`.
+timestamps). The workloads themselves are in `bench.catalog`.
+
+A workload has one or more *variants*: the distinct requests its clients cycle through (variant
+0 .. n-1; most workloads have one, the same request every time). The variables and the asyncpg
+fetch take the variant, so variant i asks every implementation for the same rows.
 
 PostGraphile 5's Amber preset calls the `id` column `rowId` (its `id` is the Node ID); the
 PostGraphile texts are written for 5 and `postgraphile_document` spells them for 4.
@@ -15,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
@@ -45,19 +49,29 @@ class CountingConnection:
         return await self._connection.fetch(sql, *args)
 
 
+NEWEST_JOBS = 1000
+"""How many of the newest jobs a run picks for the workloads that ask for a different job each
+request."""
+
+
 @dataclass(frozen=True)
 class Subject:
     """The rows the parametrised workloads name, picked from the data once per run."""
 
-    job_id: int
-    """The newest job."""
+    job_ids: tuple[int, ...]
+    """The NEWEST_JOBS newest jobs (fewer when the data has fewer), newest first."""
     county: str
     """The county (a division with no children) with the most published jobs."""
+
+    @property
+    def job_id(self) -> int:
+        """The newest job."""
+        return self.job_ids[0]
 
 
 SUBJECT_SQL = """
 SELECT
-  (SELECT id FROM jobs ORDER BY posted_at DESC, id DESC LIMIT 1) AS job_id,
+  ARRAY(SELECT id FROM jobs ORDER BY posted_at DESC, id DESC LIMIT $1) AS job_ids,
   (SELECT j.region_code FROM jobs AS j
    WHERE j.status = 'published'
      AND NOT EXISTS (SELECT 1 FROM regions AS c WHERE c.parent_code = j.region_code)
@@ -68,18 +82,39 @@ SELECT
 
 
 async def find_subject(pool: asyncpg.Pool) -> Subject:
-    row = await pool.fetchrow(SUBJECT_SQL)
-    if row is None or row["job_id"] is None or row["county"] is None:
+    row = await pool.fetchrow(SUBJECT_SQL, NEWEST_JOBS)
+    if row is None or not row["job_ids"] or row["county"] is None:
         raise RuntimeError("the bench database has no published jobs to pick a subject from")
-    return Subject(job_id=row["job_id"], county=row["county"])
+    return Subject(job_ids=tuple(row["job_ids"]), county=row["county"])
 
 
-Fetch = Callable[[CountingConnection, Subject], Awaitable[JSONObject]]
-Variables = Callable[[Subject, str], dict[str, object]]
+class Fetch(Protocol):
+    """The hand-written asyncpg read of a workload's variant (0, the one every workload has,
+    when not given), returning the data as the laborhub endpoint serialises it."""
+
+    def __call__(
+        self, db: CountingConnection, subject: Subject, variant: int = 0, /
+    ) -> Awaitable[JSONObject]: ...
 
 
-def no_variables(subject: Subject, server: str) -> dict[str, object]:
+class Variables(Protocol):
+    """The GraphQL variables of a workload's variant (0 when not given) for `server` (one of
+    SERVERS)."""
+
+    def __call__(self, subject: Subject, server: str, variant: int = 0, /) -> dict[str, object]: ...
+
+
+Variants = Callable[[Subject], int]
+"""How many distinct requests a workload cycles through on the subject's data."""
+
+
+def no_variables(subject: Subject, server: str, variant: int = 0) -> dict[str, object]:
     return {}
+
+
+def one_variant(subject: Subject) -> int:
+    """The same request every time."""
+    return 1
 
 
 @dataclass(frozen=True)
@@ -92,16 +127,19 @@ class Workload:
     """PostGraphile 5's document; `postgraphile_document` spells it for 4."""
     fetch: Fetch
     variables: Variables = field(default=no_variables)
+    variants: Variants = field(default=one_variant)
+    """How many distinct requests (variants 0 .. n-1) the clients cycle through, one after
+    the other, given the run's subject."""
 
     def document(self, server: str) -> str:
         if server in LABORHUBS:
             return self.query
         return postgraphile_document(self.postgraphile, server)
 
-    def body(self, server: str, subject: Subject) -> bytes:
-        """The JSON request body for `server` (one of SERVERS)."""
+    def body(self, server: str, subject: Subject, variant: int) -> bytes:
+        """The JSON request body of `variant` for `server` (one of SERVERS)."""
         request: JSONObject = {"query": self.document(server)}
-        variables = self.variables(subject, server)
+        variables = self.variables(subject, server, variant)
         if variables:
             request["variables"] = variables
         return json.dumps(request).encode()
