@@ -32,13 +32,26 @@ class KeyLookup(Protocol):
 
 
 @dataclass(frozen=True)
+class Bound:
+    """The form of a rule whose SQL is the same for every value: `over(parameter)`, the
+    parameter (of SQL type `type`) holding `value_of(value, argument)`, which is a BadArgument
+    naming `argument` for a value the rule refuses. A compiled plan then serves every value."""
+
+    over: Callable[[ColumnElement[Any]], Condition]
+    value_of: Callable[[Any, str], Any]
+    type: Any
+
+
+@dataclass(frozen=True)
 class Rule:
     """What one filter field means: `condition(reads, value, argument)` is the SQL condition
     a value asks for (or a BadArgument naming `argument`); `column` is what it compares, so
-    filtering needs the right to read the field that shows that column."""
+    filtering needs the right to read the field that shows that column. `bound`: the same
+    condition over a parameter, for a rule whose SQL does not depend on the value."""
 
     column: Column[Any]
     condition: Callable[[KeyLookup, Any, str], Awaitable[Condition]] = field(repr=False)
+    bound: Bound | None = field(default=None, repr=False)
 
 
 def declaration_of(field: Any) -> object | None:

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, any_, literal
+from sqlalchemy import Column, ColumnElement, String, any_, bindparam
 
 from resolvers.catalog import canonical_global_id
-from resolvers.declarations import Condition, Entity, KeyLookup, Rule, ToOne, graphql_name
+from resolvers.declarations import (
+    Bound,
+    Condition,
+    Entity,
+    KeyLookup,
+    Range,
+    Rule,
+    ToOne,
+    graphql_name,
+)
 from resolvers.divisions import within_division, within_prefix
 from resolvers.errors import BadArgument
 from resolvers.global_ids import decode_int_id
@@ -52,16 +61,15 @@ async def is_occupation(
     return column == code
 
 
-def contains_keyword(
-    column: ColumnElement[Any], keyword: str, argument: str
-) -> ColumnElement[bool]:
+def keyword_pattern(keyword: str, argument: str) -> str:
+    """The ILIKE pattern (escaped with a backslash) of rows containing `keyword`."""
     text = keyword.strip()
     if not text:
         raise BadArgument(argument, "must not be blank")
     if len(text) > 64:
         raise BadArgument(argument, "must be at most 64 characters")
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return column.ilike(f"%{escaped}%", escape="\\")
+    return f"%{escaped}%"
 
 
 MAX_AMOUNT = Decimal("9999999999.99")  # what NUMERIC(12, 2) money columns hold
@@ -85,32 +93,67 @@ def check_range(low: Any, high: Any, argument: str) -> None:
 
 # --- filter inputs as data ------------------------------------------------------------------
 
+Binder = Callable[[str, Rule, Any, str], Awaitable[Condition | None]]
+"""`bind(field, rule, value, argument)`: the condition of one filter field in another form
+(a compiled plan's, over a parameter), or None for the rule's own."""
+
+
 async def filter_conditions(
-    reads: KeyLookup, entity: Entity, filter: object | None
+    reads: KeyLookup, entity: Entity, filter: object | None, bind: Binder | None = None
 ) -> list[Condition]:
-    """The conditions of a `<Type>Filter` input: the entity's `filters` map its fields to
-    SQL; its `ranges` are checked after the rules, which refuse values that can't compare."""
+    """The conditions of a `<Type>Filter` input (any object with the fields as attributes):
+    the entity's `filters` map its fields to SQL; its `ranges` are checked after the rules,
+    which refuse values that can't compare."""
     if filter is None:
         return []
     where = []
     for field, rule in entity.filters.items():
         value = getattr(filter, field)
-        if value is not None:
-            condition = await rule.condition(reads, value, f"filter.{graphql_name(field)}")
-            where.append(condition)
+        if value is None:
+            continue
+        argument = f"filter.{graphql_name(field)}"
+        condition = None if bind is None else await bind(field, rule, value, argument)
+        if condition is None:
+            condition = await rule.condition(reads, value, argument)
+        where.append(condition)
     for bounds in entity.ranges:
         low, high = getattr(filter, bounds.low), getattr(filter, bounds.high)
-        check_range(low, high, f"filter.{graphql_name(bounds.low)}")
+        check_range(low, high, range_argument(bounds))
     return where
 
 
+def range_argument(bounds: Range) -> str:
+    return f"filter.{graphql_name(bounds.low)}"
+
+
 def sync_rule(column: Column[Any], build: Callable[[Any, str], Condition]) -> Rule:
-    """The rule on `column` whose condition `build(value, argument)` makes without a query."""
+    """The rule on `column` whose condition `build(value, argument)` makes without a query
+    (its SQL may differ from value to value: `bound_rule` when it does not)."""
 
     async def condition(_reads: KeyLookup, value: Any, argument: str) -> Condition:
         return build(value, argument)
 
     return Rule(column, condition)
+
+
+def _as_is(value: Any, _argument: str) -> Any:
+    return value
+
+
+def bound_rule(
+    column: Column[Any],
+    over: Callable[[ColumnElement[Any]], Condition],
+    value_of: Callable[[Any, str], Any] = _as_is,
+    type_: Any = None,
+) -> Rule:
+    """The rule on `column` whose condition is `over(parameter)` for every value, the
+    parameter holding `value_of(value, argument)` (of `type_`, by default the column's)."""
+    form = Bound(over, value_of, column.type if type_ is None else type_)
+
+    async def condition(_reads: KeyLookup, value: Any, argument: str) -> Condition:
+        return form.over(bindparam(None, form.value_of(value, argument), type_=form.type))
+
+    return Rule(column, condition, form)
 
 
 def region_rule(column: Column[Any]) -> Rule:
@@ -128,47 +171,48 @@ def occupation_rule(column: Column[Any]) -> Rule:
 
 
 def keyword_rule(column: Column[Any]) -> Rule:
-    return sync_rule(column, lambda text, argument: contains_keyword(column, text, argument))
+    return bound_rule(column, lambda pattern: column.ilike(pattern, escape="\\"), keyword_pattern)
 
 
 def equals_rule(column: Column[Any]) -> Rule:
-    return sync_rule(column, lambda value, _argument: column == value)
+    return bound_rule(column, lambda value: column == value)
 
 
 def at_least_rule(column: Column[Any]) -> Rule:
-    return sync_rule(column, lambda value, _argument: column >= value)
+    return bound_rule(column, lambda value: column >= value)
 
 
 def below_rule(column: Column[Any]) -> Rule:
-    return sync_rule(column, lambda value, _argument: column < value)
+    return bound_rule(column, lambda value: column < value)
 
 
 def at_most_rule(column: Column[Any]) -> Rule:
-    return sync_rule(column, lambda value, _argument: column <= value)
+    return bound_rule(column, lambda value: column <= value)
 
 
 def amount_rule(column: Column[Any], compare: Callable[..., Any]) -> Rule:
     """`compare(column, amount)` for a checked money amount."""
-    return sync_rule(
-        column, lambda value, argument: compare(column, checked_amount(value, argument))
-    )
+    return bound_rule(column, lambda amount: compare(column, amount), checked_amount)
 
 
 def node_rule(relation: ToOne) -> Rule:
     """Rows whose to-one `relation` points to the object a global ID names (an ID of the
     relation's target type)."""
     column, target = relation.via, relation.target
-    return sync_rule(
-        column, lambda value, argument: column == decode_int_id(value, target, argument)
+    return bound_rule(
+        column,
+        lambda key: column == key,
+        lambda value, argument: decode_int_id(value, target, argument),
     )
 
 
 def contains_global_id_rule(array_column: Column[Any]) -> Rule:
     """Rows whose array of global IDs holds the (canonical) ID given."""
-    return sync_rule(
+    return bound_rule(
         array_column,
-        lambda value, argument: literal(canonical_global_id(str(value), argument))
-        == any_(array_column),
+        lambda global_id: global_id == any_(array_column),
+        lambda value, argument: canonical_global_id(str(value), argument),
+        String(),
     )
 
 

@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, and_, false, func
+from sqlalchemy import Column, ColumnElement, and_, false, func
 
 from db.models import InsuranceRecord
 from db.models.base import table_of
@@ -15,7 +15,7 @@ from resolvers.catalog import declare
 from resolvers.declarations import Condition, Derived, Entity, Range, Rule, ToOne
 from resolvers.divisions import within_division
 from resolvers.errors import BadArgument
-from resolvers.filters import equals_rule, node_rule, region_rule, sync_rule
+from resolvers.filters import bound_rule, equals_rule, node_rule, region_rule
 from resolvers.policies import has_live_consent, in_partner_regions
 
 if TYPE_CHECKING:
@@ -48,11 +48,10 @@ def parse_month(text: str, argument: str) -> date:
 
 
 def month_rule(column: Column[Any], at_most: bool) -> Rule:
-    def condition(text: str, argument: str) -> Condition:
-        month = parse_month(text, argument)
+    def over(month: ColumnElement[Any]) -> Condition:
         return column <= month if at_most else column >= month
 
-    return sync_rule(column, condition)
+    return bound_rule(column, over, parse_month)
 
 
 RECORD_EMPLOYER = ToOne("Employer", RECORDS.c.employer_id)

@@ -10,12 +10,13 @@ compiled). Which path answered each root field is noted per request (`read_paths
 
 Plans are kept in a bounded LRU under the operation (`CheckedOperation.key`: document,
 operation name, variables, where a variable that only names a `node` by ID counts by the
-type it names and one that only gives a root list's cursor by the ordering it carries: their
-values are parameters, so one plan serves every job's detail page and every page of a list)
-and the viewer's policy shape (role, division, worker, employer,
-partner grant: what the row policies read; not who the viewer is by name), so the same
-request from anyone with the same rights is compiled once. Operations that take the resolver
-path are remembered too.
+type it names, one that only gives a root list's cursor by the ordering it carries, and one
+that gives a root list's filter by which of its fields are given: their values are
+parameters, so one plan serves every job's detail page, every page of a list and every
+search; see `resolvers.compiler.variables`) and the viewer's policy shape (role, division,
+worker, employer, partner grant: what the row policies read; not who the viewer is by name),
+so the same request from anyone with the same rights is compiled once. Operations that take
+the resolver path are remembered too, except where a value made them (`plan_is_kept`).
 """
 
 from __future__ import annotations
@@ -135,7 +136,7 @@ async def compiled_read(checked: CheckedOperation, resolve: Resolve) -> Executio
     plan = None if key is None else _plans.get(key)
     if plan is None:
         plan = await _plan(checked, reads)
-        if key is not None:
+        if key is not None and plan_is_kept(plan):
             _plans.put(key, plan)
     if isinstance(plan, NotCompiled):
         note_paths({})
@@ -168,6 +169,14 @@ async def compiled_read(checked: CheckedOperation, resolve: Resolve) -> Executio
     }
     await _audit_partner_reads(checked, reads, plan, merged)
     return ExecutionResult(data=merged, errors=resolved.errors, extensions=resolved.extensions)
+
+
+def plan_is_kept(plan: Plan | NotCompiled) -> bool:
+    """Whether a plan serves every request of its key: not when a value made a root field
+    fall back (another value of the same shape may compile)."""
+    return isinstance(plan, NotCompiled) or not any(
+        isinstance(part, Fallback) and part.by_value for part in plan.fields
+    )
 
 
 async def _audit_partner_reads(

@@ -58,7 +58,7 @@ from graphql import (
 
 from resolvers.agreements import check_partner_agreement, reached_types
 from server.operation_checks import CheckedOperation, DocumentCheck, kept_by_operation
-from server.text_inputs import text_check
+from server.text_inputs import literal_text_check, variable_text_check
 
 DEFAULT_PAGE_SIZE = 20  # `first`/`last` absent: what the connections return
 DEFAULT_LIST_SIZE = 20  # a plain list field: a guess, bounded in practice by the data
@@ -302,7 +302,8 @@ def default_document_checks(*, max_query_cost: int, production: bool) -> list[Do
     """The app's checks: text PostgreSQL can't store, a partner key's agreement, the cost
     limit, and in production no introspection for anonymous callers."""
     checks: list[DocumentCheck] = [
-        kept_by_operation(text_check),
+        variable_text_check,
+        kept_by_operation(literal_text_check),
         partner_agreement_check,
         query_cost_check(max_query_cost),
     ]

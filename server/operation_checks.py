@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode
 
-from resolvers.compiler import bound_variables, variable_shape
+from resolvers.compiler.variables import Kind, bound_variables, variable_shape
 from server.caches import BoundedCache
 
 
@@ -32,22 +32,24 @@ class CheckedOperation:
     def key(self) -> Hashable | None:
         """What the operation is, whoever asks: its document's text, its name and its
         variables (canonical JSON), each variable a compiled plan binds as a parameter
-        counted by its shape only (`resolvers.compiler.variable_shape`: the type an ID names,
-        the ordering a cursor carries). Equal keys are the same operation for every check and
-        plan that keeps its outcome under it. None for a document with no source text."""
+        counted by its shape only (`resolvers.compiler.variables`: the type an ID names, the
+        ordering a cursor carries, which filter fields are given). Equal keys are the same
+        operation for every check and plan that keeps its outcome under it. None for a
+        document with no source text."""
         source = getattr(self.document.loc, "source", None)
         if source is None:
             return None
         name = self.operation.name.value if self.operation.name else None
-        bound = _bound_variables.get((source.body, name))
+        known = (self.schema, source.body, name)
+        bound = _bound_variables.get(known)
         if bound is None:
-            bound = bound_variables(self.operation)
-            _bound_variables.put((source.body, name), bound)
+            bound = bound_variables(self.schema, self.document, self.operation)
+            _bound_variables.put(known, bound)
         values = variable_shape(self.variables, bound) if bound else self.variables
         return (source.body, name, canonical_json(values))
 
 
-_bound_variables: BoundedCache[Hashable, dict[str, str]] = BoundedCache(2_048)
+_bound_variables: BoundedCache[Hashable, dict[str, Kind]] = BoundedCache(2_048)
 
 
 def canonical_json(values: Any) -> bytes:

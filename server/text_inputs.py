@@ -72,17 +72,22 @@ def _refusal(where: str, problem: str, nodes: list[Any] | None = None) -> GraphQ
     )
 
 
-def text_check(checked: CheckedOperation) -> list[GraphQLError]:
-    """A document check: every string given, in variables or inline, must be storable text."""
-    errors = [
+def variable_text_check(checked: CheckedOperation) -> list[GraphQLError]:
+    """A document check: every string given in variables must be storable text. It reads
+    every value, so it runs on every request (a plan's key holds only the shape of some)."""
+    return [
         _refusal(f"variable '{path}'", problem)
         for name, value in checked.variables.items()
         for path, problem in _text_problems(value, f"${name}")
     ]
+
+
+def literal_text_check(checked: CheckedOperation) -> list[GraphQLError]:
+    """A document check: every string written in the document must be storable text."""
     visitor = _LiteralVisitor()
     document = checked.document
     fragments = [d for d in document.definitions if isinstance(d, FragmentDefinitionNode)]
     for definition in (checked.operation, *fragments):
         visit(definition, visitor)
-    return errors + visitor.errors
+    return visitor.errors
 

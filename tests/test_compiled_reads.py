@@ -45,7 +45,7 @@ from resolvers.pagination import Ordering
 from server import compiled_reads
 from server.auth import create_api_key
 from server.settings import Settings
-from tests.conftest import GraphQLClient, bearer
+from tests.conftest import GraphQLClient, answer, bearer
 from tests.partners import every_worker_consenting
 from tests.subjects import Subjects, find_subjects
 
@@ -162,8 +162,17 @@ class Generator:
             self.variables[name] = {k: json.loads(v) for k, v in values.items()}
             self.variable_definitions.append(f"${name}: {filter_type.name}")
             return [f"filter: ${name}"]
-        inline = ", ".join(f"{k}: {_literal(v)}" for k, v in values.items())
-        return [f"filter: {{{inline}}}"]
+        given = []
+        for key, value in values.items():
+            if self.rng.random() < 0.3:  # one field by a variable
+                name = f"v{len(self.variables)}"
+                self.variables[name] = json.loads(value)
+                type_name = get_named_type(filter_type.fields[key].type).name
+                self.variable_definitions.append(f"${name}: {type_name}")
+                given.append(f"{key}: ${name}")
+            else:
+                given.append(f"{key}: {_literal(value)}")
+        return [f"filter: {{{', '.join(given)}}}"]
 
     def filter_value(self, name: str, named: Any) -> str | None:
         """A JSON value for a filter field, or None to leave it out."""
@@ -440,3 +449,92 @@ def _masked(body: dict[str, Any]) -> dict[str, Any]:
         if "error id:" in message:
             error["message"] = message.split("error id:")[0]
     return body
+
+
+JOBS_FILTERED = (
+    "query Search($filter: JobFilter) { jobs(first: 5, filter: $filter) { "
+    "totalCount nodes { id title status salaryMin salaryMax postedAt } } }"
+)
+
+
+async def test_one_plan_serves_every_value_of_a_filter(
+    http: httpx.AsyncClient, http_resolvers: httpx.AsyncClient, settings: Settings,
+) -> None:
+    """`filter: $filter` compiles once per set of fields given: values of rules whose SQL is
+    the same for every value are parameters, checked on every request as the rule checks
+    them (errors, ranges included, match the resolver path's); a refused value does not keep
+    the plan from compiling the next."""
+    headers = bearer(settings, "admin")
+    employers = await GraphQLClient(http, headers)("{ employers(first: 2) { nodes { id } } }")
+    first, second = (node["id"] for node in employers.body["data"]["employers"]["nodes"])
+    filters: list[tuple[dict[str, Any], str]] = [
+        ({"keyword": "   "}, "resolvers"),  # refused first: must not stick to the shape
+        ({"keyword": "工"}, "compiled"),
+        ({"keyword": "100%_\\"}, "compiled"),  # LIKE's own characters, escaped
+        ({"status": "PUBLISHED"}, "compiled"),
+        ({"status": "CLOSED"}, "compiled"),
+        ({"salaryMin": "3000", "salaryMax": "9000"}, "compiled"),
+        ({"salaryMin": "9000", "salaryMax": "3000"}, "resolvers"),  # the range is refused
+        ({"salaryMin": "6000", "salaryMax": "6000"}, "compiled"),
+        ({"employerId": first}, "compiled"),
+        ({"employerId": second}, "compiled"),
+        ({"employerId": "V29ya2VyOjE="}, "resolvers"),  # a Worker's ID
+        ({"postedAfter": "2026-01-01T00:00:00Z", "keyword": "工"}, "compiled"),
+        ({"postedAfter": "2020-01-01T00:00:00Z", "keyword": "员"}, "compiled"),
+    ]
+    for given, path in filters:
+        compiled = await GraphQLClient(http, headers)(JOBS_FILTERED, {"filter": given})
+        resolved = await GraphQLClient(http_resolvers, headers)(JOBS_FILTERED, {"filter": given})
+        assert compiled.headers["x-read-path"] == path, given
+        assert answer(compiled.body) == answer(resolved.body), given
+    plans = [
+        key for key in compiled_reads._plans
+        if isinstance(key, tuple) and key[0][0] == JOBS_FILTERED
+    ]
+    # keyword; status; salary range; employer; posted + keyword
+    assert len(plans) == 5, "one plan per set of filter fields given"
+
+
+async def test_filter_fields_by_variable_share_a_plan(
+    http: httpx.AsyncClient, http_resolvers: httpx.AsyncClient, settings: Settings,
+) -> None:
+    """Inline filter fields given by variables are parameters too; a rule whose SQL depends
+    on the value (a region's level, set or not set) keeps the value in the plan's key."""
+    query = (
+        "query Near($keyword: String, $region: String, $after: DateTime) { "
+        "jobs(first: 4, filter: {keyword: $keyword, regionCode: $region, postedAfter: $after}) "
+        "{ nodes { id title region { code } } } }"
+    )
+    headers = bearer(settings, "admin")
+    cases = [
+        {"keyword": "工", "region": REGION_CODES[0]},
+        {"keyword": "员", "region": REGION_CODES[0]},
+        {"keyword": "员", "region": REGION_CODES[-1], "after": "2025-06-01T00:00:00Z"},
+        {"keyword": "", "region": REGION_CODES[0]},  # blank: refused
+        {"region": "999999"},  # no such region: refused
+    ]
+    for variables in cases:
+        compiled = await GraphQLClient(http, headers)(query, variables)
+        resolved = await GraphQLClient(http_resolvers, headers)(query, variables)
+        assert answer(compiled.body) == answer(resolved.body), variables
+    plans = [key for key in compiled_reads._plans if isinstance(key, tuple) and key[0][0] == query]
+    assert len(plans) == 2, "the keyword is a parameter; each region its own plan"
+
+
+async def test_a_variable_also_used_in_a_fragment_is_not_bound(
+    http: httpx.AsyncClient, http_resolvers: httpx.AsyncClient, settings: Settings,
+) -> None:
+    """A variable that names a root node and is also used elsewhere (in a fragment) keeps
+    its value in the plan's key: each use sees each request's value."""
+    query = (
+        "query Both($id: ID!) { node(id: $id) { id } ...More } "
+        "fragment More on Query { nodes(ids: [$id]) { id } }"
+    )
+    headers = bearer(settings, "admin")
+    employers = await GraphQLClient(http, headers)("{ employers(first: 2) { nodes { id } } }")
+    for node in employers.body["data"]["employers"]["nodes"]:
+        compiled = await GraphQLClient(http, headers)(query, {"id": node["id"]})
+        resolved = await GraphQLClient(http_resolvers, headers)(query, {"id": node["id"]})
+        assert compiled.headers["x-read-path"] == "compiled"
+        assert answer(compiled.body) == answer(resolved.body)
+        assert compiled.body["data"] == {"node": {"id": node["id"]}, "nodes": [{"id": node["id"]}]}

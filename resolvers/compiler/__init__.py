@@ -19,7 +19,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from types import SimpleNamespace
 from typing import Any
 
 import orjson
@@ -31,9 +30,6 @@ from graphql import (
     NameNode,
     OperationDefinitionNode,
     OperationType,
-    VariableNode,
-    Visitor,
-    visit,
 )
 from sqlalchemy import (
     ColumnElement,
@@ -50,13 +46,21 @@ from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
 from db.session import count_statement
 from resolvers.catalog import decode_node_id
-from resolvers.compiler.json_sql import AUDITED, BOUND, Compiler, NotCompiled, adapt, literal_json
+from resolvers.compiler.filters import compiled_filter
+from resolvers.compiler.json_sql import (
+    AUDITED,
+    BOUND,
+    BadValue,
+    Compiler,
+    NotCompiled,
+    adapt,
+    literal_json,
+)
 from resolvers.compiler.selections import Selections
+from resolvers.compiler.variables import bound_variables, variable_of, variable_shape
 from resolvers.database import Database
-from resolvers.declarations import Entity, declaration_of, graphql_name
+from resolvers.declarations import Entity, declaration_of
 from resolvers.errors import BadArgument
-from resolvers.filters import filter_conditions
-from resolvers.pagination import cursor_ordering
 from resolvers.reads import Reads, reader_of
 
 MAX_NODES = 100
@@ -71,18 +75,18 @@ class CompiledField:
     sql: str | None  # None for `__typename`
     parameters: tuple[Any, ...] = ()
     typename: str | None = None
-    # (index in `parameters`, variable, binding): what a request's variables give.
-    variables: tuple[tuple[int, str, Callable[[Any], Any]], ...] = ()
+    # (index in `parameters`, binding): the parameters a request's variables give.
+    variables: tuple[tuple[int, Callable[[dict[str, Any]], Any]], ...] = ()
 
     def bound(self, variables: dict[str, Any]) -> tuple[Any, ...]:
         """The parameters for a request whose variables have the same shape
-        (`variable_shape`): each variable-bound one computed from that request's value (a
-        BadArgument when it can't be: the resolver path then answers)."""
+        (`variable_shape`): each variable-bound one computed from that request's variables
+        (a BadArgument when it can't be: the resolver path then answers)."""
         if not self.variables:
             return self.parameters
         parameters = list(self.parameters)
-        for index, name, binding in self.variables:
-            parameters[index] = binding(variables[name])
+        for index, binding in self.variables:
+            parameters[index] = binding(variables)
         return tuple(parameters)
 
 
@@ -94,6 +98,7 @@ class Fallback:
     key: str
     nodes: tuple[FieldNode, ...]
     reason: str
+    by_value: bool = False  # a value the resolver path refuses (`json_sql.BadValue`)
 
 
 @dataclass(frozen=True)
@@ -120,16 +125,22 @@ _DIALECT = PGDialect_asyncpg()
 MAX_PARAMETERS = 32_767  # what PostgreSQL's protocol carries
 
 
-def driver_sql(statement: Select[Any]) -> tuple[str, tuple[Any, ...], tuple[tuple[int, str], ...]]:
+Process = Callable[[Any], Any] | None
+"""A SQL type's bind processor (a value as the driver takes it), if it has one."""
+
+
+def driver_sql(
+    statement: Select[Any],
+) -> tuple[str, tuple[Any, ...], tuple[tuple[int, str, Process], ...]]:
     """`statement` as asyncpg takes it: `$n` placeholders, the values for them (one
     placeholder per distinct value: a policy repeated in every subquery sends its values
-    once), and which of them are bound to variables (index, variable name)."""
+    once), and which of them are bound to variables (index, parameter name, processor)."""
     compiled = statement.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
     values = compiled.construct_params()
     numbers: dict[tuple[Any, ...], int] = {}
     renumbered: dict[str, str] = {}
     parameters: list[Any] = []
-    bound: list[tuple[int, str]] = []
+    bound: list[tuple[int, str, Process]] = []
     for position, name in enumerate(compiled.positiontup or (), start=1):
         bind = compiled.binds[name]
         process = bind.type.bind_processor(_DIALECT)
@@ -145,7 +156,7 @@ def driver_sql(statement: Select[Any]) -> tuple[str, tuple[Any, ...], tuple[tupl
             parameters.append(value)
             number = numbers[marker] = len(parameters)
             if name.startswith(BOUND):
-                bound.append((number - 1, name))
+                bound.append((number - 1, name, process))
         renumbered[str(position)] = str(number)
     if len(parameters) > MAX_PARAMETERS:
         raise NotCompiled("too many parameters for one statement")
@@ -183,68 +194,28 @@ async def _compile(query: Query) -> list[CompiledField | Fallback]:
             if name.startswith("__"):
                 raise NotCompiled("introspection")
             statement = await _root_statement(compiler, query_type, nodes, reads)
+        except BadValue as reason:
+            compiled.append(Fallback(key, tuple(nodes), str(reason), by_value=True))
+            continue
         except NotCompiled as reason:
             compiled.append(Fallback(key, tuple(nodes), str(reason)))
             continue
         sql, parameters, bound = driver_sql(statement)
         bindings = tuple(
-            (index, _variable_name(name), compiler.bindings[name]) for index, name in bound
+            (index, _processed(compiler.bindings[name], process))
+            for index, name, process in bound
         )
         compiled.append(CompiledField(key, sql, parameters, variables=bindings))
     return compiled
 
 
-ID, CURSOR = "id", "cursor"
-
-
-def bound_variables(operation: OperationDefinitionNode) -> dict[str, str]:
-    """The variables a plan holds as parameters, by kind: those that nothing but a root
-    `node(id:)` reads (`ID`), and those that nothing but the `after`/`before` of a root list
-    reads (`CURSOR`), each use whole. `variable_shape` keeps only what the plan depends on."""
-    uses: dict[str, int] = {}
-    bound: dict[str, list[str]] = {}
-
-    class Uses(Visitor):
-        def enter_variable(self, node: VariableNode, *_args: Any) -> None:
-            uses[node.name.value] = uses.get(node.name.value, 0) + 1
-
-    visit(operation.selection_set, Uses())
-    for selection in operation.selection_set.selections:
-        if not isinstance(selection, FieldNode) or selection.directives:
-            continue
-        wanted = [("id", ID)] if selection.name.value == "node" else [
-            ("after", CURSOR), ("before", CURSOR)
-        ]
-        for argument, kind in wanted:
-            name = _variable_of(selection, argument)
-            if name is not None:
-                bound.setdefault(name, []).append(kind)
-    return {
-        name: kinds[0] for name, kinds in bound.items()
-        if len(set(kinds)) == 1 and uses.get(name) == len(kinds)
-    }
-
-
-def variable_shape(variables: dict[str, Any], bound: dict[str, str]) -> dict[str, Any]:
-    """`variables` with each bound one (`bound_variables`) replaced by what a plan depends
-    on: the type an ID names, whether a cursor is given and the ordering it was made under;
-    a value that is neither stays as it is (the resolver path then says what is wrong)."""
-    shape = dict(variables)
-    for name, kind in bound.items():
-        value = variables.get(name)
-        if not isinstance(value, str):
-            continue
-        if kind == ID:
-            try:
-                named = decode_node_id(value, name)
-            except BadArgument:
-                continue
-            shape[name] = (ID, None if named is None else named[0].name)
-        else:
-            ordering = cursor_ordering(value)
-            if ordering is not None:
-                shape[name] = (CURSOR, ordering)
-    return shape
+def _processed(
+    binding: Callable[[dict[str, Any]], Any], process: Process
+) -> Callable[[dict[str, Any]], Any]:
+    """`binding`, its value as the driver takes it."""
+    if process is None:
+        return binding
+    return lambda variables: process(binding(variables))
 
 
 def _root_node(operation: OperationDefinitionNode) -> FieldNode:
@@ -262,7 +233,7 @@ async def _root_statement(
     if isinstance(declared, Entity):
         return select(await _list_json(compiler, declared, field, nodes, arguments, reads))
     if name == "node":
-        variable = _variable_of(nodes[0], "id")
+        variable = variable_of(nodes[0], "id")
         return select(_node_json(compiler, nodes, arguments["id"], "id", reads, variable))
     if name == "nodes":
         ids = arguments["ids"]
@@ -282,9 +253,9 @@ async def _list_json(
 ) -> ColumnElement[Any]:
     request = compiler.page_request(arguments)
     try:
-        where = await filter_conditions(reads, entity, _filter_values(entity, arguments))
+        where = await compiled_filter(compiler, reads, entity, arguments.get("filter"), nodes[0])
     except BadArgument as error:
-        raise NotCompiled(error.message) from None
+        raise BadValue(error.message) from None
     order = arguments.get("orderBy") or {}
     columns = {column.key: name for name, column in entity.orderings.items()}
     name = columns.get(_value(order.get("field")), next(iter(entity.orderings)))
@@ -292,7 +263,7 @@ async def _list_json(
     ordering = entity.ordering(name, descending=descending)
     rows = entity.table.alias()
     adapted = [adapt(condition, entity.table, rows) for condition in where]
-    cursor_variable = _variable_of(nodes[0], request.cursor_argument)
+    cursor_variable = variable_of(nodes[0], request.cursor_argument)
     return compiler.page_json(
         entity, nodes, field.type, ordering, request, rows, adapted, cursor_variable
     )
@@ -303,39 +274,11 @@ def _value(value: Any) -> Any:
     return getattr(value, "value", value)
 
 
-def _filter_values(entity: Entity, arguments: dict[str, Any]) -> SimpleNamespace | None:
-    """The `filter` argument as the rules read it: Python names, enum members."""
-    given = arguments.get("filter")
-    if given is None:
-        return None
-    values = {}
-    for name, rule in entity.filters.items():
-        value = given.get(graphql_name(name))
-        enum_class = getattr(rule.column.type, "enum_class", None)
-        if value is not None and enum_class is not None:
-            value = enum_class(value)
-        values[name] = value
-    return SimpleNamespace(**values)
-
-
-def _key_of(variable: str, global_id: Any) -> Any:
-    named = decode_node_id(global_id, variable)
+def _key_of(variable: str, variables: dict[str, Any]) -> Any:
+    named = decode_node_id(variables[variable], variable)
     if named is None:
         raise BadArgument(variable, "names no type")
     return named[1]
-
-
-def _variable_name(parameter: str) -> str:
-    """The variable a bound parameter (`variable_<name>` or `variable_<name>__<part>`) reads."""
-    return parameter.removeprefix(BOUND).split("__")[0]
-
-
-def _variable_of(node: FieldNode, argument: str) -> str | None:
-    """The variable that gives `argument` of `node` whole, if one does."""
-    for given in node.arguments or ():
-        if given.name.value == argument and isinstance(given.value, VariableNode):
-            return given.value.name.value
-    return None
 
 
 def _node_json(
@@ -351,7 +294,7 @@ def _node_json(
     try:
         named = decode_node_id(global_id, argument)
     except BadArgument as error:
-        raise NotCompiled(error.message) from None
+        raise BadValue(error.message) from None
     if named is None or not reads.may_reach(named[0].name):
         return literal_json("null")
     entity, key = named
@@ -380,7 +323,7 @@ def _nodes_json(
         try:
             named = decode_node_id(global_id, f"ids[{position - 1}]")
         except BadArgument as error:
-            raise NotCompiled(error.message) from None
+            raise BadValue(error.message) from None
         if named is None or not reads.may_reach(named[0].name):
             continue
         entity, key = named

@@ -76,6 +76,11 @@ class NotCompiled(Exception):
     """This selection takes the resolver path (the message says why, for the logs)."""
 
 
+class BadValue(NotCompiled):
+    """A value the resolver path refuses (and says why). A plan holding it is not kept:
+    another value of the same shape may compile."""
+
+
 
 def _python_name(field: GraphQLField) -> str | None:
     definition = field.extensions.get("strawberry-definition")
@@ -193,12 +198,13 @@ class Compiler:
     bindings: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
 
     def bound(
-        self, name: str, value: Any, type_: Any, binding: Callable[[Any], Any]
+        self, name: str, value: Any, type_: Any, binding: Callable[[dict[str, Any]], Any]
     ) -> ColumnElement[Any]:
-        """A parameter whose value each request computes from its variable's value with
-        `binding` (a BadArgument when it can't: the resolver path then answers), so that one
-        plan serves every value of the same shape (`resolvers.compiler.variable_shape`)."""
-        key = f"{BOUND}{name}"
+        """A parameter (`value` in this plan's request) whose value each request computes
+        from its variables with `binding` (a BadArgument when it can't: the resolver path
+        then answers), so that one plan serves every value of the same shape
+        (`resolvers.compiler.variables`)."""
+        key = f"{BOUND}{len(self.bindings)}_{name}"
         self.bindings[key] = binding
         return bindparam(key, value, type_=type_)
 
@@ -206,7 +212,7 @@ class Compiler:
         try:
             return get_argument_values(field, node, self.selections.variables)
         except GraphQLError as error:
-            raise NotCompiled(f"arguments: {error.message}") from None
+            raise BadValue(f"arguments: {error.message}") from None
 
     def visible_in(self, entity: Entity, source: FromClause) -> Condition:
         """The entity's row policy over `source` (an alias or a subquery of its table)."""
@@ -320,7 +326,7 @@ class Compiler:
                 arguments.get("before"),
             )
         except BadArgument as error:
-            raise NotCompiled(error.message) from None
+            raise BadValue(error.message) from None
 
     def page_json(
         self,
@@ -340,10 +346,13 @@ class Compiler:
         try:
             key = decode_cursor(ordering, request)
         except BadArgument as error:
-            raise NotCompiled(error.message) from None
+            raise BadValue(error.message) from None
         if key is not None and cursor_variable is not None:
-            def part(index: int) -> Callable[[Any], Any]:
-                def binding(cursor: Any) -> Any:
+            variable = cursor_variable
+
+            def part(index: int) -> Callable[[dict[str, Any]], Any]:
+                def binding(variables: dict[str, Any]) -> Any:
+                    cursor = variables[variable]
                     found = decode_cursor(ordering, dataclasses.replace(request, cursor=cursor))
                     assert found is not None
                     return found[index]

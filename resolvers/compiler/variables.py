@@ -1,0 +1,168 @@
+"""Which variables a compiled plan holds as parameters, and what of their values it depends on.
+
+A plan is kept per operation and per the shape of its variables (`variable_shape`), so that
+one plan serves every value a parameter can take. A variable is bound when each of its uses,
+anywhere in the document, is one of these, all of one kind:
+
+- `ID`: the `id` of a root `node`; the plan depends on the type the ID names;
+- `CURSOR`: the `after`/`before` of a root list; the plan depends on the ordering the cursor
+  was made under;
+- `FILTER`: the whole `filter` of a root list; the plan depends on which of its fields are
+  given, and on the values of those whose rule is not `bound` (`resolvers.declarations.Bound`);
+- `FILTER_FIELD`: one field of a root list's inline `filter` whose rule is bound; the plan
+  depends on whether it is given.
+
+A value the plan can't take (an ID or a cursor that doesn't decode) keeps its own shape: the
+resolver path says what is wrong with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLSchema,
+    ObjectValueNode,
+    OperationDefinitionNode,
+    VariableNode,
+    Visitor,
+    visit,
+)
+
+from resolvers.catalog import decode_node_id
+from resolvers.declarations import Entity, declaration_of, graphql_name
+from resolvers.errors import BadArgument
+from resolvers.pagination import cursor_ordering
+
+ID, CURSOR, FILTER, FILTER_FIELD = "id", "cursor", "filter", "filter field"
+BOUND_VALUE = "bound"
+"""What a bound filter value counts as in a shape."""
+
+Kind = tuple[Any, ...]
+"""`(ID,)`, `(CURSOR,)`, `(FILTER, bound field names)` or `(FILTER_FIELD,)`."""
+
+VariableReader = Callable[[dict[str, Any]], Any]
+"""`reader(variables)`: one value a request's variables give."""
+
+
+def bound_variables(
+    schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode
+) -> dict[str, Kind]:
+    """The variables of `operation` a plan holds as parameters, each with its kind."""
+    uses: dict[str, int] = {}
+
+    class Uses(Visitor):
+        def enter_variable(self, node: VariableNode, *_args: Any) -> None:
+            uses[node.name.value] = uses.get(node.name.value, 0) + 1
+
+    visit(document, Uses())  # every use, in fragments too
+    for definition in operation.variable_definitions or ():
+        uses[definition.variable.name.value] -= 1  # its declaration is not a use
+    kinds: dict[str, list[Kind]] = {}
+    query_type = schema.query_type
+    for selection in operation.selection_set.selections:
+        if not isinstance(selection, FieldNode) or selection.directives:
+            continue
+        field = None if query_type is None else query_type.fields.get(selection.name.value)
+        declared = declaration_of(field)
+        for name, kind in _bound_uses(selection, declared):
+            kinds.setdefault(name, []).append(kind)
+    return {
+        name: found[0] for name, found in kinds.items()
+        if len(set(found)) == 1 and uses.get(name) == len(found)
+    }
+
+
+def _bound_uses(selection: FieldNode, declared: object) -> list[tuple[str, Kind]]:
+    if selection.name.value == "node":
+        name = variable_of(selection, "id")
+        return [] if name is None else [(name, (ID,))]
+    if not isinstance(declared, Entity):
+        return []
+    found = [
+        (name, (CURSOR,)) for name in (variable_of(selection, "after"),
+                                        variable_of(selection, "before"))
+        if name is not None
+    ]
+    whole = variable_of(selection, "filter")
+    if whole is not None:
+        return [*found, (whole, (FILTER, bound_filter_fields(declared)))]
+    given = argument_value(selection, "filter")
+    if isinstance(given, ObjectValueNode):
+        bound = bound_filter_fields(declared)
+        found += [
+            (item.value.name.value, (FILTER_FIELD,)) for item in given.fields
+            if isinstance(item.value, VariableNode) and item.name.value in bound
+        ]
+    return found
+
+
+def bound_filter_fields(entity: Entity) -> frozenset[str]:
+    """The GraphQL names of the filter fields whose rule a plan can hold as a parameter."""
+    return frozenset(
+        graphql_name(name) for name, rule in entity.filters.items() if rule.bound is not None
+    )
+
+
+def variable_shape(variables: dict[str, Any], bound: dict[str, Kind]) -> dict[str, Any]:
+    """`variables` with each bound one (`bound_variables`) replaced by what a plan depends on
+    (see the module docstring)."""
+    shape = dict(variables)
+    for name, (kind, *detail) in bound.items():
+        value = variables.get(name)
+        if value is None:
+            continue
+        if kind == FILTER_FIELD:
+            shape[name] = BOUND_VALUE
+        elif kind == FILTER:
+            if isinstance(value, dict):
+                [fields] = detail
+                shape[name] = {
+                    key: BOUND_VALUE if key in fields and item is not None else item
+                    for key, item in value.items()
+                }
+        elif not isinstance(value, str):
+            continue
+        elif kind == ID:
+            try:
+                named = decode_node_id(value, name)
+            except BadArgument:
+                continue
+            shape[name] = (ID, None if named is None else named[0].name)
+        else:
+            ordering = cursor_ordering(value)
+            if ordering is not None:
+                shape[name] = (CURSOR, ordering)
+    return shape
+
+
+def variable_of(node: FieldNode, argument: str) -> str | None:
+    """The variable that gives `argument` of `node` whole, if one does."""
+    given = argument_value(node, argument)
+    return given.name.value if isinstance(given, VariableNode) else None
+
+
+def argument_value(node: FieldNode, argument: str) -> Any:
+    """The value node of `argument` of `node`, if given."""
+    for given in node.arguments or ():
+        if given.name.value == argument:
+            return given.value
+    return None
+
+
+def filter_reader(node: FieldNode, field: str) -> VariableReader | None:
+    """How a request's variables give the value of `field` of `node`'s filter, when a
+    variable gives it (the whole filter, or that field)."""
+    whole = variable_of(node, "filter")
+    if whole is not None:
+        return lambda variables: (variables.get(whole) or {}).get(field)
+    given = argument_value(node, "filter")
+    if isinstance(given, ObjectValueNode):
+        for item in given.fields:
+            if item.name.value == field and isinstance(item.value, VariableNode):
+                name = item.value.name.value
+                return lambda variables: variables.get(name)
+    return None
