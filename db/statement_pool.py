@@ -12,7 +12,9 @@ that was a third of the app's Python. What stays:
   statement's task was cancelled or timed out mid-flight), or that was closed, is dropped, and
   the next checkout connects anew: service resumes by itself when the database is back. A
   PostgreSQL error (a refused statement, a statement timeout) leaves the connection as it was:
-  in autocommit no transaction stays open behind it.
+  in autocommit no transaction stays open behind it;
+- `run` retries a read once on a new connection when the one it got was lost, so a restart
+  of the database costs the requests in flight at that moment, not one per pooled connection.
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 from types import TracebackType
+from typing import TypeVar
 
 import asyncpg
 
 log = logging.getLogger("laborhub.db")
 
 Connect = Callable[[], Awaitable[asyncpg.Connection]]
+T = TypeVar("T")
 
 
 class PoolClosed(RuntimeError):
@@ -57,6 +61,27 @@ class StatementPool:
     def acquire(self) -> Checkout:
         """`async with pool.acquire() as connection:` one connection, for the block."""
         return Checkout(self)
+
+    async def run(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        """`work(connection)` on one of the pool's connections, and once more on a new
+        connection when that one turns out lost (the database restarted, or ended the
+        session): every idle connection is dropped then too, as likely lost the same way.
+        Only for work that may run twice (reads)."""
+        for attempt in (1, 2):
+            connection = await self.take()
+            try:
+                result = await work(connection)
+            except BaseException as exc:
+                lost = is_lost(connection, exc)
+                self.give_back(connection, failed=lost or failed_by(exc))
+                if lost and attempt == 1:
+                    log.info("A statement connection was lost (%s); retrying", type(exc).__name__)
+                    self._drop_idle()
+                    continue
+                raise
+            self.give_back(connection)
+            return result
+        raise AssertionError("unreachable")
 
     async def take(self) -> asyncpg.Connection:
         """A connection for the caller alone until `give_back`."""
@@ -130,6 +155,11 @@ class StatementPool:
                     self._waiters.remove(waiter)
             raise
 
+    def _drop_idle(self) -> None:
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            self._drop(connection)
+
     def _drop(self, connection: asyncpg.Connection) -> None:
         self._open -= 1
         if not connection.is_closed():
@@ -166,7 +196,25 @@ class Checkout:
     ) -> None:
         connection, self._connection = self._connection, None
         assert connection is not None
-        failed = exc is not None and not isinstance(exc, asyncpg.PostgresError)
-        if failed:
-            log.info("Dropping a statement connection after %s", type(exc).__name__)
+        failed = exc is not None and (failed_by(exc) or is_lost(connection, exc))
         self._pool.give_back(connection, failed=failed)
+
+
+def failed_by(exc: BaseException) -> bool:
+    """Whether a connection that raised `exc` is in doubt: anything but a PostgreSQL error
+    (a refused statement, a statement timeout) may have left it mid-protocol."""
+    return not isinstance(exc, asyncpg.PostgresError)
+
+
+def is_lost(connection: asyncpg.Connection, exc: BaseException) -> bool:
+    """Whether `exc` says the connection itself is gone (not the statement refused)."""
+    return connection.is_closed() or isinstance(exc, LOST)
+
+
+LOST = (
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.AdminShutdownError,  # the server ended the session (pg_terminate_backend)
+    asyncpg.CannotConnectNowError,  # it is shutting down or starting up
+    asyncpg.exceptions.InternalClientError,  # its last words came while the session was idle
+    ConnectionError,
+)

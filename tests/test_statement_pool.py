@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 from db.session import create_statement_pool, sync_url
-from db.statement_pool import PoolClosed, StatementPool
+from db.statement_pool import LOST, PoolClosed, StatementPool
 
 UNREACHABLE_DB = "postgresql://nobody@127.0.0.1:1/nothing"
 
@@ -79,11 +79,49 @@ async def test_a_lost_connection_is_replaced(
     pool = create_statement_pool(database_url, size=1)
     lost = await backend_pid(pool)
     await observer.execute("SELECT pg_terminate_backend($1)", lost)
-    with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, OSError)):
+    with pytest.raises(LOST):  # the session's end, read in some form
         async with pool.acquire() as connection:
             await connection.fetchval("SELECT 1")
     replaced = await backend_pid(pool)
     assert replaced != lost
+    assert pool.open_connections == 1
+    await pool.close()
+
+
+async def test_a_read_survives_the_loss_of_every_pooled_connection(
+    database_url: str, observer: asyncpg.Connection
+) -> None:
+    """As after a restart of the database: each idle connection is dead; the read retries
+    once, on a new connection, and the dead ones are dropped with the first."""
+    pool = create_statement_pool(database_url, size=3)
+    taken = [await pool.take() for _ in range(3)]
+    pids = [connection.get_server_pid() for connection in taken]
+    for connection in taken:
+        pool.give_back(connection)
+    await observer.execute("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) pid", pids)
+    await asyncio.sleep(0.1)
+
+    async def read(connection: asyncpg.Connection) -> int:
+        return int(await connection.fetchval("SELECT pg_backend_pid()"))
+
+    assert await pool.run(read) not in pids
+    assert pool.open_connections == 1
+    assert await pool.run(read) not in pids
+    await pool.close()
+
+
+async def test_a_refused_read_is_not_retried(database_url: str) -> None:
+    pool = create_statement_pool(database_url, size=1)
+    runs = 0
+
+    async def read(connection: asyncpg.Connection) -> int:
+        nonlocal runs
+        runs += 1
+        return int(await connection.fetchval("SELECT 1 / 0"))
+
+    with pytest.raises(asyncpg.DivisionByZeroError):
+        await pool.run(read)
+    assert runs == 1
     assert pool.open_connections == 1
     await pool.close()
 

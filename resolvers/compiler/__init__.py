@@ -363,10 +363,11 @@ async def run_compiled(
     database: Database, compiled: list[CompiledField], parameters: list[tuple[Any, ...]]
 ) -> dict[str, Any]:
     """Run each root field's statement on one pooled connection, in autocommit (the
-    database's statement pool, or the engine's); the operation's `data`."""
+    database's statement pool, which runs them again on a new connection if that one was
+    lost, or the engine's); the operation's `data`."""
     if database.statements is not None:
-        async with database.statements.acquire() as connection:
-            return await _run_on(connection, compiled, parameters)
+        run = partial(_run_on, compiled=compiled, parameters=parameters)
+        return await database.statements.run(run)
     async with reader_of(database.engine).connect() as pooled:
         driver = (await pooled.get_raw_connection()).driver_connection
         assert driver is not None
