@@ -37,6 +37,7 @@ from resolvers.pagination import (
     per_parent_page_query,
     readable_columns,
 )
+from resolvers.tracing import span
 
 Count = Callable[[], Awaitable[int]]
 
@@ -63,8 +64,28 @@ class BatchLoaders:
     ) -> DataLoader[Any, Any]:
         loader = self._loaders.get(key)
         if loader is None:
-            loader = self._loaders[key] = DataLoader(load_fn=partial(load, *args))
+            loader = self._loaders[key] = DataLoader(load_fn=_traced(key, partial(load, *args)))
         return loader
+
+
+def _traced(
+    key: Hashable, load: Callable[[list[Any]], Awaitable[list[Any]]]
+) -> Callable[[list[Any]], Awaitable[list[Any]]]:
+    """`load`, each batch in a span naming the loader (`row Job`, `rows Job.employer`...)
+    and the batch's size."""
+    name = " ".join(map(_loader_part, key)) if isinstance(key, tuple) else str(key)
+
+    async def batch(keys: list[Any]) -> list[Any]:
+        with span("dataloader batch", {"laborhub.loader": name, "laborhub.batch_size": len(keys)}):
+            return await load(keys)
+
+    return batch
+
+
+def _loader_part(part: Any) -> str:
+    if isinstance(part, ToMany):  # by the column its rows point through
+        return f"{part.target}.{part.via.key}"
+    return part if isinstance(part, str) else type(part).__name__
 
 
 class PartnerReadLog:

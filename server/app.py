@@ -36,6 +36,7 @@ from server.logging import configure_logging
 from server.persisted import SqlDocumentStore
 from server.ratelimit import limiter_from_settings
 from server.settings import Settings
+from server.telemetry import configure_tracing, trace_engine, trace_fields
 
 READY_TIMEOUT_SECONDS = 3.0
 
@@ -67,6 +68,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[AppState]:
         configure_logging(settings.log_level)
+        tracer_provider = configure_tracing()
+        trace_fields(schema)
         engine = create_engine(
             database_url,
             pool_size=settings.db_pool_size,
@@ -81,6 +84,7 @@ def create_app(
                     database_url, size=settings.db_pool_size,
                     statement_timeout_ms=settings.statement_timeout_ms,
                 )
+            trace_engine(engine)
             authenticator = Authenticator(settings, engine, vault)
             database = Database(engine, vault, statements)
             keep_out_of_collections()
@@ -89,6 +93,8 @@ def create_app(
             if statements is not None:
                 await statements.close()
             await engine.dispose()
+            if tracer_provider is not None:
+                tracer_provider.shutdown()  # sends the spans still queued
 
     async def context(request: Request) -> Any:
         """Who is asking (AuthenticationError: the endpoint answers 401), then the context."""

@@ -24,6 +24,9 @@ class JsonLineFormatter(logging.Formatter):
             value = getattr(record, name, None)
             if value is not None:
                 line[name] = value
+        fields = getattr(record, "request", None)  # a request's line (graphql_http.request_log)
+        if isinstance(fields, dict):
+            line.update((key, value) for key, value in fields.items() if key not in line)
         if record.exc_info:
             line["traceback"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False, default=str)

@@ -62,6 +62,7 @@ from resolvers.database import Database
 from resolvers.declarations import Entity, declaration_of
 from resolvers.errors import BadArgument
 from resolvers.reads import Reads, reader_of
+from resolvers.tracing import statement_span
 
 MAX_NODES = 100
 
@@ -398,7 +399,8 @@ async def _run_on(
             data[part.key] = part.typename
             continue
         count_statement()
-        value = await connection.fetchval(part.sql, *values)
+        with statement_span(part.sql):
+            value = await connection.fetchval(part.sql, *values)
         data[part.key] = orjson.loads(value) if isinstance(value, str) else value
     return data
 

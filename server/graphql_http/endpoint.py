@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError, GraphQLSchema
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode
 from graphql.execution.values import get_variable_values
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -31,7 +31,8 @@ from server.graphql_http.operations import (
     check_operation_allowed,
     select_operation,
 )
-from server.graphql_http.preparation import DocumentLimits, DocumentPreparer
+from server.graphql_http.preparation import DocumentLimits, DocumentPreparer, PreparedDocument
+from server.graphql_http.request_log import begin_request, note_operation, write_request_line
 from server.graphql_http.requests import (
     MAX_BATCH_SIZE,
     MAX_BODY_BYTES,
@@ -46,9 +47,16 @@ from server.graphql_http.responses import (
     result_body,
 )
 from server.graphql_http.throttling import principal_of, throttle
+from server.graphql_http.tracing import note_read_path, operation_span, request_span, role_of
 from server.limits import is_anonymous
 from server.operation_checks import CheckedOperation, DocumentCheck
-from server.persisted import DocumentStore, NotStored, PersistedQueryError, resolve_document
+from server.persisted import (
+    DocumentStore,
+    NotStored,
+    PersistedQueryError,
+    ResolvedDocument,
+    resolve_document,
+)
 from server.ratelimit import RateLimiter
 
 CompiledRead = Callable[[CheckedOperation, Resolve], Awaitable[ExecutionResult | None]]
@@ -133,13 +141,18 @@ class GraphQLEndpoint:
             )
             return error_response(406, message, JSON)
         counter = start_counting()
-        with read_paths() as paths:
+        record = begin_request()
+        with request_span(request) as span, read_paths() as paths:
             response = await self._respond(request, media_type)
+            summary = ",".join(map(path_summary, paths)) if paths else None
+            if span is not None:
+                span.set_attribute("http.response.status_code", response.status_code)
+            if record is not None:
+                write_request_line(record, response.status_code, summary, counter.value)
         if self.expose_sql_stats:  # appended as they are: no response sets them before
             response.raw_headers.append((b"x-sql-statements", b"%d" % counter.value))
-            if paths:
-                summary = ",".join(map(path_summary, paths)).encode("latin-1")
-                response.raw_headers.append((b"x-read-path", summary))
+            if summary is not None:
+                response.raw_headers.append((b"x-read-path", summary.encode("latin-1")))
         return response
 
     async def _respond(self, request: Request, media_type: str) -> Response:
@@ -199,6 +212,23 @@ class GraphQLEndpoint:
             return PreExecutionError(data=None, errors=list(prepared.errors))
         operation = select_operation(prepared.document, params.operation_name)
         check_operation_allowed(operation, request.method)
+        kind = operation.operation.value
+        name = operation.name.value if operation.name else None
+        note_operation(kind, name, role_of(context))
+        with operation_span(kind, name, resolved.query, role_of(context)):
+            return await self._run_selected(request, params, context, resolved, prepared, operation)
+
+    async def _run_selected(
+        self,
+        request: Request,
+        params: GraphQLParams,
+        context: Any,
+        resolved: ResolvedDocument,
+        prepared: PreparedDocument,
+        operation: OperationDefinitionNode,
+    ) -> ExecutionResult:
+        """The rest of `_run_operation`, once the operation to run is known."""
+        assert prepared.document is not None
         if prepared.errors:
             return PreExecutionError(data=None, errors=list(prepared.errors))
         variables = get_variable_values(
@@ -233,6 +263,7 @@ class GraphQLEndpoint:
                 result = await resolve(document)
         for taken in paths or [{}]:  # {}: no root field was compiled
             note_paths(taken)
+        note_read_path(path_summary(paths[-1]) if paths else "resolvers")
         if self.explain_read_paths and paths and paths[-1]:
             result.extensions = {**(result.extensions or {}), "readPaths": paths[-1]}
         if not_stored is not None:

@@ -13,6 +13,8 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from server.graphql_http.request_log import note_error_id
+
 error_log = logging.getLogger("laborhub.errors")
 
 
@@ -65,6 +67,7 @@ def internal_error_message(error_id: str) -> str:
 
 def log_unexpected(exc: BaseException, path: list[str | int] | None) -> str:
     error_id = uuid.uuid4().hex
+    note_error_id(error_id)
     where = ".".join(map(str, path)) if path else "request"
     error_log.error(
         "Unexpected %s at %s (error id: %s)",
