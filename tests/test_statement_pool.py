@@ -37,6 +37,16 @@ async def backends(observer: asyncpg.Connection, name: str) -> int:
     )
 
 
+async def backends_settle(observer: asyncpg.Connection, name: str, expected: int) -> bool:
+    """Whether the pool's backends come to number `expected` within 5 s (ended sessions
+    leave the server's view a moment after the client closes them)."""
+    for _ in range(50):
+        if await backends(observer, name) == expected:
+            return True
+        await asyncio.sleep(0.1)
+    return await backends(observer, name) == expected
+
+
 async def backend_pid(pool: StatementPool) -> int:
     async with pool.acquire() as connection:
         return int(await connection.fetchval("SELECT pg_backend_pid()"))
@@ -143,11 +153,7 @@ async def test_a_cancelled_statement_drops_its_connection(
     assert pool.open_connections == 0
     async with asyncio.timeout(5):  # not queued behind the sleep
         assert await backend_pid(pool) > 0
-    for _ in range(50):  # the terminated backend goes away
-        if await backends(observer, name) == 1:
-            break
-        await asyncio.sleep(0.1)
-    assert await backends(observer, name) == 1
+    assert await backends_settle(observer, name, 1)  # the terminated backend goes away
     await pool.close()
 
 
@@ -217,9 +223,5 @@ async def test_closed_pool_refuses_and_closes_what_comes_back(
     pool.give_back(kept)
     waiting_pool.give_back(held)
     assert kept.is_closed() and held.is_closed()
-    for _ in range(50):
-        if await backends(observer, name) == 0:
-            break
-        await asyncio.sleep(0.1)
-    assert await backends(observer, name) == 0
+    assert await backends_settle(observer, name, 0)
     assert pool.open_connections == 0

@@ -214,8 +214,9 @@ class GraphQLEndpoint:
         check_operation_allowed(operation, request.method)
         kind = operation.operation.value
         name = operation.name.value if operation.name else None
-        note_operation(kind, name, role_of(context))
-        with operation_span(kind, name, resolved.query, role_of(context)):
+        role = role_of(context)
+        note_operation(kind, name, role)
+        with operation_span(kind, name, resolved.query, role):
             return await self._run_selected(request, params, context, resolved, prepared, operation)
 
     async def _run_selected(
