@@ -58,6 +58,16 @@ class StatementPool:
     def idle_connections(self) -> int:
         return len(self._idle)
 
+    @property
+    def in_use(self) -> int:
+        """Connections checked out (or being made for a checkout)."""
+        return self._open - len(self._idle)
+
+    @property
+    def waiting(self) -> int:
+        """Checkouts waiting for a connection to come back."""
+        return sum(1 for waiter in self._waiters if not waiter.done())
+
     def acquire(self) -> Checkout:
         """`async with pool.acquire() as connection:` one connection, for the block."""
         return Checkout(self)

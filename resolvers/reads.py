@@ -26,6 +26,7 @@ from strawberry.dataloader import DataLoader
 from resolvers.access import Viewer
 from resolvers.catalog import CATALOG, audited_as, visible
 from resolvers.declarations import Condition, Entity, ToMany
+from resolvers.metrics import DATALOADER_BATCH_SIZE
 from resolvers.pagination import (
     Ordering,
     Page,
@@ -72,10 +73,12 @@ def _traced(
     key: Hashable, load: Callable[[list[Any]], Awaitable[list[Any]]]
 ) -> Callable[[list[Any]], Awaitable[list[Any]]]:
     """`load`, each batch in a span naming the loader (`row Job`, `rows Job.employer`...)
-    and the batch's size."""
+    and the batch's size, which the loader's histogram also records."""
     name = " ".join(map(_loader_part, key)) if isinstance(key, tuple) else str(key)
+    sizes = DATALOADER_BATCH_SIZE.labels(name)
 
     async def batch(keys: list[Any]) -> list[Any]:
+        sizes.observe(len(keys))
         with span("dataloader batch", {"laborhub.loader": name, "laborhub.batch_size": len(keys)}):
             return await load(keys)
 

@@ -33,6 +33,7 @@ from server.graphiql import graphiql_routes
 from server.graphql_http import GraphQLEndpoint
 from server.limits import default_document_checks
 from server.logging import configure_logging
+from server.metrics import OperationMetrics, metrics_endpoint, sampling_pools
 from server.persisted import SqlDocumentStore
 from server.ratelimit import limiter_from_settings
 from server.settings import Settings
@@ -88,7 +89,8 @@ def create_app(
             authenticator = Authenticator(settings, engine, vault)
             database = Database(engine, vault, statements)
             keep_out_of_collections()
-            yield {"engine": engine, "database": database, "authenticator": authenticator}
+            async with sampling_pools(engine, statements):
+                yield {"engine": engine, "database": database, "authenticator": authenticator}
         finally:
             if statements is not None:
                 await statements.close()
@@ -120,6 +122,7 @@ def create_app(
         documents=SqlDocumentStore(settings=settings),
         trusted_documents_only=settings.trusted_documents_only,
         hide_suggestions=settings.is_production,
+        metrics=OperationMetrics() if settings.metrics else None,
     )
     middleware = []
     if settings.cors_origins:
@@ -141,6 +144,7 @@ def create_app(
             Route("/graphql", graphql, name="graphql"),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *([Route("/metrics", metrics_endpoint)] if settings.metrics else []),
             *([] if settings.is_production else graphiql_routes()),
         ],
         middleware=middleware,

@@ -36,6 +36,8 @@ class Settings:
     # Reads compiled into one SQL statement per root field where they can be (resolvers.compiler).
     compiled_reads: bool = True
     log_level: str = "INFO"
+    # Prometheus metrics at /metrics (server.metrics).
+    metrics: bool = True
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
     # Who is asking: a JWT of the identity provider (one of the three), or a partner API key.
     jwt_secret: str | None = None  # HS256
@@ -82,6 +84,7 @@ class Settings:
             ),
             compiled_reads=_bool(env.get("LABORHUB_COMPILED_READS", "1")),
             log_level=env.get("LABORHUB_LOG_LEVEL", "INFO"),
+            metrics=_bool(env.get("LABORHUB_METRICS", "1")),
             cors_origins=tuple(
                 o.strip() for o in env.get("LABORHUB_CORS_ORIGINS", "").split(",") if o.strip()
             ),

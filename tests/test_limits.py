@@ -112,8 +112,8 @@ FRAGMENT_BOMB = "{ ...F12 } fragment F0 on Query { __typename } " + " ".join(
             "The document makes more than 2000 selections (fields and fragment spreads",
             "QUERY_TOO_COMPLEX",
         ),
-        ("{ " + "a: __typename " * 2000 + "}", "more than 5000 tokens", None),
-        ("#\n" * 1001 + "{ __typename }", "more than 1000 comments", None),
+        ("{ " + "a: __typename " * 2000 + "}", "more than 5000 tokens", "QUERY_TOO_COMPLEX"),
+        ("#\n" * 1001 + "{ __typename }", "more than 1000 comments", "QUERY_TOO_COMPLEX"),
         (
             "{ __typename }" + " " * 70_000,
             "characters long, over the limit of 65536 (max characters): send a shorter one",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode
@@ -14,7 +16,7 @@ from strawberry.schema.base import BaseSchema
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
-from db.session import start_counting
+from db.session import StatementCount, start_counting
 from schema.prepared import running_prepared
 from server.compiled_reads import Resolve, note_paths, path_summary, read_paths
 from server.graphiql import graphiql_html
@@ -49,6 +51,7 @@ from server.graphql_http.responses import (
 from server.graphql_http.throttling import principal_of, throttle
 from server.graphql_http.tracing import note_read_path, operation_span, request_span, role_of
 from server.limits import is_anonymous
+from server.metrics import OperationMetrics
 from server.operation_checks import CheckedOperation, DocumentCheck
 from server.persisted import (
     DocumentStore,
@@ -65,6 +68,13 @@ did not compile answered by `resolve`, or None to run it all on the resolver pat
 the path of each root field (`server.compiled_reads.note_paths`)."""
 
 
+@dataclass
+class OperationSeen:
+    """What is known of the operation a request asked for, once it has been selected."""
+
+    kind: str = "unknown"  # not selected: the request was refused before
+    name: str | None = None
+
 
 class GraphQLEndpoint:
     """ASGI app serving one schema; `context_factory(request)` builds each operation's context.
@@ -76,6 +86,7 @@ class GraphQLEndpoint:
     `compiled_reads` answers what it can from SQL (see `server.compiled_reads`);
     `expose_sql_stats` adds the `X-SQL-Statements` and `X-Read-Path` headers, and
     `explain_read_paths` the `readPaths` extension (root field -> `compiled`/`resolvers`).
+    `metrics` records each request and operation (see `server.metrics`).
     A schema with the `schema.prepared.UsePreparedDocument` extension executes the prepared
     document as it is; others parse and validate it once more.
     """
@@ -97,6 +108,7 @@ class GraphQLEndpoint:
         trusted_documents_only: bool = False,
         hide_suggestions: bool = False,
         limits: DocumentLimits | None = None,
+        metrics: OperationMetrics | None = None,
     ) -> None:
         self.schema = schema
         self.graphql_schema = graphql_schema_of(schema)
@@ -112,6 +124,7 @@ class GraphQLEndpoint:
         self.documents = documents
         self.trusted_documents_only = trusted_documents_only
         self.hide_suggestions = hide_suggestions
+        self.metrics = metrics
         self.preparer = DocumentPreparer(
             self.graphql_schema, limits, hide_suggestions=hide_suggestions
         )
@@ -122,13 +135,19 @@ class GraphQLEndpoint:
         await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
+        started = time.perf_counter()
+        counter = start_counting()
         try:
-            return await self._handle(request)
+            response = await self._handle(request, counter)
         except Exception as exc:
             error_id = log_unexpected(exc, path=None)
-            return error_response(500, internal_error_message(error_id), JSON)
+            response = error_response(500, internal_error_message(error_id), JSON)
+        if self.metrics is not None:
+            elapsed = time.perf_counter() - started
+            self.metrics.observe_request(response.status_code, elapsed, counter.value)
+        return response
 
-    async def _handle(self, request: Request) -> Response:
+    async def _handle(self, request: Request, counter: StatementCount) -> Response:
         if request.method not in ALLOWED_OPERATIONS:
             message = f"Method {request.method} is not allowed; use GET or POST."
             return error_response(405, message, JSON, {"Allow": "GET, POST"})
@@ -140,7 +159,6 @@ class GraphQLEndpoint:
                 f"Can't answer with any type in Accept; use {GRAPHQL_RESPONSE_JSON} or {JSON}."
             )
             return error_response(406, message, JSON)
-        counter = start_counting()
         record = begin_request()
         with request_span(request) as span, read_paths() as paths:
             response = await self._respond(request, media_type)
@@ -181,8 +199,30 @@ class GraphQLEndpoint:
     async def _run(
         self, request: Request, params: GraphQLParams, context: Any, media_type: str
     ) -> Outcome:
+        if self.metrics is None:
+            return await self._answer(request, params, context, media_type, OperationSeen())
+        started = time.perf_counter()
+        seen = OperationSeen()
+        outcome = await self._answer(request, params, context, media_type, seen)
+        self.metrics.observe_operation(
+            seen.kind,
+            seen.name,
+            time.perf_counter() - started,
+            executed="data" in outcome.body,
+            error_codes=error_codes(outcome.body),
+        )
+        return outcome
+
+    async def _answer(
+        self,
+        request: Request,
+        params: GraphQLParams,
+        context: Any,
+        media_type: str,
+        seen: OperationSeen,
+    ) -> Outcome:
         try:
-            result = await self._run_operation(request, params, context)
+            result = await self._run_operation(request, params, context, seen)
         except RequestError as exc:
             return Outcome(exc.status, error_body(exc.message, exc.code), exc.headers)
         except PersistedQueryError as exc:
@@ -196,7 +236,7 @@ class GraphQLEndpoint:
         return Outcome(status, body)
 
     async def _run_operation(
-        self, request: Request, params: GraphQLParams, context: Any
+        self, request: Request, params: GraphQLParams, context: Any, seen: OperationSeen
     ) -> ExecutionResult:
         resolved = await resolve_document(
             request,
@@ -214,6 +254,7 @@ class GraphQLEndpoint:
         check_operation_allowed(operation, request.method)
         kind = operation.operation.value
         name = operation.name.value if operation.name else None
+        seen.kind, seen.name = kind, name
         role = role_of(context)
         note_operation(kind, name, role)
         with operation_span(kind, name, resolved.query, role):
@@ -313,6 +354,14 @@ class GraphQLEndpoint:
         except Exception as exc:
             log_unexpected(exc, path=None)
         return None
+
+
+def error_codes(body: dict[str, Any]) -> list[str]:
+    """The `extensions.code` of each error in an answer (`UNCODED` for an error without)."""
+    return [
+        (error.get("extensions") or {}).get("code") or "UNCODED"
+        for error in body.get("errors") or ()
+    ]
 
 
 def graphql_schema_of(schema: BaseSchema) -> GraphQLSchema:

@@ -128,7 +128,10 @@ class DocumentPreparer:
                 text, max_lexical_tokens=limits.max_tokens, max_comments=limits.max_comments
             )
         except GraphQLError as error:
-            return PreparedDocument(None, (error,))
+            # graphql-core's own limits abort parsing with a syntax error: a limit all the same
+            limit = "Parsing aborted." in error.message
+            code = "QUERY_TOO_COMPLEX" if limit else "GRAPHQL_PARSE_FAILED"
+            return PreparedDocument(None, (_coded(error, code),))
         refused = selection_limit_error(
             document,
             max_selections=limits.max_selections,
@@ -143,7 +146,16 @@ class DocumentPreparer:
             max_errors=limits.max_validation_errors,
             hide_suggestions=self.hide_suggestions,
         )
-        return PreparedDocument(document, _explained(errors))
+        return PreparedDocument(
+            document, tuple(_coded(e, "GRAPHQL_VALIDATION_FAILED") for e in _explained(errors))
+        )
+
+
+def _coded(error: GraphQLError, code: str) -> GraphQLError:
+    """`error` with `code` as its `extensions.code`, unless it has one."""
+    if not (error.extensions or {}).get("code"):
+        error.extensions = {**(error.extensions or {}), "code": code}
+    return error
 
 
 def _too_long(length: int, limit: int) -> GraphQLError:
