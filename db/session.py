@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from db.statement_pool import StatementPool
+from db.statement_pool import LOST, PoolClosed, StatementPool
 
 log = logging.getLogger("laborhub.db")
 
@@ -93,20 +95,38 @@ def _drop_unless_idle(dbapi_connection: Any, record: ConnectionPoolEntry) -> Non
         record.invalidate()
 
 
+CONNECT_TIMEOUT_SECONDS = 5.0
+POOL_TIMEOUT_SECONDS = 5.0
+CLIENT_CHECK_MS = 1_000
+
+
 def create_engine(
     url: str,
     *,
     pool_size: int = 10,
     max_overflow: int = 10,
     statement_timeout_ms: int | None = None,
+    pool_timeout_seconds: float = POOL_TIMEOUT_SECONDS,
+    connect_timeout_seconds: float = CONNECT_TIMEOUT_SECONDS,
+    pgbouncer: bool = False,
 ) -> AsyncEngine:
-    connect_args: dict[str, Any] = {}
-    if statement_timeout_ms:
-        connect_args["server_settings"] = {"statement_timeout": str(statement_timeout_ms)}
+    """The engine; `pgbouncer`: the URL is a PgBouncer in transaction mode (see
+    `server_settings` and `_unique_statement_name`)."""
+    connect_args: dict[str, Any] = {"timeout": connect_timeout_seconds}
+    settings = server_settings(statement_timeout_ms, pgbouncer=pgbouncer)
+    if settings:
+        connect_args["server_settings"] = settings
+    if pgbouncer:
+        # Server connections change under a session and keep what it prepared: no cache, and
+        # a name of its own for each statement SQLAlchemy prepares.
+        connect_args["statement_cache_size"] = 0
+        connect_args["prepared_statement_cache_size"] = 0
+        connect_args["prepared_statement_name_func"] = _unique_statement_name
     engine = create_async_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=max_overflow,
+        pool_timeout=pool_timeout_seconds,
         pool_pre_ping=False,
         connect_args=connect_args,
     )
@@ -115,29 +135,83 @@ def create_engine(
     return engine
 
 
-CONNECT_TIMEOUT_SECONDS = 10.0
-CLIENT_CHECK_MS = 1_000
+def server_settings(statement_timeout_ms: int | None, *, pgbouncer: bool) -> dict[str, str]:
+    """The session settings sent when connecting.
+
+    - `statement_timeout`: no statement runs longer.
+    - `client_connection_check_interval`: a connection dropped mid-statement (its request was
+      cancelled) is closed at once; the server notices within a second and stops the
+      statement, instead of running it on.
+
+    None through PgBouncer: it refuses startup parameters it does not know (or, told to ignore
+    them, drops them), so there the role or database carries them (`ALTER ROLE ... SET
+    statement_timeout = '10s'`; see the README).
+    """
+    if pgbouncer:
+        return {}
+    settings = {"client_connection_check_interval": str(CLIENT_CHECK_MS)}
+    if statement_timeout_ms:
+        settings["statement_timeout"] = str(statement_timeout_ms)
+    return settings
+
+
+def _unique_statement_name() -> str:
+    return f"__laborhub_{uuid.uuid4().hex}__"
 
 
 def create_statement_pool(
-    url: str, *, size: int, statement_timeout_ms: int | None = None
+    url: str,
+    *,
+    size: int,
+    statement_timeout_ms: int | None = None,
+    pool_timeout_seconds: float = POOL_TIMEOUT_SECONDS,
+    connect_timeout_seconds: float = CONNECT_TIMEOUT_SECONDS,
+    pgbouncer: bool = False,
 ) -> StatementPool:
     """A pool for single read-only statements sent straight to the driver (the compiled
     reads): see `db.statement_pool`. It connects on first use, so the app starts (and says it
-    is not ready) without a database."""
-    # A connection dropped mid-statement (its request was cancelled) is closed at once; the
-    # server notices within a second and stops the statement, instead of running it on.
-    server_settings = {"client_connection_check_interval": str(CLIENT_CHECK_MS)}
-    if statement_timeout_ms:
-        server_settings["statement_timeout"] = str(statement_timeout_ms)
+    is not ready) without a database. Through PgBouncer nothing is prepared under a name
+    (asyncpg's statement cache off: each statement is parsed unnamed, in its own round)."""
+    settings = server_settings(statement_timeout_ms, pgbouncer=pgbouncer)
+    cache_size = 0 if pgbouncer else 100  # 100: asyncpg's default
     dsn = sync_url(url)
 
     async def connect() -> asyncpg.Connection:
         return await asyncpg.connect(
-            dsn, server_settings=server_settings, timeout=CONNECT_TIMEOUT_SECONDS
+            dsn,
+            server_settings=settings,
+            timeout=connect_timeout_seconds,
+            statement_cache_size=cache_size,
         )
 
-    return StatementPool(connect, size)
+    return StatementPool(connect, size, wait_timeout=pool_timeout_seconds)
+
+
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    *LOST,
+    OSError,  # refused, unreachable, reset: the database is not there
+    TimeoutError,  # connecting, or waiting for a pooled connection, took too long
+    PoolClosed,
+    sa_exc.TimeoutError,  # SQLAlchemy's pool: no connection came free in time
+)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it) says the database could not be reached or has no
+    connection free: a condition of the moment, worth trying again, not a bug."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, UNAVAILABLE):
+            return True
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        orig = getattr(current, "orig", None)  # SQLAlchemy's wrapper of the driver's error
+        current = orig if isinstance(orig, BaseException) else (
+            current.__cause__ or current.__context__
+        )
+    return False
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:

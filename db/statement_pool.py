@@ -39,12 +39,17 @@ class PoolClosed(RuntimeError):
     """A checkout from a pool that was closed (the app is stopping)."""
 
 
+class PoolTimeout(TimeoutError):
+    """No connection came free within the pool's wait timeout."""
+
+
 class StatementPool:
-    def __init__(self, connect: Connect, size: int) -> None:
+    def __init__(self, connect: Connect, size: int, *, wait_timeout: float | None = None) -> None:
         if size < 1:
             raise ValueError(f"a statement pool needs at least one connection, not {size}")
         self._connect = connect
         self.size = size
+        self.wait_timeout = wait_timeout  # None: wait as long as it takes
         self._idle: list[asyncpg.Connection] = []
         self._waiters: deque[asyncio.Future[asyncpg.Connection | None]] = deque()
         self._open = 0  # connections made, or being made, and not yet dropped
@@ -152,7 +157,17 @@ class StatementPool:
         )
         self._waiters.append(waiter)
         try:
-            return await waiter
+            async with asyncio.timeout(self.wait_timeout):
+                return await waiter
+        except TimeoutError:
+            if waiter.done() and not waiter.cancelled():  # handed over as the time ran out
+                return waiter.result()
+            with contextlib.suppress(ValueError):
+                self._waiters.remove(waiter)
+            raise PoolTimeout(
+                f"no connection came free within {self.wait_timeout:g} s "
+                f"(all {self.size} in use)"
+            ) from None
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
                 handed = waiter.result()  # handed over just as the wait was cancelled

@@ -75,15 +75,14 @@ def create_app(
             database_url,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
-            statement_timeout_ms=settings.statement_timeout_ms,
+            **settings.connection_options,
         )
         vault = PersonalDataVault(settings.master_key())
         statements = None
         try:
             if settings.compiled_reads:
                 statements = create_statement_pool(
-                    database_url, size=settings.db_pool_size,
-                    statement_timeout_ms=settings.statement_timeout_ms,
+                    database_url, size=settings.db_pool_size, **settings.connection_options
                 )
             trace_engine(engine)
             authenticator = Authenticator(settings, engine, vault)

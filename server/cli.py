@@ -13,6 +13,7 @@ import asyncio
 import os
 import socket
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -69,7 +70,12 @@ def load_seed(settings: Settings, url: str, scale: str, *, replace: bool) -> dic
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     check_serving_settings(settings)
     sock = listening_socket(args.host, args.port)  # a busy port fails before any migration
-    with sock, StopSignals() as stop, database(settings) as url:
+    with (
+        sock,
+        StopSignals() as stop,
+        database(settings) as url,
+        tempfile.TemporaryDirectory(prefix="laborhub-metrics-") as metrics_dir,
+    ):
         note(f"database: {describe_database(settings, url)}")
         revision = asyncio.run(prepare_database(url))
         note(f"schema at revision {revision}")
@@ -79,7 +85,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             note(f"seeded: {format_counts(counts)}")
         where = f"http://{args.host}:{sock.getsockname()[1]}"  # the port bound, also for 0
         print(f"serving on {where}" if settings.is_production else f"GraphiQL: {where}/graphql")
-        stop.serve(uvicorn_config(settings, url, args), sock)
+        stop.serve(uvicorn_config(settings, url, args, metrics_dir), sock)
     return stop.exit_status
 
 
@@ -89,28 +95,33 @@ def check_serving_settings(settings: Settings) -> None:
     TokenVerifier(settings)
 
 
-def uvicorn_config(settings: Settings, url: str, args: argparse.Namespace) -> uvicorn.Config:
+def uvicorn_config(
+    settings: Settings, url: str, args: argparse.Namespace, metrics_dir: str
+) -> uvicorn.Config:
     common: dict[str, Any] = {
         "host": args.host,
         "port": args.port,
         "log_level": settings.log_level.lower(),
+        "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
     }
     if args.workers > 1:
-        share_database_url_with_workers(url)
+        share_with_workers(url, metrics_dir)
         return uvicorn.Config(
             "server.asgi:app_from_env", factory=True, workers=args.workers, **common
         )
     return uvicorn.Config(create_app(settings, url), **common)
 
 
-def share_database_url_with_workers(url: str) -> None:
-    """Let uvicorn's worker processes find the database.
+def share_with_workers(url: str, metrics_dir: str) -> None:
+    """Let uvicorn's worker processes find the database, and share their metrics.
 
     The one write to os.environ outside server/settings.py (architecture rule 7): workers are
     fresh interpreters that build `Settings.from_env()` in `server.asgi.app_from_env`, and the
-    embedded server's URL is only known at run time.
+    embedded server's URL is only known at run time. Their metrics meet in files in
+    `PROMETHEUS_MULTIPROC_DIR` (unless it is set already), one directory per `serve`.
     """
     os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 class SettingsError(RuntimeError):
@@ -31,7 +32,15 @@ class Settings:
     secret_key: str | None = None
     db_pool_size: int = 10
     db_max_overflow: int = 10
+    # Waiting for a pooled connection, and connecting: each fails after this long.
+    db_pool_timeout_seconds: float = 5.0
+    db_connect_timeout_seconds: float = 5.0
+    # DATABASE_URL is a PgBouncer in transaction mode: no named prepared statements, no
+    # startup parameters (statement_timeout then comes from the role; see the README).
+    db_pgbouncer: bool = False
     statement_timeout_ms: int = 10_000
+    # On SIGTERM: how long in-flight requests may take to finish before they are cut.
+    shutdown_grace_seconds: float = 30.0
     expose_sql_stats: bool = True
     # Reads compiled into one SQL statement per root field where they can be (resolvers.compiler).
     compiled_reads: bool = True
@@ -78,7 +87,13 @@ class Settings:
             secret_key=env.get("LABORHUB_SECRET_KEY") or None,
             db_pool_size=int(env.get("LABORHUB_DB_POOL_SIZE", "10")),
             db_max_overflow=int(env.get("LABORHUB_DB_MAX_OVERFLOW", "10")),
+            db_pool_timeout_seconds=float(env.get("LABORHUB_DB_POOL_TIMEOUT_SECONDS", "5")),
+            db_connect_timeout_seconds=float(
+                env.get("LABORHUB_DB_CONNECT_TIMEOUT_SECONDS", "5")
+            ),
+            db_pgbouncer=_bool(env.get("LABORHUB_DB_PGBOUNCER", "0")),
             statement_timeout_ms=int(env.get("LABORHUB_STATEMENT_TIMEOUT_MS", "10000")),
+            shutdown_grace_seconds=float(env.get("LABORHUB_SHUTDOWN_GRACE_SECONDS", "30")),
             expose_sql_stats=_bool(
                 env.get("LABORHUB_EXPOSE_SQL_STATS", "0" if mode == "production" else "1")
             ),
@@ -113,6 +128,16 @@ class Settings:
             apq_anonymous_quota_bytes=_optional_int(env.get("LABORHUB_APQ_ANONYMOUS_QUOTA_BYTES")),
             persisted_cache_bytes=int(env.get("LABORHUB_PERSISTED_CACHE_BYTES", "8388608")),
         )
+
+    @property
+    def connection_options(self) -> dict[str, Any]:
+        """What `db.session.create_engine` and `create_statement_pool` take, but for size."""
+        return {
+            "statement_timeout_ms": self.statement_timeout_ms,
+            "pool_timeout_seconds": self.db_pool_timeout_seconds,
+            "connect_timeout_seconds": self.db_connect_timeout_seconds,
+            "pgbouncer": self.db_pgbouncer,
+        }
 
     @property
     def is_production(self) -> bool:

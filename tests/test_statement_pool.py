@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 from db.session import create_statement_pool, sync_url
-from db.statement_pool import LOST, PoolClosed, StatementPool
+from db.statement_pool import LOST, PoolClosed, PoolTimeout, StatementPool
 
 UNREACHABLE_DB = "postgresql://nobody@127.0.0.1:1/nothing"
 
@@ -225,3 +225,18 @@ async def test_closed_pool_refuses_and_closes_what_comes_back(
     assert kept.is_closed() and held.is_closed()
     assert await backends_settle(observer, name, 0)
     assert pool.open_connections == 0
+
+
+async def test_a_wait_past_the_timeout_fails_and_leaves_no_hole(database_url: str) -> None:
+    pool = create_statement_pool(database_url, size=1, pool_timeout_seconds=0.2)
+    try:
+        held = await pool.take()
+        with pytest.raises(PoolTimeout, match="within 0.2 s"):
+            await pool.take()
+        assert pool.waiting == 0
+        pool.give_back(held)
+        async with pool.acquire() as connection:  # the connection came back to the pool
+            assert connection is held
+            assert await connection.fetchval("SELECT 1") == 1
+    finally:
+        await pool.close()

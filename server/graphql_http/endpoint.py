@@ -16,14 +16,13 @@ from strawberry.schema.base import BaseSchema
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
-from db.session import StatementCount, start_counting
+from db.session import StatementCount, database_unavailable, start_counting
 from schema.prepared import running_prepared
 from server.compiled_reads import Resolve, note_paths, path_summary, read_paths
 from server.graphiql import graphiql_html
 from server.graphql_http.context import ContextFactory, build_context
 from server.graphql_http.errors import (
     RequestError,
-    internal_error_message,
     log_unexpected,
     silence_strawberry_error_log,
 )
@@ -47,6 +46,8 @@ from server.graphql_http.responses import (
     error_response,
     json_response,
     result_body,
+    unavailable_outcome,
+    unexpected_response,
 )
 from server.graphql_http.throttling import principal_of, throttle
 from server.graphql_http.tracing import note_read_path, operation_span, request_span, role_of
@@ -140,8 +141,7 @@ class GraphQLEndpoint:
         try:
             response = await self._handle(request, counter)
         except Exception as exc:
-            error_id = log_unexpected(exc, path=None)
-            response = error_response(500, internal_error_message(error_id), JSON)
+            response = unexpected_response(exc)
         if self.metrics is not None:
             elapsed = time.perf_counter() - started
             self.metrics.observe_request(response.status_code, elapsed, counter.value)
@@ -232,6 +232,10 @@ class GraphQLEndpoint:
             result = PreExecutionError(data=None, errors=[error])
         except GraphQLError as error:
             result = PreExecutionError(data=None, errors=[error])
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            return unavailable_outcome(exc)  # the other operations of a batch still run
         status, body = result_body(result, media_type)
         return Outcome(status, body)
 

@@ -12,8 +12,19 @@ from starlette.responses import Response
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
-from server.graphql_http.errors import format_error, is_unexpected
-from server.graphql_http.negotiation import GRAPHQL_RESPONSE_JSON
+from db.session import database_unavailable
+from server.graphql_http.errors import (
+    RETRY_AFTER_SECONDS,
+    UNAVAILABLE_CODE,
+    UNAVAILABLE_MESSAGE,
+    format_error,
+    internal_error_message,
+    is_unavailable,
+    is_unexpected,
+    log_unexpected,
+    note_unavailable,
+)
+from server.graphql_http.negotiation import GRAPHQL_RESPONSE_JSON, JSON
 
 
 @dataclass
@@ -39,7 +50,9 @@ def result_body(result: ExecutionResult, media_type: str) -> tuple[int, dict[str
     if result.extensions:
         body["extensions"] = result.extensions
     status = 200
-    if request_error and any(is_unexpected(error) for error in errors):
+    if request_error and errors and all(is_unavailable(error) for error in errors):
+        status = 503
+    elif request_error and any(is_unexpected(error) for error in errors):
         status = 500
     elif request_error and media_type == GRAPHQL_RESPONSE_JSON:
         status = 400
@@ -85,3 +98,20 @@ def json_response(
     return Response(
         content, status_code=status, media_type=f"{media_type}; charset=utf-8", headers=headers
     )
+
+
+def unexpected_response(exc: Exception) -> Response:
+    """The answer to a request that failed outside any operation's execution (finding who
+    asks, a stored document...): 503 when the database is unavailable, else a masked 500."""
+    if database_unavailable(exc):
+        outcome = unavailable_outcome(exc)
+        return json_response(outcome.body, outcome.status, JSON, outcome.headers)
+    error_id = log_unexpected(exc, path=None)
+    return error_response(500, internal_error_message(error_id), JSON)
+
+
+def unavailable_outcome(exc: BaseException) -> Outcome:
+    """503, `SERVICE_UNAVAILABLE` and `Retry-After`: the database could not answer `exc`."""
+    note_unavailable(exc, path=None)
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return Outcome(503, error_body(UNAVAILABLE_MESSAGE, UNAVAILABLE_CODE), headers)

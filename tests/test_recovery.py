@@ -1,0 +1,110 @@
+"""When the database stumbles: the app's own embedded PostgreSQL is stopped under it and
+started again. While it is down, `/readyz` says 503, every request fails fast with
+`SERVICE_UNAVAILABLE` (never a hang, never a masked 500), `/healthz` still answers; once it is
+back, service resumes by itself, on both read paths."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from db.embedded import EmbeddedPostgres
+from db.migrate import upgrade_to_head
+from db.reference_data import sync_reference_data
+from db.session import create_engine
+from server.settings import Settings
+from tests.conftest import bearer, serving
+
+JOBS = "query RecoveryJobs { jobs(first: 2) { totalCount nodes { id title } } }"
+FAST_SECONDS = 5.0
+"""A request to a stopped database answers within this (the statement timeout is 10 s)."""
+
+
+@pytest.fixture(scope="module")
+def embedded() -> Iterator[EmbeddedPostgres]:
+    """An embedded PostgreSQL of this module's own, migrated, to stop and start at will."""
+    with tempfile.TemporaryDirectory(prefix="lh-r-") as home:
+        server = EmbeddedPostgres(Path(home)).start()
+        try:
+            asyncio.run(_migrate(server.url))
+            yield server
+        finally:
+            server.stop()
+
+
+async def _migrate(url: str) -> None:
+    engine = create_engine(url, pool_size=1, max_overflow=0)
+    try:
+        await upgrade_to_head(engine)
+        async with engine.begin() as connection:
+            await sync_reference_data(connection)
+    finally:
+        await engine.dispose()
+
+
+async def graphql(http: httpx.AsyncClient, headers: dict[str, str]) -> httpx.Response:
+    return await http.post(
+        "/graphql",
+        json={"query": JOBS},
+        headers={"accept": "application/graphql-response+json", **headers},
+    )
+
+
+def codes(response: httpx.Response) -> set[str]:
+    return {
+        (error.get("extensions") or {}).get("code")
+        for error in response.json().get("errors") or ()
+    }
+
+
+@pytest.mark.parametrize("read_path", ["compiled", "resolvers"])
+async def test_service_fails_fast_while_the_database_is_down_and_resumes_by_itself(
+    embedded: EmbeddedPostgres, settings: Settings, read_path: str
+) -> None:
+    app_settings = dataclasses.replace(settings, compiled_reads=read_path == "compiled")
+    admin = bearer(settings, "admin")
+    async with serving(app_settings, embedded.url) as http:
+        for _ in range(3):  # some pooled connections, on both pools
+            response = await graphql(http, admin)
+            assert response.status_code == 200 and "errors" not in response.json()
+        assert (await http.get("/readyz")).status_code == 200
+
+        embedded.stop()
+        try:
+            started = time.monotonic()
+            ready = await http.get("/readyz")
+            assert ready.status_code == 503 and ready.json()["status"] == "unavailable"
+            for _ in range(3):
+                response = await graphql(http, admin)
+                assert codes(response) == {"SERVICE_UNAVAILABLE"}, response.json()
+                assert response.status_code in (200, 503)
+                if response.status_code == 503:
+                    assert response.headers["retry-after"].isdigit()
+                assert "Internal server error" not in response.text
+            assert time.monotonic() - started < 4 * FAST_SECONDS
+            assert (await http.get("/healthz")).status_code == 200
+        finally:
+            embedded.start()
+
+        failures = 0
+        deadline = time.monotonic() + 15
+        while True:  # the first request after the restart may still meet a lost connection
+            response = await graphql(http, admin)
+            if response.status_code == 200 and "errors" not in response.json():
+                break
+            assert codes(response) == {"SERVICE_UNAVAILABLE"}, response.json()
+            failures += 1
+            assert time.monotonic() < deadline, "service did not resume"
+            await asyncio.sleep(0.2)
+        assert failures <= 1
+        for _ in range(3):
+            response = await graphql(http, admin)
+            assert response.status_code == 200 and "errors" not in response.json()
+        assert (await http.get("/readyz")).status_code == 200
