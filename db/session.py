@@ -7,6 +7,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary, WeakSet
 
 import asyncpg
 from sqlalchemy import event
@@ -130,6 +131,8 @@ def create_engine(
         pool_pre_ping=False,
         connect_args=connect_args,
     )
+    if pgbouncer:
+        _transaction_pooled.add(engine)
     event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
     event.listen(engine.sync_engine, "checkin", _drop_unless_idle)
     return engine
@@ -171,7 +174,9 @@ def create_statement_pool(
     """A pool for single read-only statements sent straight to the driver (the compiled
     reads): see `db.statement_pool`. It connects on first use, so the app starts (and says it
     is not ready) without a database. Through PgBouncer nothing is prepared under a name
-    (asyncpg's statement cache off: each statement is parsed unnamed, in its own round)."""
+    (asyncpg's statement cache is off), and each read runs in a read-only transaction: asyncpg
+    parses a statement in one round trip and runs it in the next, and only a transaction keeps
+    both on the same server connection."""
     settings = server_settings(statement_timeout_ms, pgbouncer=pgbouncer)
     cache_size = 0 if pgbouncer else 100  # 100: asyncpg's default
     dsn = sync_url(url)
@@ -184,7 +189,9 @@ def create_statement_pool(
             statement_cache_size=cache_size,
         )
 
-    return StatementPool(connect, size, wait_timeout=pool_timeout_seconds)
+    return StatementPool(
+        connect, size, wait_timeout=pool_timeout_seconds, in_transactions=pgbouncer
+    )
 
 
 UNAVAILABLE: tuple[type[BaseException], ...] = (
@@ -212,6 +219,24 @@ def database_unavailable(exc: BaseException) -> bool:
             current.__cause__ or current.__context__
         )
     return False
+
+
+_transaction_pooled: WeakSet[AsyncEngine] = WeakSet()
+_readers: WeakKeyDictionary[AsyncEngine, AsyncEngine] = WeakKeyDictionary()
+
+
+def reader_of(engine: AsyncEngine) -> AsyncEngine:
+    """What reads run on: the engine's autocommit twin (same pool; made once per engine), as
+    reads need no transaction round trips. Behind PgBouncer the engine itself: SQLAlchemy
+    prepares each statement in one round trip and runs it in the next, and only a transaction
+    keeps both on the same server connection."""
+    reader = _readers.get(engine)
+    if reader is None:
+        reader = engine
+        if engine not in _transaction_pooled:
+            reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+        _readers[engine] = reader
+    return reader
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:

@@ -44,12 +44,20 @@ class PoolTimeout(TimeoutError):
 
 
 class StatementPool:
-    def __init__(self, connect: Connect, size: int, *, wait_timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        connect: Connect,
+        size: int,
+        *,
+        wait_timeout: float | None = None,
+        in_transactions: bool = False,
+    ) -> None:
         if size < 1:
             raise ValueError(f"a statement pool needs at least one connection, not {size}")
         self._connect = connect
         self.size = size
         self.wait_timeout = wait_timeout  # None: wait as long as it takes
+        self.in_transactions = in_transactions  # `run` in a read-only transaction
         self._idle: list[asyncpg.Connection] = []
         self._waiters: deque[asyncio.Future[asyncpg.Connection | None]] = deque()
         self._open = 0  # connections made, or being made, and not yet dropped
@@ -85,7 +93,11 @@ class StatementPool:
         for attempt in (1, 2):
             connection = await self.take()
             try:
-                result = await work(connection)
+                if self.in_transactions:
+                    async with connection.transaction(readonly=True):
+                        result = await work(connection)
+                else:
+                    result = await work(connection)
             except BaseException as exc:
                 lost = is_lost(connection, exc)
                 self.give_back(connection, failed=lost or failed_by(exc))

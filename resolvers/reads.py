@@ -6,8 +6,8 @@ and lookups alike, and no caller can forget it. Lookups and relations are batche
 per-request DataLoaders (`BatchLoaders`): one statement per relation per request, whatever the
 list sizes. Each batch runs on its own pooled connection (sibling resolvers run concurrently,
 and one connection must never serve two tasks at once), in autocommit mode because reads need
-no transaction round trips. Which personal-data rows a partner read is noted on the way
-(`PartnerReadLog`) for the audit trail.
+no transaction round trips (but behind PgBouncer: see `db.session.reader_of`). Which
+personal-data rows a partner read is noted on the way (`PartnerReadLog`) for the audit trail.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from functools import partial
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from sqlalchemy import Column, ColumnElement, Executable, func, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.dataloader import DataLoader
 
+from db.session import reader_of
 from resolvers.access import Viewer
 from resolvers.catalog import CATALOG, audited_as, visible
 from resolvers.declarations import Condition, Entity, ToMany
@@ -41,17 +41,6 @@ from resolvers.pagination import (
 from resolvers.tracing import span
 
 Count = Callable[[], Awaitable[int]]
-
-_readers: WeakKeyDictionary[AsyncEngine, AsyncEngine] = WeakKeyDictionary()
-
-
-def reader_of(engine: AsyncEngine) -> AsyncEngine:
-    """The engine's autocommit twin (same pool), made once per engine rather than per request."""
-    reader = _readers.get(engine)
-    if reader is None:
-        reader = _readers[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
-    return reader
-
 
 class BatchLoaders:
     """The request's DataLoaders, made on first use and kept, keyed by what they load, so

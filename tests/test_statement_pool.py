@@ -231,7 +231,7 @@ async def test_a_wait_past_the_timeout_fails_and_leaves_no_hole(database_url: st
     pool = create_statement_pool(database_url, size=1, pool_timeout_seconds=0.2)
     try:
         held = await pool.take()
-        with pytest.raises(PoolTimeout, match="within 0.2 s"):
+        with pytest.raises(PoolTimeout, match=r"within 0\.2 s"):
             await pool.take()
         assert pool.waiting == 0
         pool.give_back(held)

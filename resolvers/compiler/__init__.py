@@ -44,7 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
-from db.session import count_statement
+from db.session import count_statement, reader_of
 from resolvers.catalog import decode_node_id
 from resolvers.compiler.filters import compiled_filter
 from resolvers.compiler.json_sql import (
@@ -61,7 +61,7 @@ from resolvers.compiler.variables import bound_variables, variable_of, variable_
 from resolvers.database import Database
 from resolvers.declarations import Entity, declaration_of
 from resolvers.errors import BadArgument
-from resolvers.reads import Reads, reader_of
+from resolvers.reads import Reads
 from resolvers.tracing import statement_span
 
 MAX_NODES = 100
