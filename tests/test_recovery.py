@@ -1,7 +1,8 @@
-"""When the database stumbles: the app's own embedded PostgreSQL is stopped under it and
+"""When the database stumbles. The app's own embedded PostgreSQL is stopped under it and
 started again. While it is down, `/readyz` says 503, every request fails fast with
 `SERVICE_UNAVAILABLE` (never a hang, never a masked 500), `/healthz` still answers; once it is
-back, service resumes by itself, on both read paths."""
+back, service resumes by itself, on both read paths. And a mutation's connection is ended in
+the middle of its transaction: nothing of it is written."""
 
 from __future__ import annotations
 
@@ -9,18 +10,21 @@ import asyncio
 import dataclasses
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
 from db.embedded import EmbeddedPostgres
 from db.migrate import upgrade_to_head
 from db.reference_data import sync_reference_data
-from db.session import create_engine
+from db.session import create_engine, sync_url
 from server.settings import Settings
-from tests.conftest import bearer, serving
+from tests.conftest import GraphQLClient, bearer, serving
+from tests.test_create_job import CREATE, job_input
 
 JOBS = "query RecoveryJobs { jobs(first: 2) { totalCount nodes { id title } } }"
 FAST_SECONDS = 5.0
@@ -108,3 +112,64 @@ async def test_service_fails_fast_while_the_database_is_down_and_resumes_by_itse
             response = await graphql(http, admin)
             assert response.status_code == 200 and "errors" not in response.json()
         assert (await http.get("/readyz")).status_code == 200
+
+
+async def waiting_pid_on_jobs(connection: asyncpg.Connection) -> int | None:
+    """The session waiting for a lock on `jobs`, from pg_locks (pg_stat_activity would show
+    the view as it was when the caller's transaction began)."""
+    pid = await connection.fetchval(
+        "SELECT pid FROM pg_locks WHERE NOT granted AND relation = 'jobs'::regclass LIMIT 1"
+    )
+    return int(pid) if pid is not None else None
+
+
+async def test_a_connection_lost_in_the_middle_of_a_mutation_writes_nothing(
+    http: httpx.AsyncClient, settings: Settings, database_url: str
+) -> None:
+    """createJob's session is ended by the server while its insert waits on a lock: the
+    client hears SERVICE_UNAVAILABLE, no row of it is left (neither the job nor its
+    idempotency key), and sending it again with the same key creates the job once."""
+    client = GraphQLClient(http, bearer(settings, "admin"))
+    node = (await client.ok("{ employers(first: 1) { nodes { id region { code } } } }"))[
+        "employers"
+    ]["nodes"][0]
+    employer = {"id": node["id"], "region": node["region"]["code"]}
+    as_employer = client.as_(bearer(settings, "employer", employer_id=employer["id"]))
+    key = f"lost-{uuid.uuid4().hex}"
+    title = f"断线重试 {key[-8:]}"
+    new_job = {"input": job_input(employer, title=title, idempotencyKey=key)}
+
+    locker = await asyncpg.connect(sync_url(database_url))
+    try:
+        transaction = locker.transaction()
+        await transaction.start()
+        await locker.execute("LOCK TABLE jobs IN SHARE ROW EXCLUSIVE MODE")  # no inserts
+        in_flight = asyncio.create_task(as_employer(CREATE, new_job))
+        for _ in range(200):
+            pid = await waiting_pid_on_jobs(locker)
+            if pid is not None:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the mutation never reached the lock")
+        assert await locker.fetchval("SELECT pg_terminate_backend($1)", pid)
+        await transaction.rollback()
+        lost = await in_flight
+        assert {e["extensions"]["code"] for e in lost.errors} == {"SERVICE_UNAVAILABLE"}
+        assert not (lost.data or {}).get("createJob")
+        assert await locker.fetchval("SELECT count(*) FROM jobs WHERE title = $1", title) == 0
+        assert await locker.fetchval(
+            "SELECT count(*) FROM idempotency_keys WHERE key = $1", key
+        ) == 0
+    finally:
+        await locker.close()
+
+    again = await as_employer.ok(CREATE, new_job)
+    twice = await as_employer.ok(CREATE, new_job)
+    assert again["createJob"]["userErrors"] == []
+    assert twice["createJob"]["job"]["id"] == again["createJob"]["job"]["id"]
+    check = await asyncpg.connect(sync_url(database_url))
+    try:
+        assert await check.fetchval("SELECT count(*) FROM jobs WHERE title = $1", title) == 1
+    finally:
+        await check.close()
