@@ -60,14 +60,19 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     )
 
 
-async def _prepare(url: str, vault: PersonalDataVault) -> None:
-    engine = create_engine(url)
+async def migrate(url: str) -> None:
+    """Run the migrations and load the reference data."""
+    engine = create_engine(url, pool_size=1, max_overflow=0)
     try:
         await upgrade_to_head(engine)
         async with engine.begin() as connection:
             await sync_reference_data(connection)
     finally:
         await engine.dispose()
+
+
+async def _prepare(url: str, vault: PersonalDataVault) -> None:
+    await migrate(url)
     await seed(url, "tiny", vault, progress=False)
 
 

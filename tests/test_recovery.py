@@ -19,11 +19,9 @@ import httpx
 import pytest
 
 from db.embedded import EmbeddedPostgres
-from db.migrate import upgrade_to_head
-from db.reference_data import sync_reference_data
-from db.session import create_engine, sync_url
+from db.session import sync_url
 from server.settings import Settings
-from tests.conftest import GraphQLClient, bearer, serving
+from tests.conftest import GraphQLClient, bearer, migrate, serving
 from tests.test_create_job import CREATE, job_input
 
 JOBS = "query RecoveryJobs { jobs(first: 2) { totalCount nodes { id title } } }"
@@ -37,20 +35,10 @@ def embedded() -> Iterator[EmbeddedPostgres]:
     with tempfile.TemporaryDirectory(prefix="lh-r-") as home:
         server = EmbeddedPostgres(Path(home)).start()
         try:
-            asyncio.run(_migrate(server.url))
+            asyncio.run(migrate(server.url))
             yield server
         finally:
             server.stop()
-
-
-async def _migrate(url: str) -> None:
-    engine = create_engine(url, pool_size=1, max_overflow=0)
-    try:
-        await upgrade_to_head(engine)
-        async with engine.begin() as connection:
-            await sync_reference_data(connection)
-    finally:
-        await engine.dispose()
 
 
 async def graphql(http: httpx.AsyncClient, headers: dict[str, str]) -> httpx.Response:
