@@ -24,7 +24,7 @@ from bench.harness import Endpoint, Result, Sanity, bench_workload, sanity_check
 from bench.http1 import Http1Pool
 from bench.peers import RunningPeer, peers_available, running_peers
 from bench.report import errors_seen, table, write_json
-from bench.server import REPO_ROOT, RunningServer, app_server
+from bench.server import REPO_ROOT, TRACING, RunningServer, app_server, trace_sink
 from bench.workloads import LABORHUB, LABORHUB_COMPILED, Subject, Workload, find_subject
 from db.seed import SCALES
 from db.session import sync_url
@@ -68,6 +68,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per measurement")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds before each one")
+    parser.add_argument(
+        "--tracing", choices=TRACING, default="off",
+        help="laborhub's tracing: off (the default), the default spans exported over OTLP to a "
+        "sink that keeps nothing (bench/otlp_sink.py), or those and a span per field",
+    )
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, dest="json_path")
     parser.add_argument(
         "--only",
@@ -98,6 +103,8 @@ async def run(args: argparse.Namespace, url: str) -> int:
     workloads = [WORKLOADS_BY_NAME[name] for name in args.only] if args.only else list(WORKLOADS)
     names = [LABORHUB_COMPILED, LABORHUB] if args.compiled else [LABORHUB]
     with ExitStack() as stack:
+        sink = stack.enter_context(trace_sink(args.tracing, RESULTS / "otlp-sink.log"))
+        tracing = sink.settings if sink is not None else {}
         servers = {
             name: stack.enter_context(
                 app_server(
@@ -105,7 +112,7 @@ async def run(args: argparse.Namespace, url: str) -> int:
                     key=BENCH_KEY,
                     pool_size=args.concurrency,
                     log_path=RESULTS / f"{name}.log",
-                    settings={"LABORHUB_COMPILED_READS": COMPILED_READS[name]},
+                    settings={"LABORHUB_COMPILED_READS": COMPILED_READS[name], **tracing},
                     workers=args.workers,
                 )
             )
@@ -114,6 +121,8 @@ async def run(args: argparse.Namespace, url: str) -> int:
         with_peers = peers_available() if args.peers is None else args.peers
         peers = stack.enter_context(running_peers(url, RESULTS)) if with_peers else []
         subject, sanity, results = await measure_all(args, prepared, servers, peers, workloads)
+    if sink is not None:  # stopped now, after the servers: their last spans are in
+        note(f"the OTLP sink received {sink.received()}")
     print()
     print(table(results))
     for line in errors_seen(results):
@@ -189,6 +198,7 @@ def run_info(
         "seeded_seconds": prepared.seeded_seconds,
         "concurrency": args.concurrency,
         "laborhub_workers": args.workers,
+        "tracing": args.tracing,
         "duration_seconds": args.duration,
         "warmup_seconds": args.warmup,
         "peers": [{"name": p.name, "label": p.label, "node": p.node_version} for p in peers],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import socket
 import subprocess
@@ -127,3 +128,57 @@ def wait_until_ready(base_url: str, process: subprocess.Popen[bytes], log_path: 
             last = type(exc).__name__
         time.sleep(0.2)
     raise ServerError(f"the app server was not ready in {READY_TIMEOUT_SECONDS:.0f} s: {last}")
+
+
+TRACING = ("off", "spans", "fields")
+"""`--tracing`: none; the default spans (request, operation, SQL, DataLoader batches); those
+and a span per resolved field."""
+
+
+@dataclass
+class TraceSink:
+    """Where laborhub's spans go under `--tracing` (`bench.otlp_sink`), and what it received
+    (read once it has stopped)."""
+
+    settings: dict[str, str]
+    counts_file: Path
+
+    def received(self) -> dict[str, int]:
+        return json.loads(self.counts_file.read_text()) if self.counts_file.exists() else {}
+
+
+@contextmanager
+def trace_sink(tracing: str, log_path: Path) -> Iterator[TraceSink | None]:
+    """For `tracing` other than `off`: an OTLP sink in its own process, and the settings that
+    make laborhub export to it, until the block ends."""
+    if tracing == "off":
+        yield None
+        return
+    port = free_port()
+    counts_file = log_path.with_suffix(".json")
+    counts_file.unlink(missing_ok=True)
+    settings = {
+        "OTEL_TRACES_EXPORTER": "otlp",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"http://127.0.0.1:{port}/v1/traces",
+        "OTEL_SERVICE_NAME": "laborhub-bench",
+        "LABORHUB_TRACE_FIELDS": "1" if tracing == "fields" else "0",
+    }
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bench.otlp_sink", str(port), str(counts_file)],
+            cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                        break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise ServerError(f"the OTLP sink did not start; see {log_path}") from None
+                    time.sleep(0.05)
+            yield TraceSink(settings, counts_file)
+        finally:
+            stop(process)

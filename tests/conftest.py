@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import dataclasses
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
 import httpx
@@ -58,6 +60,15 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         rate_limit_burst=1_000_000,
         auth_failure_limit=0,  # the suite sends many bad credentials on purpose
     )
+
+
+@pytest.fixture
+def embedded_home() -> Iterator[Path]:
+    """A folder for an embedded PostgreSQL's home, outside pytest's temporary folders: run as
+    root, the server runs as another user, who must reach it, and pytest makes its own folder
+    private again whenever a pytest session starts."""
+    with tempfile.TemporaryDirectory(prefix="lh-home-") as folder:
+        yield Path(folder)
 
 
 async def migrate(url: str) -> None:

@@ -31,8 +31,10 @@ def migrate(url: str) -> None:
     asyncio.run(run())
 
 
-def test_embedded_server_ships_contrib_and_the_migrations_index_keywords(tmp_path: Path) -> None:
-    with EmbeddedPostgres(tmp_path / "home") as pg:
+def test_embedded_server_ships_contrib_and_the_migrations_index_keywords(
+    embedded_home: Path,
+) -> None:
+    with EmbeddedPostgres(embedded_home / "home") as pg:
         available = query(
             pg.url,
             "SELECT name FROM pg_available_extensions WHERE name IN "
@@ -46,8 +48,8 @@ def test_embedded_server_ships_contrib_and_the_migrations_index_keywords(tmp_pat
         assert indexes == TRIGRAM_INDEXES
 
 
-def test_embedded_postgres_keeps_its_data_between_starts(tmp_path: Path) -> None:
-    home = tmp_path / "home"
+def test_embedded_postgres_keeps_its_data_between_starts(embedded_home: Path) -> None:
+    home = embedded_home / "home"
     with EmbeddedPostgres(home) as pg:
         assert query(pg.url, "SELECT 1") == [(1,)]
         assert query(pg.url, "SELECT current_database()") == [("laborhub",)]
@@ -61,21 +63,21 @@ def test_embedded_postgres_keeps_its_data_between_starts(tmp_path: Path) -> None
         pg.stop()
 
 
-def test_embedded_postgres_with_a_path_too_long_for_a_socket(tmp_path: Path) -> None:
-    home = tmp_path / ("deep" * 12) / ("er" * 20)
+def test_embedded_postgres_with_a_path_too_long_for_a_socket(embedded_home: Path) -> None:
+    home = embedded_home / ("deep" * 12) / ("er" * 20)
     with EmbeddedPostgres(home) as pg:
         assert len(str(pg.data_dir)) > 100
         assert query(pg.url, "SELECT 1") == [(1,)]
 
 
 def test_a_data_directory_of_another_major_version_is_refused_in_one_line(
-    tmp_path: Path,
+    embedded_home: Path,
 ) -> None:
-    data_dir = tmp_path / "home" / "pgdata"
+    data_dir = embedded_home / "home" / "pgdata"
     data_dir.mkdir(parents=True)
     (data_dir / "PG_VERSION").write_text("16\n")  # what pgserver's PostgreSQL 16 left
     with pytest.raises(EmbeddedPostgresError) as refused:
-        EmbeddedPostgres(tmp_path / "home").start()
+        EmbeddedPostgres(embedded_home / "home").start()
     assert str(refused.value) == (
         f"the embedded database in {data_dir} was made by PostgreSQL 16, and this laborhub "
         f"embeds PostgreSQL {POSTGRES_MAJOR}: move that directory away (or dump it with the "

@@ -28,9 +28,9 @@ SIGNALS = {
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Path:
+def home(embedded_home: Path) -> Path:
     # short: the embedded server's socket lives in its data directory when the path allows
-    return tmp_path / "h"
+    return embedded_home / "h"
 
 
 @pytest.fixture
