@@ -6,7 +6,8 @@ and lookups alike, and no caller can forget it. Lookups and relations are batche
 per-request DataLoaders (`BatchLoaders`): one statement per relation per request, whatever the
 list sizes. Each batch runs on its own pooled connection (sibling resolvers run concurrently,
 and one connection must never serve two tasks at once), in autocommit mode because reads need
-no transaction round trips (but behind PgBouncer: see `db.session.reader_of`). Which
+no transaction round trips (but behind PgBouncer: see `db.session.reader_of`), on the read
+replica when the request's route allows it (`resolvers.database.Database.read`). Which
 personal-data rows a partner read is noted on the way (`PartnerReadLog`) for the audit trail.
 """
 
@@ -19,12 +20,12 @@ from typing import Any
 
 from sqlalchemy import Column, ColumnElement, Executable, func, select
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.dataloader import DataLoader
 
 from db.session import reader_of
 from resolvers.access import Viewer
 from resolvers.catalog import CATALOG, audited_as, visible
+from resolvers.database import Database, ReadSource
 from resolvers.declarations import Condition, Entity, ToMany
 from resolvers.metrics import DATALOADER_BATCH_SIZE
 from resolvers.pagination import (
@@ -97,6 +98,16 @@ class PartnerReadLog:
             self.reads[type_name].update(row[column] for row in rows)
 
 
+async def _rows_on(statement: Executable, source: ReadSource) -> list[RowMapping]:
+    async with reader_of(source.engine).connect() as connection:
+        return list((await connection.execute(statement)).mappings())
+
+
+async def _scalar_on(statement: Executable, source: ReadSource) -> Any:
+    async with reader_of(source.engine).connect() as connection:
+        return (await connection.execute(statement)).scalar_one()
+
+
 def _grouped(rows: Sequence[RowMapping], column: str) -> defaultdict[Any, list[RowMapping]]:
     groups: defaultdict[Any, list[RowMapping]] = defaultdict(list)
     for row in rows:
@@ -107,8 +118,8 @@ def _grouped(rows: Sequence[RowMapping], column: str) -> defaultdict[Any, list[R
 class Reads:
     """One request's reads (see the module docstring)."""
 
-    def __init__(self, engine: AsyncEngine, viewer: Viewer) -> None:
-        self._reader = reader_of(engine)
+    def __init__(self, database: Database, viewer: Viewer) -> None:
+        self._database = database
         self.viewer = viewer
         self._batches = BatchLoaders()
         self.partner_log = PartnerReadLog(viewer)
@@ -126,8 +137,7 @@ class Reads:
         return visible(self.viewer, entity.table)
 
     async def _rows(self, statement: Executable) -> list[RowMapping]:
-        async with self._reader.connect() as connection:
-            return list((await connection.execute(statement)).mappings())
+        return await self._database.read(partial(_rows_on, statement))
 
     async def _read(
         self, entity: Entity, *where: ColumnElement[bool], order_by: Sequence[Any] = ()
@@ -238,8 +248,7 @@ class Reads:
 
         async def count() -> int:
             statement = select(func.count()).select_from(entity.table).where(*conditions)
-            async with self._reader.connect() as connection:
-                return int((await connection.execute(statement)).scalar_one())
+            return int(await self._database.read(partial(_scalar_on, statement)))
 
         return page, count
 

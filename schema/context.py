@@ -14,7 +14,7 @@ from resolvers.reads import Reads
 
 @dataclass
 class Context:
-    database: Database  # for writes, each in its own transaction
+    database: Database  # writes on its engine, each in its own transaction; reads routed
     reads: Reads  # every read, under the viewer's row policies
     viewer: Viewer
     request: Request | None = None
@@ -26,7 +26,7 @@ def build_context(
     database: Database, request: Request | None = None, viewer: Viewer = ANONYMOUS
 ) -> Context:
     return Context(
-        database=database, reads=Reads(database.engine, viewer), viewer=viewer, request=request
+        database=database, reads=Reads(database, viewer), viewer=viewer, request=request
     )
 
 

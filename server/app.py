@@ -22,6 +22,7 @@ from strawberry.schema.base import BaseSchema
 
 from db.migrate import current_revision, head_revision
 from db.pii import PersonalDataVault
+from db.replica import Replica, write_position
 from db.session import create_engine, create_statement_pool
 from resolvers.access import Viewer
 from resolvers.database import Database
@@ -31,6 +32,8 @@ from server.auth import Authenticator
 from server.compiled_reads import compiled_read
 from server.graphiql import graphiql_routes
 from server.graphql_http import GraphQLEndpoint
+from server.graphql_http.write_position import HEADER as WRITE_POSITION_HEADER
+from server.graphql_http.write_position import request_route
 from server.limits import default_document_checks
 from server.logging import configure_logging
 from server.metrics import OperationMetrics, metrics_endpoint, sampling_pools
@@ -79,18 +82,23 @@ def create_app(
         )
         vault = PersonalDataVault(settings.master_key())
         statements = None
+        replica = None
         try:
             if settings.compiled_reads:
                 statements = create_statement_pool(
                     database_url, size=settings.db_pool_size, **settings.connection_options
                 )
             trace_engine(engine)
+            if settings.database_read_url:
+                replica = open_replica(settings, settings.database_read_url)
             authenticator = Authenticator(settings, engine, vault)
-            database = Database(engine, vault, statements)
+            database = Database(engine, vault, statements, replica)
             keep_out_of_collections()
             async with sampling_pools(engine, statements):
                 yield {"engine": engine, "database": database, "authenticator": authenticator}
         finally:
+            if replica is not None:
+                await replica.close()
             if statements is not None:
                 await statements.close()
             await engine.dispose()
@@ -101,7 +109,7 @@ def create_app(
         """Who is asking (AuthenticationError: the endpoint answers 401), then the context."""
         state = request.state
         viewer = await state.authenticator.authenticate(request)
-        return build(state.database, request, viewer)
+        return build(state.database.routed(request_route(request)), request, viewer)
 
     graphql = GraphQLEndpoint(
         schema,
@@ -130,9 +138,13 @@ def create_app(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=["Accept", "Authorization", "Content-Type", "X-API-Key"],
+                allow_headers=[
+                    "Accept", "Authorization", "Content-Type", "X-API-Key",
+                    WRITE_POSITION_HEADER,
+                ],
                 expose_headers=[
-                    "X-SQL-Statements", "X-Read-Path", "Retry-After", "WWW-Authenticate"
+                    "X-SQL-Statements", "X-Read-Path", "Retry-After", "WWW-Authenticate",
+                    WRITE_POSITION_HEADER,
                 ],
             )
         )
@@ -179,6 +191,29 @@ def wrapped_in(middleware: list[Middleware], app: ASGIApp) -> ASGIApp:
     return app
 
 
+def open_replica(settings: Settings, url: str) -> Replica:
+    """The read replica's engine and statement pool, sized as the primary's, connecting
+    with a shorter timeout: a replica that does not answer costs one read that long, then
+    its breaker sends reads to the primary."""
+    options = {
+        **settings.connection_options,
+        "connect_timeout_seconds": settings.replica_connect_timeout_seconds,
+    }
+    engine = create_engine(
+        url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow, **options
+    )
+    trace_engine(engine)
+    statements = None
+    if settings.compiled_reads:
+        statements = create_statement_pool(url, size=settings.db_pool_size, **options)
+    return Replica(
+        engine,
+        statements,
+        wait_seconds=settings.replica_wait_ms / 1000,
+        retry_seconds=settings.replica_retry_seconds,
+    )
+
+
 def keep_out_of_collections() -> None:
     """Move everything made so far (the schema, the declarations, SQLAlchemy's metadata: some
     hundreds of thousands of objects that live as long as the process) out of the garbage
@@ -205,7 +240,15 @@ async def readyz(request: Request) -> JSONResponse:
     head = head_revision()
     if revision != head:
         return not_ready(f"migrations not at head: database at {revision}, code at {head}")
-    return JSONResponse({"status": "ready", "revision": revision})
+    ready: dict[str, Any] = {"status": "ready", "revision": revision}
+    replica: Replica | None = request.state.database.replica
+    if replica is not None:  # ready whatever its state: the primary answers every read then
+        try:
+            primary_position: int | None = await write_position(engine)
+        except Exception:
+            primary_position = None
+        ready["replica"] = await replica.status(primary_position)
+    return JSONResponse(ready)
 
 
 def not_ready(reason: str) -> JSONResponse:

@@ -38,6 +38,15 @@ class Settings:
     # DATABASE_URL is a PgBouncer in transaction mode: no named prepared statements, no
     # startup parameters (statement_timeout then comes from the role; see the README).
     db_pgbouncer: bool = False
+    # DATABASE_READ_URL: a streaming replica that answers queries (db.replica). A client that
+    # sends back the write position of its last mutation waits at most replica_wait_ms for the
+    # replica to replay it, else reads from the primary; a replica that can't be reached
+    # (connecting gives up after replica_connect_timeout_seconds) is skipped for
+    # replica_retry_seconds.
+    database_read_url: str | None = None
+    replica_wait_ms: int = 500
+    replica_retry_seconds: float = 5.0
+    replica_connect_timeout_seconds: float = 1.0
     statement_timeout_ms: int = 10_000
     # On SIGTERM: how long in-flight requests may take to finish before they are cut.
     shutdown_grace_seconds: float = 30.0
@@ -92,6 +101,12 @@ class Settings:
                 env.get("LABORHUB_DB_CONNECT_TIMEOUT_SECONDS", "5")
             ),
             db_pgbouncer=_bool(env.get("LABORHUB_DB_PGBOUNCER", "0")),
+            database_read_url=env.get("DATABASE_READ_URL") or None,
+            replica_wait_ms=int(env.get("LABORHUB_REPLICA_WAIT_MS", "500")),
+            replica_retry_seconds=float(env.get("LABORHUB_REPLICA_RETRY_SECONDS", "5")),
+            replica_connect_timeout_seconds=float(
+                env.get("LABORHUB_REPLICA_CONNECT_TIMEOUT_SECONDS", "1")
+            ),
             statement_timeout_ms=int(env.get("LABORHUB_STATEMENT_TIMEOUT_MS", "10000")),
             shutdown_grace_seconds=float(env.get("LABORHUB_SHUTDOWN_GRACE_SECONDS", "30")),
             expose_sql_stats=_bool(

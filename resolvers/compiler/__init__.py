@@ -58,7 +58,7 @@ from resolvers.compiler.json_sql import (
 )
 from resolvers.compiler.selections import Selections
 from resolvers.compiler.variables import bound_variables, variable_of, variable_shape
-from resolvers.database import Database
+from resolvers.database import Database, ReadSource
 from resolvers.declarations import Entity, declaration_of
 from resolvers.errors import BadArgument
 from resolvers.reads import Reads
@@ -364,12 +364,19 @@ async def run_compiled(
     database: Database, compiled: list[CompiledField], parameters: list[tuple[Any, ...]]
 ) -> dict[str, Any]:
     """Run each root field's statement on one pooled connection, in autocommit (the
-    database's statement pool, which runs them again on a new connection if that one was
-    lost, or the engine's); the operation's `data`."""
-    if database.statements is not None:
+    statement pool, which runs them again on a new connection if that one was lost, or the
+    engine's), of the replica when the request's route allows it, else of the primary (see
+    `Database.read`); the operation's `data`."""
+    return await database.read(partial(_run_compiled_on, compiled, parameters))
+
+
+async def _run_compiled_on(
+    compiled: list[CompiledField], parameters: list[tuple[Any, ...]], source: ReadSource
+) -> dict[str, Any]:
+    if source.statements is not None:
         run = partial(_run_on, compiled=compiled, parameters=parameters)
-        return await database.statements.run(run)
-    async with reader_of(database.engine).connect() as pooled:
+        return await source.statements.run(run)
+    async with reader_of(source.engine).connect() as pooled:
         driver = (await pooled.get_raw_connection()).driver_connection
         assert driver is not None
         return await _run_on(driver, compiled, parameters)

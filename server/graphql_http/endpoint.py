@@ -51,6 +51,7 @@ from server.graphql_http.responses import (
 )
 from server.graphql_http.throttling import principal_of, throttle
 from server.graphql_http.tracing import note_read_path, operation_span, request_span, role_of
+from server.graphql_http.write_position import add_write_position, note_writing, request_route
 from server.limits import is_anonymous
 from server.metrics import OperationMetrics
 from server.operation_checks import CheckedOperation, DocumentCheck
@@ -178,6 +179,7 @@ class GraphQLEndpoint:
             operations, is_batch = await read_operations(
                 request, self.max_body_bytes, self.max_batch_size
             )
+            request_route(request)  # the write position it sent back, checked
             context = await build_context(self.context_factory, request)
             throttle(self.rate_limiter, request, context, len(operations))
         except RequestError as exc:
@@ -192,9 +194,12 @@ class GraphQLEndpoint:
                     continue
             outcomes.append(await self._run(request, params, context, media_type))
         if is_batch:
-            return json_response([outcome.body for outcome in outcomes], 200, media_type)
-        [outcome] = outcomes
-        return json_response(outcome.body, outcome.status, media_type, outcome.headers)
+            response = json_response([outcome.body for outcome in outcomes], 200, media_type)
+        else:
+            [outcome] = outcomes
+            response = json_response(outcome.body, outcome.status, media_type, outcome.headers)
+        await add_write_position(request, response)
+        return response
 
     async def _run(
         self, request: Request, params: GraphQLParams, context: Any, media_type: str
@@ -259,6 +264,8 @@ class GraphQLEndpoint:
         kind = operation.operation.value
         name = operation.name.value if operation.name else None
         seen.kind, seen.name = kind, name
+        if kind == "mutation":
+            note_writing(request)
         role = role_of(context)
         note_operation(kind, name, role)
         with operation_span(kind, name, resolved.query, role):
