@@ -94,7 +94,7 @@ def create_app(
             authenticator = Authenticator(settings, engine, vault)
             database = Database(engine, vault, statements, replica)
             keep_out_of_collections()
-            async with sampling_pools(engine, statements):
+            async with sampling_pools(database):
                 yield {"engine": engine, "database": database, "authenticator": authenticator}
         finally:
             if replica is not None:

@@ -15,7 +15,8 @@ What is measured (names as Prometheus shows them):
 - `laborhub_http_request_sql_statements`: the SQL statements each request sent.
 - `laborhub_db_pool_connections{pool, state}` (`in_use`, `idle`) and
   `laborhub_db_pool_waiting{pool}`, for the SQLAlchemy engine's pool (`engine`) and the
-  compiled reads' pool (`statements`): sampled every second and when scraped.
+  compiled reads' pool (`statements`), and the read replica's (`replica_engine`,
+  `replica_statements`): sampled every second and when scraped.
 - `laborhub_dataloader_batch_size{loader}` (see `resolvers.metrics`).
 - the process's CPU, memory and file descriptors, and Python's garbage collections.
 
@@ -51,6 +52,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from db.statement_pool import StatementPool
+from resolvers.database import Database
 
 MAX_OPERATION_NAMES = 200
 OTHER_OPERATION = "_other"
@@ -144,18 +146,30 @@ class OperationMetrics:
         HTTP_STATEMENTS.observe(statements)
 
 
-def sample_pools(engine: AsyncEngine, statements: StatementPool | None) -> None:
-    """Set the pool gauges from the pools as they are now."""
+def sample_pools(
+    engine: AsyncEngine, statements: StatementPool | None, prefix: str = ""
+) -> None:
+    """Set the pool gauges from the pools as they are now (`prefix`: `replica_` for the read
+    replica's)."""
     pool: Any = engine.pool
     in_use = pool.checkedout() if hasattr(pool, "checkedout") else 0
     idle = pool.checkedin() if hasattr(pool, "checkedin") else 0
-    POOL_CONNECTIONS.labels("engine", "in_use").set(in_use)
-    POOL_CONNECTIONS.labels("engine", "idle").set(idle)
-    POOL_WAITING.labels("engine").set(_engine_waiters(pool))
+    name = f"{prefix}engine"
+    POOL_CONNECTIONS.labels(name, "in_use").set(in_use)
+    POOL_CONNECTIONS.labels(name, "idle").set(idle)
+    POOL_WAITING.labels(name).set(_engine_waiters(pool))
     if statements is not None:
-        POOL_CONNECTIONS.labels("statements", "in_use").set(statements.in_use)
-        POOL_CONNECTIONS.labels("statements", "idle").set(statements.idle_connections)
-        POOL_WAITING.labels("statements").set(statements.waiting)
+        name = f"{prefix}statements"
+        POOL_CONNECTIONS.labels(name, "in_use").set(statements.in_use)
+        POOL_CONNECTIONS.labels(name, "idle").set(statements.idle_connections)
+        POOL_WAITING.labels(name).set(statements.waiting)
+
+
+def sample_database(database: Database) -> None:
+    """The pools of the primary and, when there is one, of the read replica."""
+    sample_pools(database.engine, database.statements)
+    if database.replica is not None:
+        sample_pools(database.replica.engine, database.replica.statements, "replica_")
 
 
 def _engine_waiters(pool: Any) -> int:
@@ -167,14 +181,12 @@ def _engine_waiters(pool: Any) -> int:
 
 
 @contextlib.asynccontextmanager
-async def sampling_pools(
-    engine: AsyncEngine, statements: StatementPool | None
-) -> AsyncIterator[None]:
-    """Sample the pools every `POOL_SAMPLE_SECONDS` while in the block."""
+async def sampling_pools(database: Database) -> AsyncIterator[None]:
+    """Sample the database's pools every `POOL_SAMPLE_SECONDS` while in the block."""
 
     async def sample_forever() -> None:
         while True:
-            sample_pools(engine, statements)
+            sample_database(database)
             await asyncio.sleep(POOL_SAMPLE_SECONDS)
 
     task = asyncio.create_task(sample_forever(), name="laborhub pool metrics")
@@ -203,5 +215,5 @@ def exposition_registry() -> CollectorRegistry:
 
 async def metrics_endpoint(request: Request) -> Response:
     state = request.state
-    sample_pools(state.engine, state.database.statements)
+    sample_database(state.database)
     return Response(generate_latest(exposition_registry()), media_type=CONTENT_TYPE_LATEST)

@@ -323,3 +323,14 @@ async def test_a_write_position_without_a_replica_reads_the_primary(gql: GraphQL
         "{ jobs(first: 1) { totalCount } }"
     )
     assert result.status == 200 and not result.errors, result.body
+
+
+async def test_the_replicas_pools_are_in_the_metrics(
+    replica: StreamingPair, settings: Settings
+) -> None:
+    async with app_on(replica, settings, compiled_reads=True) as http:
+        await admin(http, settings).ok("{ jobs(first: 1) { nodes { id } } }")
+        text = (await http.get("/metrics")).text
+    for pool in ("engine", "statements", "replica_engine", "replica_statements"):
+        assert f'laborhub_db_pool_waiting{{pool="{pool}"}} 0.0' in text, pool
+    assert 'laborhub_db_pool_connections{pool="replica_statements",state="idle"} 1.0' in text
