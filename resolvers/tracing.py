@@ -19,20 +19,28 @@ def recording() -> bool:
     return not isinstance(trace.get_tracer_provider(), ProxyTracerProvider)
 
 
+def in_recorded_trace() -> bool:
+    """Whether the current span records: a span inside a request that was sampled out would
+    be sampled out too (the samplers are parent-based), so none is made at all. Making the
+    spans that are then dropped cost most of tracing's price at a low sampling ratio."""
+    return recording() and trace.get_current_span().is_recording()
+
+
 def span(
     name: str,
     attributes: dict[str, AttributeValue] | None = None,
     kind: SpanKind = SpanKind.INTERNAL,
 ) -> AbstractContextManager[Any]:
-    """A span around a block (the current one while it runs), or nothing when tracing is off."""
-    if not recording():
+    """A span around a block (the current one while it runs), or nothing when tracing is off
+    or the trace was sampled out."""
+    if not in_recorded_trace():
         return nullcontext()
     return tracer.start_as_current_span(name, kind=kind, attributes=attributes)
 
 
 def statement_span(sql: str) -> AbstractContextManager[Any]:
     """A client span for one SQL query sent straight to the driver."""
-    if not recording():
+    if not in_recorded_trace():
         return nullcontext()
     return tracer.start_as_current_span(
         "SELECT",

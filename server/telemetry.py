@@ -43,8 +43,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.schema.base import BaseSchema
 
+from resolvers.tracing import in_recorded_trace, tracer
 from resolvers.tracing import recording as tracing_enabled
-from resolvers.tracing import tracer
 
 log = logging.getLogger("laborhub.telemetry")
 
@@ -101,6 +101,9 @@ def trace_engine(engine: AsyncEngine) -> None:
 def _start_statement(
     connection: Any, _cursor: Any, statement: str, _parameters: Any, _context: Any, _many: bool
 ) -> None:
+    if not in_recorded_trace():  # a place in the stack all the same: the end pops it
+        connection.info.setdefault(_SPANS, []).append(None)
+        return
     verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
     span = tracer.start_span(
         verb,
@@ -118,7 +121,9 @@ def _start_statement(
 def _end_statement(connection: Any, *_args: Any) -> None:
     started = connection.info.get(_SPANS)
     if started:
-        started.pop().end()
+        span = started.pop()
+        if span is not None:
+            span.end()
 
 
 def _failed_statement(context: Any) -> None:
@@ -126,8 +131,9 @@ def _failed_statement(context: Any) -> None:
     started = None if connection is None else connection.info.get(_SPANS)
     if started:
         span = started.pop()
-        span.set_status(Status(StatusCode.ERROR, type(context.original_exception).__name__))
-        span.end()
+        if span is not None:
+            span.set_status(Status(StatusCode.ERROR, type(context.original_exception).__name__))
+            span.end()
 
 
 _SPANS = "laborhub_statement_spans"

@@ -109,6 +109,28 @@ async def test_a_request_is_one_trace_of_nested_spans(
         assert 1 <= int(batch.attributes["laborhub.batch_size"]) <= 3  # type: ignore[arg-type]
 
 
+async def test_a_trace_sampled_out_upstream_makes_no_spans(
+    traced: tuple[httpx.AsyncClient, str], settings: Settings, spans: InMemorySpanExporter
+) -> None:
+    """A caller's trace that is not sampled (flags 00): the answer is the same, no span of
+    it is recorded, and the next sampled request is traced whole (no span stack left over)."""
+    http, _path = traced
+    headers = bearer(settings, "admin")
+    body = {"query": JOBS, "variables": {"first": 3}}
+    unsampled = await http.post(
+        "/graphql", json=body, headers={**headers, "traceparent": f"00-{TRACE_ID}-{PARENT_ID}-00"}
+    )
+    assert unsampled.status_code == 200 and "errors" not in unsampled.json()
+    assert list(spans.get_finished_spans()) == []
+    sampled = await http.post(
+        "/graphql", json=body, headers={**headers, "traceparent": f"00-{TRACE_ID}-{PARENT_ID}-01"}
+    )
+    assert sampled.json() == unsampled.json()
+    found = list(spans.get_finished_spans())
+    one(found, "query Jobs")
+    assert [span for span in found if span.kind is SpanKind.CLIENT]
+
+
 async def test_spans_hold_no_values(
     traced: tuple[httpx.AsyncClient, str], settings: Settings, spans: InMemorySpanExporter
 ) -> None:

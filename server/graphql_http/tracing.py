@@ -11,7 +11,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 from starlette.requests import Request
 
-from resolvers.tracing import recording, tracer
+from resolvers.tracing import in_recorded_trace, recording, tracer
 
 
 def request_span(request: Request) -> AbstractContextManager[Any]:
@@ -36,7 +36,7 @@ def operation_span(
     kind: str, name: str | None, document: str, role: str | None
 ) -> AbstractContextManager[Any]:
     """The operation's span: its type, name, document hash and the principal's role."""
-    if not recording():
+    if not in_recorded_trace():
         return nullcontext()
     attributes: dict[str, Any] = {
         "graphql.operation.type": kind,
@@ -51,7 +51,7 @@ def operation_span(
 
 def note_read_path(summary: str) -> None:
     """Which read path answered, on the current (operation) span."""
-    if recording():
+    if in_recorded_trace():
         trace.get_current_span().set_attribute("laborhub.read_path", summary)
 
 
