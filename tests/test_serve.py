@@ -12,6 +12,7 @@ import signal
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
 
@@ -124,3 +125,20 @@ def test_a_missing_production_setting_is_one_line_before_anything_starts(
         "laborhub serve: Config 'LABORHUB_SECRET_KEY' is missing, and production has no default."
     )
     assert not (home / "pgdata").exists()
+
+
+@pytest.mark.parametrize("started", [2], indirect=True, ids=["2 workers"])
+def test_workers_share_their_metrics(started: ServeProcess) -> None:
+    """Whichever worker answers /metrics, it counts every worker's requests."""
+    query = {"query": "{ regions { code } }"}
+    with httpx.Client(base_url=started.url, timeout=10) as client:
+        for _ in range(20):  # new connections: the kernel spreads them over the workers
+            with httpx.Client(base_url=started.url, timeout=10) as one:
+                assert one.post("/graphql", json=query).status_code == 200
+        for _ in range(4):
+            text = client.get("/metrics").text
+            line = next(
+                line for line in text.splitlines()
+                if line.startswith('laborhub_http_request_duration_seconds_count{status="200"}')
+            )
+            assert float(line.rsplit(" ", 1)[1]) == 20, line
