@@ -1,5 +1,6 @@
-"""The read workloads (issue 8's six, and `job_by_varying_id`), each for laborhub, PostGraphile
-and asyncpg.
+"""The read workloads (issue 8's six, `job_by_varying_id`, and two over insurance records:
+a worker's summary and a province's yearly statistic), each for laborhub, PostGraphile and
+asyncpg.
 
 Each asyncpg fetch is what a competent engineer would write by hand: one statement, the
 narrowest column list, joins or LATERAL subqueries instead of extra round trips. It returns the
@@ -16,7 +17,7 @@ from a plan that binds the id (`job_by_id` is its variant 0, the newest job, eve
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 
 import asyncpg
 
@@ -32,7 +33,14 @@ from bench.workloads import (
     enum_name,
     timestamp,
 )
-from db.models.enums import ApplicationStatus, JobStatus, SalaryUnit
+from db.codes import division_prefix
+from db.models.enums import (
+    ApplicationStatus,
+    ContributionStatus,
+    InsuranceType,
+    JobStatus,
+    SalaryUnit,
+)
 from resolvers.global_ids import encode_global_id
 
 # --- the seven job fields the flat workloads read ------------------------------------------
@@ -41,6 +49,7 @@ JOB_FIELDS = "id title salaryMin salaryMax salaryUnit status postedAt"
 PG_JOB_FIELDS = "id: rowId title salaryMin salaryMax salaryUnit status postedAt"
 JOB_COLUMNS = "id, title, salary_min, salary_max, salary_unit, status, posted_at"
 NEWEST = "[POSTED_AT_DESC, ROW_ID_DESC]"
+LATEST_PERIOD = "[PERIOD_DESC, ROW_ID_DESC]"
 
 
 def job_node(row: asyncpg.Record, **more: object) -> JSONObject:
@@ -407,6 +416,108 @@ async def fetch_jobs_employer_jobs(
     return {"jobs": connection(list(jobs.values()))}
 
 
+# --- 8. one worker's insurance summary ----------------------------------------------------
+
+WORKER_INSURANCE_QUERY = """
+query WorkerInsurance($id: ID!) {
+  worker: node(id: $id) {
+    ... on Worker {
+      insuranceRecords(first: 24) {
+        totalCount
+        nodes { period insuranceType contributionBase employerAmount personalAmount status }
+      }
+    }
+  }
+}
+"""
+
+PG_WORKER_INSURANCE = f"""
+query WorkerInsurance($id: BigInt!) {{
+  worker: workerByRowId(rowId: $id) {{
+    insuranceRecords: insuranceRecordsByWorkerId(first: 24, orderBy: {LATEST_PERIOD}) {{
+      totalCount
+      nodes {{ period insuranceType contributionBase employerAmount personalAmount status }}
+    }}
+  }}
+}}
+"""
+
+# The count beside the page, as in JOBS_FILTERED_SQL: both read the worker's rows through
+# the unique key's index (worker_id leads it), in every partition.
+WORKER_INSURANCE_SQL = """
+SELECT (SELECT count(*) FROM insurance_records WHERE worker_id = $1) AS total_count, page.*
+FROM (
+  SELECT id, period, insurance_type, contribution_base, employer_amount, personal_amount, status
+  FROM insurance_records
+  WHERE worker_id = $1
+  ORDER BY period DESC, id DESC
+  LIMIT 24
+) AS page
+ORDER BY page.period DESC, page.id DESC
+"""
+
+
+def insured_worker_variables(subject: Subject, server: str, variant: int = 0) -> dict[str, object]:
+    if server in LABORHUBS:
+        return {"id": encode_global_id("Worker", subject.insured_worker)}
+    return {"id": str(subject.insured_worker)}  # PostGraphile's BigInt is a string
+
+
+def insurance_node(row: asyncpg.Record) -> JSONObject:
+    return {
+        "period": row["period"].strftime("%Y-%m"),
+        "insuranceType": enum_name(InsuranceType, row["insurance_type"]),
+        "contributionBase": decimal(row["contribution_base"]),
+        "employerAmount": decimal(row["employer_amount"]),
+        "personalAmount": decimal(row["personal_amount"]),
+        "status": enum_name(ContributionStatus, row["status"]),
+    }
+
+
+async def fetch_worker_insurance(
+    db: CountingConnection, subject: Subject, variant: int = 0
+) -> JSONObject:
+    rows = await db.fetch(WORKER_INSURANCE_SQL, subject.insured_worker)
+    total = rows[0]["total_count"] if rows else 0
+    records = {"totalCount": total, "nodes": [insurance_node(row) for row in rows]}
+    return {"worker": {"insuranceRecords": records}}
+
+
+# --- 9. a province's yearly statistic -----------------------------------------------------
+
+PROVINCE_YEAR_QUERY = """
+query ProvinceYear($province: String!, $from: String!, $to: String!) {
+  insuranceRecords(filter: {regionCode: $province, from: $from, to: $to}, first: 1) {
+    totalCount
+  }
+}
+"""
+
+# Everything under the province (its code prefix as a range: region_code compares
+# byte-wise) in the year's months. Stock PostGraphile has equality conditions only, so it
+# cannot ask this in one request.
+PROVINCE_YEAR_SQL = """
+SELECT count(*) AS total_count
+FROM insurance_records
+WHERE region_code >= $1 AND region_code < $2 AND period >= $3 AND period <= $4
+"""
+
+
+def province_year_variables(subject: Subject, server: str, variant: int = 0) -> dict[str, object]:
+    year = subject.insurance_year
+    return {"province": subject.province, "from": f"{year:04d}-01", "to": f"{year:04d}-12"}
+
+
+async def fetch_province_year(
+    db: CountingConnection, subject: Subject, variant: int = 0
+) -> JSONObject:
+    prefix = division_prefix(subject.province)
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    year = subject.insurance_year
+    rows = await db.fetch(PROVINCE_YEAR_SQL, prefix, upper, date(year, 1, 1), date(year, 12, 1))
+    return {"insuranceRecords": {"totalCount": rows[0]["total_count"]}}
+
+
 WORKLOADS: tuple[Workload, ...] = (
     Workload(
         "job_by_id",
@@ -451,6 +562,22 @@ WORKLOADS: tuple[Workload, ...] = (
         JOBS_EMPLOYER_JOBS_QUERY,
         PG_JOBS_EMPLOYER_JOBS,
         fetch_jobs_employer_jobs,
+    ),
+    Workload(
+        "worker_insurance",
+        "one worker's 24 latest insurance records (6 fields) and their totalCount",
+        WORKER_INSURANCE_QUERY,
+        PG_WORKER_INSURANCE,
+        fetch_worker_insurance,
+        insured_worker_variables,
+    ),
+    Workload(
+        "insurance_province_year",
+        "totalCount of one province's insurance records in one year (no PostGraphile)",
+        PROVINCE_YEAR_QUERY,
+        None,
+        fetch_province_year,
+        province_year_variables,
     ),
     Workload(
         "job_by_varying_id",

@@ -160,6 +160,7 @@ async def sanity_check(
 ) -> Sanity:
     """Each endpoint's data, made plain, value for value against the asyncpg fetch's, for
     each of the `checked_variants`."""
+    endpoints = [endpoint for endpoint in endpoints if workload.serves(endpoint.name)]
     variants = workload.variants(subject)
     expected: dict[int, object] = {}
     objects = 0
@@ -234,6 +235,7 @@ async def bench_workload(
     `client` (this process, for an endpoint: its HTTP client) and `postgres` (the database's
     backends).
     """
+    endpoints = [endpoint for endpoint in endpoints if workload.serves(endpoint.name)]
     variants = workload.variants(subject)
     runs = [
         (

@@ -73,6 +73,8 @@ PEERS: tuple[PeerSpec, ...] = (
             "--disable-default-mutations",
             "--disable-query-log",
             "--disable-graphiql",
+            # Show a partitioned table (insurance_records), not its partitions; 5 does that.
+            "--use-partitioned-parent",
         ),
     ),
     # serve.mjs reads DATABASE_URL, PEER_HOST and PEER_PORT.

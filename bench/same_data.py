@@ -16,8 +16,12 @@ from decimal import Decimal
 from bench.workloads import ASYNCPG, LABORHUB, LABORHUB_COMPILED, POSTGRAPHILE4, POSTGRAPHILE5
 from resolvers.global_ids import decode_global_id, int_key
 
-ENUM_FIELDS = frozenset({"status", "salaryUnit", "employmentType"})
-DECIMAL_FIELDS = frozenset({"salaryMin", "salaryMax"})
+ENUM_FIELDS = frozenset({"status", "salaryUnit", "employmentType", "insuranceType"})
+DECIMAL_FIELDS = frozenset(
+    {"salaryMin", "salaryMax", "contributionBase", "employerAmount", "personalAmount"}
+)
+MONTH_FIELDS = frozenset({"period"})
+"""Months: laborhub's `2026-03`, the `period` column's first day `2026-03-01` elsewhere."""
 
 IdKey = Callable[[object], object]
 
@@ -61,6 +65,8 @@ def _plain(value: object, key: str | None, id_key: IdKey) -> object:
         return str(value).lower()
     if key in DECIMAL_FIELDS:
         return str(Decimal(str(value)))
+    if key in MONTH_FIELDS:
+        return str(value)[:7]
     if key.endswith("At"):
         return datetime.fromisoformat(str(value))
     return value

@@ -62,6 +62,12 @@ class Subject:
     """The NEWEST_JOBS newest jobs (fewer when the data has fewer), newest first."""
     county: str
     """The county (a division with no children) with the most published jobs."""
+    insured_worker: int
+    """The worker with the most insurance records (the smallest id among equals)."""
+    province: str
+    """The province with the most insurance records (in its pooling regions)."""
+    insurance_year: int
+    """The year with the most insurance records (the latest among equals)."""
 
     @property
     def job_id(self) -> int:
@@ -77,7 +83,14 @@ SELECT
      AND NOT EXISTS (SELECT 1 FROM regions AS c WHERE c.parent_code = j.region_code)
    GROUP BY j.region_code
    ORDER BY count(*) DESC, j.region_code
-   LIMIT 1) AS county
+   LIMIT 1) AS county,
+  (SELECT worker_id FROM insurance_records
+   GROUP BY worker_id ORDER BY count(*) DESC, worker_id LIMIT 1) AS insured_worker,
+  (SELECT p.code FROM insurance_records AS r
+   JOIN regions AS p ON p.code = left(r.region_code, 2) || '0000'
+   GROUP BY p.code ORDER BY count(*) DESC, p.code LIMIT 1) AS province,
+  (SELECT extract(year FROM period)::int FROM insurance_records
+   GROUP BY 1 ORDER BY count(*) DESC, 1 DESC LIMIT 1) AS insurance_year
 """
 
 
@@ -85,7 +98,15 @@ async def find_subject(pool: asyncpg.Pool) -> Subject:
     row = await pool.fetchrow(SUBJECT_SQL, NEWEST_JOBS)
     if row is None or not row["job_ids"] or row["county"] is None:
         raise RuntimeError("the bench database has no published jobs to pick a subject from")
-    return Subject(job_ids=tuple(row["job_ids"]), county=row["county"])
+    if row["insured_worker"] is None or row["province"] is None:
+        raise RuntimeError("the bench database has no insurance records to pick a subject from")
+    return Subject(
+        job_ids=tuple(row["job_ids"]),
+        county=row["county"],
+        insured_worker=row["insured_worker"],
+        province=row["province"],
+        insurance_year=row["insurance_year"],
+    )
 
 
 class Fetch(Protocol):
@@ -123,17 +144,25 @@ class Workload:
     description: str
     query: str
     """laborhub's document."""
-    postgraphile: str
-    """PostGraphile 5's document; `postgraphile_document` spells it for 4."""
+    postgraphile: str | None
+    """PostGraphile 5's document; `postgraphile_document` spells it for 4. None when stock
+    PostGraphile cannot ask for it in one request (it has equality conditions only: no
+    ranges, no code prefixes); the peers then sit the workload out."""
     fetch: Fetch
     variables: Variables = field(default=no_variables)
     variants: Variants = field(default=one_variant)
     """How many distinct requests (variants 0 .. n-1) the clients cycle through, one after
     the other, given the run's subject."""
 
+    def serves(self, server: str) -> bool:
+        """Whether `server` (one of SERVERS) has a document for this workload."""
+        return server in LABORHUBS or self.postgraphile is not None
+
     def document(self, server: str) -> str:
         if server in LABORHUBS:
             return self.query
+        if self.postgraphile is None:
+            raise ValueError(f"workload {self.name} has no document for {server}")
         return postgraphile_document(self.postgraphile, server)
 
     def body(self, server: str, subject: Subject, variant: int) -> bytes:

@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.partitions import is_partition
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -17,7 +19,10 @@ def is_tracked(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
     """Whether autogenerate compares this object: trigram indexes exist only where the server
-    ships pg_trgm, and the models don't declare them."""
+    ships pg_trgm, and the models don't declare them; a partitioned table's partitions are
+    made at run time (db/partitions.py), the models declare the partitioned table."""
+    if type_ == "table" and name is not None and reflected and is_partition(name):
+        return False
     return not (type_ == "index" and name is not None and name.endswith("_trgm"))
 
 

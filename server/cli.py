@@ -39,6 +39,7 @@ from server.cli_base import (
     prepare_database,
 )
 from server.cli_documents import register as register_documents
+from server.cli_maintain import register as register_maintain
 from server.serving import CannotListen, Stopped, StopSignals, exit_with, listening_socket
 from server.settings import Settings, SettingsError
 
@@ -244,6 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("db-stop", cmd_db_stop, "stop the embedded PostgreSQL left running by db-url")
     register_access(commands)
     register_documents(commands)
+    register_maintain(commands)
     return parser
 
 

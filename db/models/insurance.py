@@ -1,4 +1,11 @@
-"""Monthly social-insurance contributions, one per worker, type, pooling region and month."""
+"""Monthly social-insurance contributions, one per worker, type, pooling region and month.
+
+The table is partitioned by `period`, one partition per calendar year (`db/partitions.py`
+makes them; migration 0007 says why yearly). PostgreSQL wants the partition key in every
+unique index of a partitioned table, so the primary key is (id, period): ids still come from
+one sequence and stay unique in practice, and the unique key (worker, type, region, period)
+holds across all partitions because it contains `period`.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Numeric,
+    PrimaryKeyConstraint,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -23,6 +31,7 @@ from db.models.enums import ContributionStatus, InsuranceType
 class InsuranceRecord(Base):
     __tablename__ = "insurance_records"
     __table_args__ = (
+        PrimaryKeyConstraint("id", "period"),
         UniqueConstraint("worker_id", "insurance_type", "region_code", "period"),
         CheckConstraint("extract(day from period) = 1", name="period_is_month"),
         CheckConstraint(
@@ -30,6 +39,7 @@ class InsuranceRecord(Base):
             name="amounts_non_negative",
         ),
         Index("ix_insurance_records_period_id", "period", "id"),
+        {"postgresql_partition_by": "RANGE (period)"},
     )
 
     id: Mapped[int] = id_column()
@@ -42,7 +52,7 @@ class InsuranceRecord(Base):
     region_code: Mapped[str] = mapped_column(
         code_column(6), ForeignKey("regions.code"), index=True
     )
-    period: Mapped[date] = mapped_column(Date)
+    period: Mapped[date] = mapped_column(Date, primary_key=True)
     contribution_base: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     employer_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     personal_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))

@@ -6,8 +6,11 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 
+import asyncpg
+
 from db.models import InsuranceRecord
 from db.models.enums import InsuranceType
+from db.partitions import Partition, ensure_partitions
 from db.seed.tables import Load
 from db.seed.vocabularies import (
     BASIC_COVERAGE,
@@ -68,6 +71,17 @@ def insurance_rows(world: World) -> Iterator[Row]:
                     return
 
 
+async def insurance_partitions(conn: asyncpg.Connection, world: World) -> list[Partition]:
+    """The partitions of every month the rows may fall in (made on demand)."""
+    return await ensure_partitions(conn, _recent_months(world.today, INSURANCE_MONTHS))
+
+
 LOADS = (
-    Load.of(InsuranceRecord, insurance_rows, lambda s: s.insurance_records, defaulted=("id",)),
+    Load.of(
+        InsuranceRecord,
+        insurance_rows,
+        lambda s: s.insurance_records,
+        defaulted=("id",),
+        prepare=insurance_partitions,
+    ),
 )

@@ -58,6 +58,8 @@ TABLES_WITH_OWN_IDS = tuple(load.table for load in LOADS if "id" in load.columns
 
 
 async def _copy(conn: asyncpg.Connection, load: Load, world: World, *, progress: bool) -> int:
+    if load.prepare is not None:
+        await load.prepare(conn, world)
     bar = ProgressBar(load.table, load.expected(world.scale), enabled=progress)
     done = 0
     for chunk in _chunks(load.rows(world), CHUNK_ROWS):

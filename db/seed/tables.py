@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
+
+import asyncpg
 
 from db.models.base import Base, table_of
 from db.seed.scales import Scale
@@ -15,6 +17,10 @@ def unknown_count(scale: Scale) -> int | None:
     return None
 
 
+Prepare = Callable[[asyncpg.Connection, World], Awaitable[object]]
+"""What a table needs before its rows are copied in (the partitions they go to)."""
+
+
 @dataclass(frozen=True)
 class Load:
     """One table to fill: its columns, its rows, and how many are expected (if known)."""
@@ -23,6 +29,7 @@ class Load:
     columns: Sequence[str]
     rows: Callable[[World], Iterator[Row]]
     expected: Callable[[Scale], int | None]
+    prepare: Prepare | None = None
 
     @classmethod
     def of(
@@ -32,6 +39,7 @@ class Load:
         expected: Callable[[Scale], int | None] = unknown_count,
         *,
         defaulted: Sequence[str] = (),
+        prepare: Prepare | None = None,
     ) -> Load:
         """Every column of `model`'s table in the table's order (which the rows follow), but
         the `defaulted` ones, which the server fills."""
@@ -40,4 +48,4 @@ class Load:
         if missing:
             raise ValueError(f"defaulted: table {table.name} has no column {', '.join(missing)}")
         columns = tuple(column.name for column in table.c if column.name not in defaulted)
-        return cls(table.name, columns, rows, expected)
+        return cls(table.name, columns, rows, expected, prepare)
