@@ -82,7 +82,8 @@ async def migrate(url: str) -> None:
         await engine.dispose()
 
 
-async def _prepare(url: str, vault: PersonalDataVault) -> None:
+async def migrate_and_seed(url: str, vault: PersonalDataVault) -> None:
+    """Migrate, then seed the `tiny` data set."""
     await migrate(url)
     await seed(url, "tiny", vault, progress=False)
 
@@ -92,7 +93,7 @@ def seeded_database(admin_url: str, settings: Settings) -> Iterator[str]:
     """A new database on that server: migrated, reference data loaded, `tiny` data seeded;
     dropped afterwards."""
     with fresh_database(admin_url) as url:
-        asyncio.run(_prepare(url, PersonalDataVault(settings.master_key())))
+        asyncio.run(migrate_and_seed(url, PersonalDataVault(settings.master_key())))
         yield url
 
 

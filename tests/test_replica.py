@@ -24,14 +24,10 @@ from typing import Any
 import httpx
 import pytest
 
-from db.migrate import upgrade_to_head
 from db.pii import PersonalDataVault
-from db.reference_data import sync_reference_data
-from db.seed import seed
-from db.session import create_engine
 from server.graphql_http.write_position import HEADER
 from server.settings import Settings
-from tests.conftest import GraphQLClient, bearer, serving
+from tests.conftest import GraphQLClient, bearer, migrate_and_seed, serving
 from tests.replica_server import (
     StreamingPair,
     caught_up,
@@ -54,23 +50,12 @@ CREATE = """mutation ($input: CreateJobInput!) { createJob(input: $input) {
   job { id title employer { id } } userErrors { field code message } } }"""
 
 
-async def _prepare(url: str, settings: Settings) -> None:
-    engine = create_engine(url)
-    try:
-        await upgrade_to_head(engine)
-        async with engine.begin() as connection:
-            await sync_reference_data(connection)
-    finally:
-        await engine.dispose()
-    await seed(url, "tiny", PersonalDataVault(settings.master_key()), progress=False)
-
-
 @pytest.fixture(scope="module")
 def pair(settings: Settings) -> Iterator[StreamingPair]:
     """The primary (migrated, `tiny` seeded) and its replica, streaming."""
     with streaming_pair() as pair:
         asyncio.run(sql(pair.primary.url("postgres"), "CREATE DATABASE laborhub"))
-        asyncio.run(_prepare(pair.primary.url(), settings))
+        asyncio.run(migrate_and_seed(pair.primary.url(), PersonalDataVault(settings.master_key())))
         start_replica(pair)
         yield pair
 
