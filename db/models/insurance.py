@@ -39,6 +39,8 @@ class InsuranceRecord(Base):
             name="amounts_non_negative",
         ),
         Index("ix_insurance_records_period_id", "period", "id"),
+        # a worker's history newest first, read a page at a time (migration 0008)
+        Index("ix_insurance_records_worker_id_period_id", "worker_id", "period", "id"),
         {"postgresql_partition_by": "RANGE (period)"},
     )
 
