@@ -16,8 +16,10 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     Column,
     ColumnElement,
+    FromClause,
     Numeric,
     Select,
     Table,
@@ -25,6 +27,7 @@ from sqlalchemy import (
     bindparam,
     func,
     select,
+    true,
     tuple_,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -63,9 +66,16 @@ class Ordering:
             descending=descending,
         )
 
-    def order_by(self, reverse: bool) -> list[ColumnElement[Any]]:
+    def order_by(
+        self, reverse: bool, within: FromClause | None = None
+    ) -> list[ColumnElement[Any]]:
+        """The ORDER BY terms, on the table's columns or on those of `within`, a subquery of
+        the table."""
         down = self.descending != reverse
-        return [c.desc() if down else c.asc() for c in (self.column, self.id_column)]
+        columns = (self.column, self.id_column)
+        if within is not None:
+            columns = tuple(within.c[c.key] for c in columns)
+        return [c.desc() if down else c.asc() for c in columns]
 
     def after(self, key: tuple[Any, Any], reverse: bool) -> ColumnElement[bool]:
         """Rows that come after `key` in this ordering (before it when `reverse`)."""
@@ -237,21 +247,21 @@ def per_parent_page_query(
     ordering: Ordering,
     request: PageRequest,
 ) -> Select[Any]:
-    """The same page for many parents in one statement (a window over each parent's rows)."""
-    rank = func.row_number().over(
-        partition_by=parent_column, order_by=ordering.order_by(request.backward)
+    """The same page for many parents in one statement: for each key of `unnest($1)`, a
+    LATERAL page of its rows, so an index on (parent, sort column, id) reads only the page
+    however many rows a parent has (a window over all of them would read and sort them all)."""
+    parents = (
+        func.unnest(keys_parameter(parent_column, parent_keys))
+        .table_valued("key", with_ordinality="position")
+        .render_derived("parents")
     )
-    inner = select(*readable_columns(table), rank.label("_rank")).where(
-        matches_any(parent_column, parent_keys), *where
-    )
-    key = decode_cursor(ordering, request)
-    if key is not None:
-        inner = inner.where(ordering.after(key, request.backward))
-    ranked = inner.subquery()
+    conditions = [parent_column == parents.c.key, *where]
+    page = page_query(table, conditions, ordering, request).lateral("page")
     return (
-        select(ranked)
-        .where(ranked.c._rank <= request.size + 1)
-        .order_by(ranked.c[parent_column.key], ranked.c._rank)
+        select(page)
+        .select_from(parents)
+        .join(page, true())
+        .order_by(parents.c.position, *ordering.order_by(request.backward, within=page))
     )
 
 
@@ -269,4 +279,9 @@ def count_per_parent_query(
 
 def matches_any(column: ColumnElement[Any], keys: Sequence[Any]) -> ColumnElement[bool]:
     """`column = ANY($1)`: one array parameter, so the text is the same for any batch size."""
-    return column == any_(bindparam("keys", list(keys), type_=ARRAY(column.type)))
+    return column == any_(keys_parameter(column, keys))
+
+
+def keys_parameter(column: ColumnElement[Any], keys: Sequence[Any]) -> BindParameter[Any]:
+    """The keys as one array parameter of `column`'s type."""
+    return bindparam("keys", list(keys), type_=ARRAY(column.type))
