@@ -40,6 +40,7 @@ from server.metrics import OperationMetrics, metrics_endpoint, sampling_pools
 from server.persisted import SqlDocumentStore
 from server.ratelimit import limiter_from_settings
 from server.settings import Settings
+from server.shared_limits import SharedLimit, shared_limits
 from server.telemetry import configure_tracing, trace_engine, trace_fields
 
 READY_TIMEOUT_SECONDS = 3.0
@@ -68,6 +69,7 @@ def create_app(
     """The app; `schema` and `context_builder` default to the real ones in `schema/`."""
     schema = schema or laborhub_schema
     build = context_builder or build_context
+    rate_limiter = limiter_from_settings(settings.rate_limit_per_minute, settings.rate_limit_burst)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[AppState]:
@@ -94,7 +96,17 @@ def create_app(
             authenticator = Authenticator(settings, engine, vault)
             database = Database(engine, vault, statements, replica)
             keep_out_of_collections()
-            async with sampling_pools(database):
+            limits = [
+                SharedLimit(name, limiter)
+                for name, limiter in (
+                    ("operations", rate_limiter), ("auth_failures", authenticator.failures)
+                )
+                if limiter is not None
+            ]
+            async with (
+                sampling_pools(database),
+                shared_limits(engine, limits, settings.rate_limit_sync_seconds),
+            ):
                 yield {"engine": engine, "database": database, "authenticator": authenticator}
         finally:
             if replica is not None:
@@ -123,9 +135,7 @@ def create_app(
         document_checks=default_document_checks(
             max_query_cost=settings.max_query_cost, production=settings.is_production
         ),
-        rate_limiter=limiter_from_settings(
-            settings.rate_limit_per_minute, settings.rate_limit_burst
-        ),
+        rate_limiter=rate_limiter,
         documents=SqlDocumentStore(settings=settings),
         trusted_documents_only=settings.trusted_documents_only,
         hide_suggestions=settings.is_production,

@@ -9,13 +9,13 @@ Memory is bounded: a bucket that has refilled completely is the same as no bucke
 dropped when the table is swept; beyond `max_principals` buckets the least recently used ones
 are dropped (which only ever errs in the caller's favour).
 
-Several processes: the buckets live in each process. With `laborhub serve --workers N` (or N
-replicas behind a load balancer) each worker keeps its own buckets, so a principal whose
-requests are spread over the workers gets up to N × the limit, and a burst of N × `burst`.
-Set the per-process limit with that in mind (limit / N), or make the limit exact with a shared
-store: a PostgreSQL table updated with one `UPDATE ... RETURNING` per request, or Redis with a
-Lua script doing the same refill-and-take atomically. `RateLimiter.take` is the only method the
-endpoint calls, so another implementation can replace this one.
+Several processes: each process takes from its own buckets, and `server.shared_limits` syncs
+them through PostgreSQL about once a second (`db.rate_buckets`): what each took is taken from
+one shared bucket per principal, whose balance every process then adopts. So the limit holds
+for a principal across `laborhub serve --workers N` and across instances; between two syncs
+each process may spend what the shared bucket had, and any overspending is a debt (negative
+tokens) repaid before the principal is served again. A principal new to a process starts there
+with a full bucket until that process's next sync.
 
 Anonymous callers are keyed by client address; behind a reverse proxy, run uvicorn with
 `--proxy-headers --forwarded-allow-ips=<proxy>` so that address is the client's, not the
@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -75,6 +75,7 @@ class TokenBucketLimiter:
         self.clock = clock
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
         self._takes = 0
+        self._unsynced: dict[str, float] = {}  # taken since the last sync, per principal
 
     def take(self, principal: str, tokens: int = 1) -> float | None:
         now = self.clock()
@@ -89,8 +90,44 @@ class TokenBucketLimiter:
         self._housekeeping(now)
         if bucket.tokens >= wanted:
             bucket.tokens -= wanted
+            self._unsynced[principal] = self._unsynced.get(principal, 0.0) + wanted
             return None
         return (wanted - bucket.tokens) / self.rate
+
+    # --- syncing with other processes (server.shared_limits) -----------------------------
+
+    def take_unsynced(self, at_most: int) -> dict[str, float]:
+        """What was taken since the last call, per principal, and (as 0) the other principals
+        with a bucket here, the most recently used first, `at_most` in all."""
+        taken, self._unsynced = self._unsynced, {}
+        for principal in self._recent():
+            if len(taken) >= at_most:
+                break
+            taken.setdefault(principal, 0.0)
+        return taken
+
+    def keep_unsynced(self, taken: dict[str, float]) -> None:
+        """Take `taken` back into what the next sync sends (this one failed)."""
+        for principal, tokens in taken.items():
+            if tokens > 0:
+                self._unsynced[principal] = self._unsynced.get(principal, 0.0) + tokens
+
+    def adopt(self, balances: dict[str, float]) -> None:
+        """The shared buckets' balances as of now, less what was taken here meanwhile (it goes
+        out with the next sync)."""
+        now = self.clock()
+        for principal, tokens in balances.items():
+            left = min(tokens, self.capacity) - self._unsynced.get(principal, 0.0)
+            bucket = self._buckets.get(principal)
+            if bucket is None:
+                if left < self.capacity:
+                    self._buckets[principal] = _Bucket(left, now)
+                continue
+            bucket.tokens = left
+            bucket.updated = now
+
+    def _recent(self) -> Iterator[str]:
+        return reversed(self._buckets)
 
     def wait(self, principal: str, tokens: int = 1) -> float | None:
         """What `take` would answer, taking nothing: None, or the seconds until it would not."""

@@ -65,8 +65,11 @@ class Settings:
     jwt_audience: str | None = None
     jwt_leeway_seconds: int = 30
     # Abuse limits.
-    rate_limit_per_minute: int = 600  # per principal and process (token bucket)
+    rate_limit_per_minute: int = 600  # per principal (token bucket)
     rate_limit_burst: int = 60
+    # How often each process syncs its buckets with the others' (server.shared_limits); 0:
+    # each process limits alone.
+    rate_limit_sync_seconds: float = 1.0
     max_query_cost: int = 20_000
     max_batch_size: int = 10
     max_body_bytes: int = 1_048_576
@@ -126,6 +129,7 @@ class Settings:
             jwt_leeway_seconds=int(env.get("LABORHUB_JWT_LEEWAY_SECONDS", "30")),
             rate_limit_per_minute=int(env.get("LABORHUB_RATE_LIMIT_PER_MINUTE", "600")),
             rate_limit_burst=int(env.get("LABORHUB_RATE_LIMIT_BURST", "60")),
+            rate_limit_sync_seconds=float(env.get("LABORHUB_RATE_LIMIT_SYNC_SECONDS", "1")),
             max_query_cost=int(env.get("LABORHUB_MAX_QUERY_COST", "20000")),
             max_batch_size=int(env.get("LABORHUB_MAX_BATCH_SIZE", "10")),
             max_body_bytes=int(env.get("LABORHUB_MAX_BODY_BYTES", "1048576")),

@@ -58,6 +58,9 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         # The suite sends hundreds of requests per principal in seconds; limits have own tests.
         rate_limit_per_minute=1_000_000,
         rate_limit_burst=1_000_000,
+        # Every app of the suite shares one database; buckets shared through it would carry
+        # one test's spending into the next. test_shared_limits turns sharing on.
+        rate_limit_sync_seconds=0,
         auth_failure_limit=0,  # the suite sends many bad credentials on purpose
     )
 

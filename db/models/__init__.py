@@ -7,6 +7,7 @@ from db.models.employers import Employer
 from db.models.idempotency import IdempotencyKey
 from db.models.insurance import InsuranceRecord
 from db.models.jobs import Application, Job, Placement
+from db.models.rate_limits import RateBucket
 from db.models.reference import Industry, Occupation, OccupationGroup, Region, Skill
 from db.models.trainings import Enrollment, Training
 from db.models.workers import JobIntention, Worker, WorkerSkill
@@ -28,6 +29,7 @@ __all__ = [
     "OccupationGroup",
     "PersistedDocument",
     "Placement",
+    "RateBucket",
     "Region",
     "Skill",
     "Training",
