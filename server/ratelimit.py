@@ -15,7 +15,9 @@ one shared bucket per principal, whose balance every process then adopts. So the
 for a principal across `laborhub serve --workers N` and across instances; between two syncs
 each process may spend what the shared bucket had, and any overspending is a debt (negative
 tokens) repaid before the principal is served again. A principal new to a process starts there
-with a full bucket until that process's next sync.
+with a full bucket until that process's next sync; a process in which a principal has spent
+half a burst since the last sync syncs at once, so a burst spread over N processes overshoots
+by at most about N half-bursts.
 
 Anonymous callers are keyed by client address; behind a reverse proxy, run uvicorn with
 `--proxy-headers --forwarded-allow-ips=<proxy>` so that address is the client's, not the
@@ -76,6 +78,7 @@ class TokenBucketLimiter:
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
         self._takes = 0
         self._unsynced: dict[str, float] = {}  # taken since the last sync, per principal
+        self.on_pressure: Callable[[], None] | None = None  # set by server.shared_limits
 
     def take(self, principal: str, tokens: int = 1) -> float | None:
         now = self.clock()
@@ -90,7 +93,10 @@ class TokenBucketLimiter:
         self._housekeeping(now)
         if bucket.tokens >= wanted:
             bucket.tokens -= wanted
-            self._unsynced[principal] = self._unsynced.get(principal, 0.0) + wanted
+            unsynced = self._unsynced.get(principal, 0.0) + wanted
+            self._unsynced[principal] = unsynced
+            if unsynced >= self.capacity / 2 and self.on_pressure is not None:
+                self.on_pressure()  # half a burst spent since the last sync: sync now
             return None
         return (wanted - bucket.tokens) / self.rate
 

@@ -1,5 +1,6 @@
 """Rate limits that hold across processes: each process's token buckets (server.ratelimit)
-synced through PostgreSQL (db.rate_buckets) every `LABORHUB_RATE_LIMIT_SYNC_SECONDS`.
+synced through PostgreSQL (db.rate_buckets) every `LABORHUB_RATE_LIMIT_SYNC_SECONDS`, and at
+once when a principal has spent half a burst in this process since the last sync.
 
 A sync sends what this process took since the last one, for each limiter (operations per
 principal, failed credentials per address), and adopts the shared balances it gets back. It
@@ -26,6 +27,7 @@ log = logging.getLogger("laborhub.rate_limits")
 SYNC_BATCH = 10_000  # principals per limiter and sync: those that took, then the most recent
 FORGET_EVERY = 60  # syncs between deletions of shared buckets that are full again
 FINAL_SYNC_SECONDS = 2.0
+EARLIEST_RESYNC = 0.05  # seconds between two syncs however hard a limiter is pressed
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class LimitSync:
         self.interval = interval
         self.syncs = 0
         self._failing = False
+        self._wake = asyncio.Event()  # a limiter under pressure, or stopping
+        self._stopping = False
 
     async def sync(self) -> None:
         for limit in self.limits:
@@ -53,13 +57,30 @@ class LimitSync:
                 with suppress(Exception):
                     await forget_full(self.engine, limit.name, **_shape(limit.limiter))
 
-    async def run(self, stopping: asyncio.Event) -> None:
-        """Sync every `interval` until `stopping` is set, then once more: never cancelled in
-        the middle of a sync, which would lose what it was sending."""
-        while not stopping.is_set():
-            with suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), self.interval)
-            await self.sync()
+    async def run(self) -> None:
+        """Sync every `interval`, and at once when a limiter is under pressure (at most every
+        `EARLIEST_RESYNC` seconds), until `stop()`, then once more: never cancelled in the
+        middle of a sync, which would lose what it was sending."""
+        for limit in self.limits:
+            limit.limiter.on_pressure = self._wake.set
+        try:
+            while True:
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.interval)
+                self._wake.clear()
+                await self.sync()
+                if self._stopping:
+                    return
+                # While the database does not answer, pressure does not hurry the next try.
+                await asyncio.sleep(self.interval if self._failing else EARLIEST_RESYNC)
+        finally:
+            for limit in self.limits:
+                limit.limiter.on_pressure = None
+
+    def stop(self) -> None:
+        """Make `run()` sync once more and return."""
+        self._stopping = True
+        self._wake.set()
 
     async def _sync(self, limit: SharedLimit) -> None:
         taken = limit.limiter.take_unsynced(SYNC_BATCH)
@@ -95,11 +116,10 @@ async def shared_limits(
         yield None
         return
     sync = LimitSync(engine, limits, interval)
-    stopping = asyncio.Event()
-    task = asyncio.create_task(sync.run(stopping), name="laborhub-rate-limit-sync")
+    task = asyncio.create_task(sync.run(), name="laborhub-rate-limit-sync")
     try:
         yield sync
     finally:
-        stopping.set()  # the task's last sync hands over what this process took
+        sync.stop()  # the task's last sync hands over what this process took
         with suppress(Exception, asyncio.CancelledError):
             await asyncio.wait_for(task, FINAL_SYNC_SECONDS)

@@ -159,3 +159,24 @@ async def synced_after(engine: AsyncEngine, principal: str, moment: float) -> No
             return
         await asyncio.sleep(0.02)
     pytest.fail("the second app did not sync within 10 s")
+
+
+async def test_half_a_burst_spent_in_a_process_syncs_it_at_once(engine: AsyncEngine) -> None:
+    """A sync due only in an hour happens as soon as a principal has spent half a burst."""
+    name, principal = fresh("test"), fresh("worker")
+    bucket = limiter()
+    sync = LimitSync(engine, [SharedLimit(name, bucket)], interval=3600)
+    task = asyncio.create_task(sync.run())
+    try:
+        assert [bucket.take(principal) for _ in range(BURST // 2)] == [None] * (BURST // 2)
+        await asyncio.sleep(0.2)
+        assert sync.syncs == 0, "synced before half a burst was spent"
+        assert bucket.take(principal) is None  # 3 of 5: past half
+        deadline = time.monotonic() + 10
+        while sync.syncs == 0:
+            assert time.monotonic() < deadline, "no sync within 10 s of the pressure"
+            await asyncio.sleep(0.02)
+        assert 1.5 < await shared_balance(engine, name, principal) < 2.5
+    finally:
+        sync.stop()
+        await asyncio.wait_for(task, 10)
