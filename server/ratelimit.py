@@ -103,8 +103,9 @@ class TokenBucketLimiter:
     # --- syncing with other processes (server.shared_limits) -----------------------------
 
     def take_unsynced(self, at_most: int) -> dict[str, float]:
-        """What was taken since the last call, per principal, and (as 0) the other principals
-        with a bucket here, the most recently used first, `at_most` in all."""
+        """What was taken since the last call, per principal (all of them), then (as 0, to
+        learn what others took) the other principals with a bucket here, the most recently
+        used first, while there are fewer than `at_most`."""
         taken, self._unsynced = self._unsynced, {}
         for principal in self._recent():
             if len(taken) >= at_most:

@@ -4,7 +4,8 @@ once when a principal has spent half a burst in this process since the last sync
 
 A sync sends what this process took since the last one, for each limiter (operations per
 principal, failed credentials per address), and adopts the shared balances it gets back. It
-runs in the background, never in a request: a request costs no statement for its limit. When
+runs in the background, never in a request: a request costs no statement for its limit. A
+sync writes a row per principal that took here and refreshes at most 1,000 more. When
 the database cannot be reached the takes are kept for the next sync and each process goes on
 limiting alone; at shutdown a last sync hands over what this process took.
 """
@@ -24,7 +25,7 @@ from server.ratelimit import TokenBucketLimiter
 
 log = logging.getLogger("laborhub.rate_limits")
 
-SYNC_BATCH = 10_000  # principals per limiter and sync: those that took, then the most recent
+SYNC_BATCH = 1_000  # principals per limiter and sync: all that took, then the most recent
 FORGET_EVERY = 60  # syncs between deletions of shared buckets that are full again
 FINAL_SYNC_SECONDS = 2.0
 EARLIEST_RESYNC = 0.05  # seconds between two syncs however hard a limiter is pressed
