@@ -17,6 +17,7 @@ from resolvers.divisions import within_division
 from resolvers.errors import BadArgument
 from resolvers.filters import bound_rule, equals_rule, node_rule, region_rule
 from resolvers.policies import has_live_consent, in_partner_regions
+from resolvers.viewer_parameters import viewer_id
 
 if TYPE_CHECKING:
     pass
@@ -26,9 +27,9 @@ RECORDS = table_of(InsuranceRecord)
 
 def insurance_record_policy(viewer: Viewer) -> Condition:
     if viewer.role is Role.WORKER:
-        return RECORDS.c.worker_id == viewer.worker_id
+        return RECORDS.c.worker_id == viewer_id(viewer, "worker_id")
     if viewer.role is Role.EMPLOYER:
-        return RECORDS.c.employer_id == viewer.employer_id
+        return RECORDS.c.employer_id == viewer_id(viewer, "employer_id")
     if viewer.role is Role.STAFF and viewer.region_code:
         return within_division(RECORDS.c.region_code, viewer.region_code)
     if viewer.partner is not None:

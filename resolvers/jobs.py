@@ -27,6 +27,7 @@ from resolvers.filters import (
 )
 from resolvers.pagination import Ordering
 from resolvers.policies import in_partner_regions, worker_records_under
+from resolvers.viewer_parameters import viewer_id
 
 JOBS = table_of(Job)
 APPLICATIONS = table_of(Application)
@@ -38,10 +39,10 @@ def job_policy(viewer: Viewer) -> Condition:
     if viewer.role is Role.STAFF and viewer.region_code:
         return or_(published, within_division(JOBS.c.region_code, viewer.region_code))
     if viewer.role is Role.EMPLOYER:
-        return or_(published, JOBS.c.employer_id == viewer.employer_id)
+        return or_(published, JOBS.c.employer_id == viewer_id(viewer, "employer_id"))
     if viewer.role is Role.WORKER:
         applied = select(APPLICATIONS.c.job_id).where(
-            APPLICATIONS.c.worker_id == viewer.worker_id
+            APPLICATIONS.c.worker_id == viewer_id(viewer, "worker_id")
         )
         return or_(published, JOBS.c.id.in_(applied))
     if viewer.partner is not None:

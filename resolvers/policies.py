@@ -15,6 +15,7 @@ from db.models.base import table_of
 from resolvers.access import PartnerGrant, Role, Viewer
 from resolvers.declarations import Condition, Policy
 from resolvers.divisions import within_division
+from resolvers.viewer_parameters import viewer_id
 
 CONSENTS = table_of(Consent)
 
@@ -67,7 +68,7 @@ def worker_records_under(
 
     def in_care(viewer: Viewer) -> Condition | None:
         if viewer.role is Role.EMPLOYER:
-            return parent_employer_id == viewer.employer_id
+            return parent_employer_id == viewer_id(viewer, "employer_id")
         if viewer.role is Role.STAFF and viewer.region_code:
             return within_division(parent_region_code, viewer.region_code)
         if viewer.partner is not None:
@@ -76,7 +77,7 @@ def worker_records_under(
 
     def policy(viewer: Viewer) -> Condition:
         if viewer.role is Role.WORKER:
-            return worker_id == viewer.worker_id
+            return worker_id == viewer_id(viewer, "worker_id")
         parents_in_care = in_care(viewer)
         if parents_in_care is None:
             return false()

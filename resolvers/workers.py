@@ -41,6 +41,7 @@ from resolvers.divisions import within_division
 from resolvers.filters import equals_rule, keyword_rule, region_rule
 from resolvers.pagination import Ordering
 from resolvers.policies import has_live_consent, in_partner_regions, owned_by_visible
+from resolvers.viewer_parameters import viewer_id
 
 WORKERS = table_of(Worker)
 SKILLS = table_of(WorkerSkill)
@@ -54,12 +55,12 @@ JOBS = table_of(Job)
 
 def worker_policy(viewer: Viewer) -> Condition:
     if viewer.role is Role.WORKER:
-        return WORKERS.c.id == viewer.worker_id
+        return WORKERS.c.id == viewer_id(viewer, "worker_id")
     if viewer.role is Role.EMPLOYER:
         applicants = (
             select(APPLICATIONS.c.worker_id)
             .join(JOBS, JOBS.c.id == APPLICATIONS.c.job_id)
-            .where(JOBS.c.employer_id == viewer.employer_id)
+            .where(JOBS.c.employer_id == viewer_id(viewer, "employer_id"))
         )
         return WORKERS.c.id.in_(applicants)
     if viewer.role is Role.STAFF and viewer.region_code:
@@ -77,7 +78,7 @@ def worker_policy(viewer: Viewer) -> Condition:
 
 def consent_policy(viewer: Viewer) -> Condition:
     if viewer.role is Role.WORKER:
-        return CONSENTS.c.worker_id == viewer.worker_id
+        return CONSENTS.c.worker_id == viewer_id(viewer, "worker_id")
     if viewer.role is Role.STAFF:
         return owned_by_visible(CONSENTS.c.worker_id, WORKERS, worker_policy)(viewer)
     return false()
@@ -148,7 +149,8 @@ def birth_date_for(viewer: Viewer, worker_id: int, birth_date: date) -> date | N
 def _own_birth_date_sql(row: FromClause, viewer: Viewer) -> ColumnElement[Any]:
     if viewer.role is not Role.WORKER or viewer.worker_id is None:
         return cast(null(), Date)
-    return case((row.c.id == viewer.worker_id, row.c.birth_date), else_=cast(null(), Date))
+    own = row.c.id == viewer_id(viewer, "worker_id")
+    return case((own, row.c.birth_date), else_=cast(null(), Date))
 
 
 def age_this_year(birth_date: date, today: date | None = None) -> int:

@@ -14,9 +14,13 @@ type it names, one that only gives a root list's cursor by the ordering it carri
 that gives a root list's filter by which of its fields are given: their values are
 parameters, so one plan serves every job's detail page, every page of a list and every
 search; see `resolvers.compiler.variables`) and the viewer's policy shape (role, division,
-worker, employer, partner grant: what the row policies read; not who the viewer is by name),
-so the same request from anyone with the same rights is compiled once. Operations that take
-the resolver path are remembered too, except where a value made them (`plan_is_kept`).
+partner grant: what the row policies read; not who the viewer is by name), so the same request
+from anyone with the same rights is compiled once. A worker's or employer's own id is a
+parameter of the plan too (`resolvers.viewer_parameters`), so one plan serves every worker:
+compiling it a second time for ids no row has (`PROBE_ID`) must give the same statements with
+only those parameters changed, or the plan is kept for that viewer alone (`OWN_PLANS`), as it
+is when compiling looked up a row not every viewer sees. Operations that take the resolver
+path are remembered too, except where a value made them (`plan_is_kept`).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from graphql import (
 from strawberry.types import ExecutionResult
 
 from resolvers.access import Viewer
+from resolvers.catalog import shows_every_row
 from resolvers.compiler import (
     CompiledField,
     Fallback,
@@ -48,8 +53,10 @@ from resolvers.compiler import (
     run_compiled,
     take_audited,
 )
+from resolvers.declarations import Entity
 from resolvers.errors import BadArgument
 from resolvers.privacy import audit_partner_reads
+from resolvers.viewer_parameters import VIEWER_ID_FIELDS
 from server.caches import BoundedCache
 from server.operation_checks import CheckedOperation
 
@@ -108,21 +115,38 @@ class Plan:
 
 PLANS = 1_024
 
-_plans: BoundedCache[Hashable, Plan | NotCompiled] = BoundedCache(PLANS)
+_plans: BoundedCache[Hashable, Plan | NotCompiled | _OwnPlans] = BoundedCache(PLANS)
 
 Resolve = Callable[[DocumentNode], Awaitable[ExecutionResult]]
 """`resolve(document)`: the resolver path's result for `document` (validated as a part of
 the operation's own document)."""
 
 
-_POLICY_FIELDS = operator.attrgetter(
-    *(f.name for f in dataclasses.fields(Viewer) if f.compare and f.name != "subject")
+_POLICY_FIELD_NAMES = tuple(
+    f.name for f in dataclasses.fields(Viewer) if f.compare and f.name != "subject"
 )
+_POLICY_FIELDS = operator.attrgetter(*_POLICY_FIELD_NAMES)
 
 
 def policy_shape(viewer: Viewer) -> Hashable:
     """What of the viewer the row policies read: everything but who they are by name."""
     return _POLICY_FIELDS(viewer)
+
+
+def shared_policy_shape(viewer: Viewer) -> Hashable:
+    """What a plan that serves many viewers depends on: the policy shape with the viewer's
+    own worker or employer id only as given or not (it is a parameter of the plan)."""
+    return tuple(
+        getattr(viewer, name) is not None if name in VIEWER_ID_FIELDS else getattr(viewer, name)
+        for name in _POLICY_FIELD_NAMES
+    )
+
+
+class _OwnPlans:
+    """Kept under an operation's shared key: its plans are kept per viewer instead."""
+
+
+OWN_PLANS = _OwnPlans()
 
 
 async def compiled_read(checked: CheckedOperation, resolve: Resolve) -> ExecutionResult | None:
@@ -131,19 +155,18 @@ async def compiled_read(checked: CheckedOperation, resolve: Resolve) -> Executio
     database = getattr(context, "database", None)
     if reads is None or database is None:
         return None
-    # The operation (its bound variables by their shape) and the viewer's policy shape.
-    key = None if checked.key is None else (checked.key, policy_shape(reads.viewer))
-    plan = None if key is None else _plans.get(key)
+    viewer = reads.viewer
+    plan = _kept_plan(checked, viewer)
     if plan is None:
-        plan = await _plan(checked, reads)
-        if key is not None and plan_is_kept(plan):
-            _plans.put(key, plan)
+        plan, shared = await _plan(checked, reads)
+        if checked.key is not None and plan_is_kept(plan):
+            _keep(checked.key, viewer, plan, shared)
     if isinstance(plan, NotCompiled):
         note_paths({})
         return None
     compiled = [part for part in plan.fields if isinstance(part, CompiledField)]
     try:
-        parameters = [part.bound(checked.variables) for part in compiled]
+        parameters = [part.bound(checked.variables, viewer) for part in compiled]
     except BadArgument:  # a bound variable this plan can't take: the resolver path says why
         compiled = []
     if not compiled:
@@ -169,6 +192,27 @@ async def compiled_read(checked: CheckedOperation, resolve: Resolve) -> Executio
     }
     await _audit_partner_reads(checked, reads, plan, merged)
     return ExecutionResult(data=merged, errors=resolved.errors, extensions=resolved.extensions)
+
+
+def _kept_plan(checked: CheckedOperation, viewer: Viewer) -> Plan | NotCompiled | None:
+    """The plan kept for this operation and any viewer of this one's shape, else for this
+    viewer (`OWN_PLANS`), else None."""
+    if checked.key is None:
+        return None
+    plan = _plans.get((checked.key, shared_policy_shape(viewer)))
+    if plan is OWN_PLANS:
+        plan = _plans.get((checked.key, policy_shape(viewer)))
+    assert not isinstance(plan, _OwnPlans)
+    return plan
+
+
+def _keep(key: Hashable, viewer: Viewer, plan: Plan | NotCompiled, shared: bool) -> None:
+    shared_key = (key, shared_policy_shape(viewer))
+    if shared and _plans.get(shared_key) is not OWN_PLANS:
+        _plans.put(shared_key, plan)
+        return
+    _plans.put(shared_key, OWN_PLANS)
+    _plans.put((key, policy_shape(viewer)), plan)
 
 
 def plan_is_kept(plan: Plan | NotCompiled) -> bool:
@@ -209,13 +253,17 @@ def _name(operation: OperationDefinitionNode) -> str | None:
     return operation.name.value if operation.name else None
 
 
-async def _plan(checked: CheckedOperation, reads: Any) -> Plan | NotCompiled:
+async def _plan(checked: CheckedOperation, reads: Any) -> tuple[Plan | NotCompiled, bool]:
+    """The operation's plan for this viewer, and whether it serves every viewer of the same
+    shared shape: not when compiling looked up rows only some viewers see (a filter naming
+    a worker), nor when the viewer's own id is in it other than as its parameter."""
+    noting = _NotingLookups(reads)
     try:
         fields = await compile_query(
-            Query(checked.schema, checked.document, checked.operation, checked.variables, reads)
+            Query(checked.schema, checked.document, checked.operation, checked.variables, noting)
         )
     except NotCompiled as reason:
-        return reason
+        return reason, not noting.looked_up_private
     fallbacks = [part for part in fields if isinstance(part, Fallback)]
     for fallback in fallbacks:
         log.debug("resolver path for %s: %s", fallback.key, fallback.reason)
@@ -223,7 +271,68 @@ async def _plan(checked: CheckedOperation, reads: Any) -> Plan | NotCompiled:
     if fallbacks and len(fallbacks) < len(fields):
         document = _selecting(checked.document, checked.operation, fallbacks)
     lookups = tuple((name, frozenset(keys)) for name, keys in reads.partner_log.reads.items())
-    return Plan(tuple(fields), document, lookups)
+    shared = not noting.looked_up_private and await _alike_for_other_ids(checked, reads, fields)
+    return Plan(tuple(fields), document, lookups), shared
+
+
+PROBE_ID = -(2**62) - 7
+"""The id of a worker or employer that can't exist (ids are positive)."""
+
+
+async def _alike_for_other_ids(
+    checked: CheckedOperation, reads: Any, fields: list[CompiledField | Fallback]
+) -> bool:
+    """Whether the viewer's own ids reach the plan only as its viewer-id parameters: the same
+    operation compiled for a viewer who differs only by ids no row has must give the same
+    statements, with those parameters alone changed."""
+    viewer = reads.viewer
+    own = {name: PROBE_ID for name in VIEWER_ID_FIELDS if getattr(viewer, name) is not None}
+    if not own:
+        return True
+    probe = _NotingLookups(reads, dataclasses.replace(viewer, **own))
+    try:
+        other = await compile_query(
+            Query(checked.schema, checked.document, checked.operation, checked.variables, probe)
+        )
+    except NotCompiled:
+        return False
+    return len(fields) == len(other) and all(map(_alike, fields, other))
+
+
+def _alike(mine: CompiledField | Fallback, other: CompiledField | Fallback) -> bool:
+    if not isinstance(mine, CompiledField) or not isinstance(other, CompiledField):
+        return mine == other
+    viewer_ids = {index for index, _ in mine.viewer_ids}
+    return (
+        (mine.key, mine.sql, mine.typename, mine.viewer_ids)
+        == (other.key, other.sql, other.typename, other.viewer_ids)
+        and [i for i, _ in mine.variables] == [i for i, _ in other.variables]
+        and len(mine.parameters) == len(other.parameters)
+        and all(
+            i in viewer_ids or (type(a) is type(b) and a == b)
+            for i, (a, b) in enumerate(zip(mine.parameters, other.parameters, strict=True))
+        )
+    )
+
+
+class _NotingLookups:
+    """The request's reads, for compiling (as `viewer`, when given): notes whether a filter
+    rule looked up a row of an entity that not every viewer sees (whether it exists depends
+    on who asks)."""
+
+    def __init__(self, reads: Any, viewer: Viewer | None = None) -> None:
+        self._reads = reads
+        self.looked_up_private = False
+        if viewer is not None:
+            self.viewer = viewer
+
+    async def node(self, entity: Entity, key: Any) -> Any:
+        if not shows_every_row(entity):
+            self.looked_up_private = True
+        return await self._reads.node(entity, key)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._reads, name)
 
 
 def _selecting(

@@ -308,6 +308,10 @@ def role_headers(
         "staff": bearer(settings, "staff", region=subjects.province),
         "admin": bearer(settings, "admin"),
         **{role: {"x-api-key": key} for role, key in partner_keys.items()},
+        # After the first worker and employer: these run on the plans compiled for them,
+        # their own ids set as the plans' parameters (server.compiled_reads).
+        "another worker": bearer(settings, "worker", worker_id=subjects.other_worker),
+        "another employer": bearer(settings, "employer", employer_id=subjects.other_employer),
     }
 
 

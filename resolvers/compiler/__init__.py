@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from graphql import (
@@ -45,6 +45,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
 from db.session import count_statement, reader_of
+from resolvers.access import Viewer
 from resolvers.catalog import decode_node_id
 from resolvers.compiler.filters import compiled_filter
 from resolvers.compiler.json_sql import (
@@ -63,6 +64,7 @@ from resolvers.declarations import Entity, declaration_of
 from resolvers.errors import BadArgument
 from resolvers.reads import Reads
 from resolvers.tracing import statement_span
+from resolvers.viewer_parameters import VIEWER_ID, viewer_id_field
 
 MAX_NODES = 100
 
@@ -78,17 +80,28 @@ class CompiledField:
     typename: str | None = None
     # (index in `parameters`, binding): the parameters a request's variables give.
     variables: tuple[tuple[int, Callable[[dict[str, Any]], Any]], ...] = ()
+    # (index in `parameters`, Viewer field): the parameters that hold the viewer's own id.
+    viewer_ids: tuple[tuple[int, str], ...] = ()
 
-    def bound(self, variables: dict[str, Any]) -> tuple[Any, ...]:
+    def bound(self, variables: dict[str, Any], viewer: Viewer) -> tuple[Any, ...]:
         """The parameters for a request whose variables have the same shape
-        (`variable_shape`): each variable-bound one computed from that request's variables
-        (a BadArgument when it can't be: the resolver path then answers)."""
-        if not self.variables:
+        (`variable_shape`) and whose viewer has the same policy shape: each variable-bound
+        one computed from that request's variables (a BadArgument when it can't be: the
+        resolver path then answers), each viewer id that request's viewer's."""
+        if not self.variables and not self.viewer_ids:
             return self.parameters
         parameters = list(self.parameters)
         for index, binding in self.variables:
             parameters[index] = binding(variables)
+        for index, field_name in self.viewer_ids:
+            parameters[index] = getattr(viewer, field_name)
         return tuple(parameters)
+
+class DriverSql(NamedTuple):
+    sql: str
+    parameters: tuple[Any, ...]
+    bound: tuple[tuple[int, str, Process], ...]  # (index, parameter name, processor)
+    viewer_ids: tuple[tuple[int, str], ...]  # (index, Viewer field)
 
 
 @dataclass(frozen=True)
@@ -130,26 +143,29 @@ Process = Callable[[Any], Any] | None
 """A SQL type's bind processor (a value as the driver takes it), if it has one."""
 
 
-def driver_sql(
-    statement: Select[Any],
-) -> tuple[str, tuple[Any, ...], tuple[tuple[int, str, Process], ...]]:
+def driver_sql(statement: Select[Any]) -> DriverSql:
     """`statement` as asyncpg takes it: `$n` placeholders, the values for them (one
     placeholder per distinct value: a policy repeated in every subquery sends its values
-    once), and which of them are bound to variables (index, parameter name, processor)."""
+    once), which of them are bound to variables (index, parameter name, processor) and which
+    hold the viewer's own id (index, viewer field: `resolvers.viewer_parameters`)."""
     compiled = statement.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
     values = compiled.construct_params()
     numbers: dict[tuple[Any, ...], int] = {}
     renumbered: dict[str, str] = {}
     parameters: list[Any] = []
     bound: list[tuple[int, str, Process]] = []
+    viewer_ids: list[tuple[int, str]] = []
     for position, name in enumerate(compiled.positiontup or (), start=1):
         bind = compiled.binds[name]
         process = bind.type.bind_processor(_DIALECT)
         value = values[name] if process is None else process(values[name])
+        viewer_field = viewer_id_field(name)
         try:
             marker: tuple[Any, ...] = (repr(bind.type), type(value), value)
             if name.startswith(BOUND):  # a variable's: never shared with a constant
                 marker = (name, *marker)
+            elif viewer_field is not None:  # the viewer's id: nor is this
+                marker = (VIEWER_ID + viewer_field, *marker)
             number = numbers.get(marker)
         except TypeError:  # an unhashable value (a list): a placeholder of its own
             marker, number = (position,), None
@@ -158,13 +174,15 @@ def driver_sql(
             number = numbers[marker] = len(parameters)
             if name.startswith(BOUND):
                 bound.append((number - 1, name, process))
+            elif viewer_field is not None:
+                viewer_ids.append((number - 1, viewer_field))
         renumbered[str(position)] = str(number)
     if len(parameters) > MAX_PARAMETERS:
         raise NotCompiled("too many parameters for one statement")
     # The text holds no `$` but its placeholders: the values the plan writes into it are
     # names, formats and type names (`json_sql.constant` refuses any other).
     sql = _PLACEHOLDER.sub(lambda found: "$" + renumbered[found[1]], str(compiled))
-    return sql, tuple(parameters), tuple(bound)
+    return DriverSql(sql, tuple(parameters), tuple(bound), tuple(viewer_ids))
 
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
@@ -201,12 +219,17 @@ async def _compile(query: Query) -> list[CompiledField | Fallback]:
         except NotCompiled as reason:
             compiled.append(Fallback(key, tuple(nodes), str(reason)))
             continue
-        sql, parameters, bound = driver_sql(statement)
+        driven = driver_sql(statement)
         bindings = tuple(
             (index, _processed(compiler.bindings[name], process))
-            for index, name, process in bound
+            for index, name, process in driven.bound
         )
-        compiled.append(CompiledField(key, sql, parameters, variables=bindings))
+        compiled.append(
+            CompiledField(
+                key, driven.sql, driven.parameters, variables=bindings,
+                viewer_ids=driven.viewer_ids,
+            )
+        )
     return compiled
 
 
