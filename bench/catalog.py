@@ -518,6 +518,61 @@ async def fetch_province_year(
     return {"insuranceRecords": {"totalCount": rows[0]["total_count"]}}
 
 
+# --- 10. a worker's own applications, as each of thousands of workers ----------------------
+
+OWN_APPLICATIONS_QUERY = """
+query MyApplications {
+  workers(first: 1) {
+    nodes {
+      name
+      applications(first: 5) { totalCount nodes { status job { title } } }
+    }
+  }
+}
+"""
+
+# As the worker: `workers` holds the worker themself, and their newest applications.
+OWN_APPLICATIONS_SQL = """
+SELECT w.name, (SELECT count(*) FROM applications WHERE worker_id = w.id) AS total_count,
+       a.status, a.title
+FROM workers AS w
+LEFT JOIN LATERAL (
+  SELECT a.status, j.title, a.submitted_at, a.id
+  FROM applications AS a JOIN jobs AS j ON j.id = a.job_id
+  WHERE a.worker_id = w.id
+  ORDER BY a.submitted_at DESC, a.id DESC
+  LIMIT 5
+) AS a ON true
+WHERE w.id = $1
+ORDER BY a.submitted_at DESC, a.id DESC
+"""
+
+
+def applicants(subject: Subject) -> int:
+    """A variant for each of `subject.applicants`: more workers than a process keeps plans
+    of, so a plan kept per worker would be compiled again for every request."""
+    return len(subject.applicants)
+
+
+def applicant(subject: Subject, variant: int) -> int:
+    return subject.applicants[variant]
+
+
+async def fetch_own_applications(
+    db: CountingConnection, subject: Subject, variant: int = 0
+) -> JSONObject:
+    rows = await db.fetch(OWN_APPLICATIONS_SQL, applicant(subject, variant))
+    applications = [
+        {"status": enum_name(ApplicationStatus, row["status"]), "job": {"title": row["title"]}}
+        for row in rows if row["status"] is not None
+    ]
+    worker = {
+        "name": rows[0]["name"],
+        "applications": {"totalCount": rows[0]["total_count"], "nodes": applications},
+    }
+    return {"workers": {"nodes": [worker]}}
+
+
 WORKLOADS: tuple[Workload, ...] = (
     Workload(
         "job_by_id",
@@ -578,6 +633,16 @@ WORKLOADS: tuple[Workload, ...] = (
         None,
         fetch_province_year,
         province_year_variables,
+    ),
+    Workload(
+        "own_applications",
+        "a worker's name and 5 newest applications, as each of 3,000 workers in turn"
+        " (no PostGraphile: it has no worker role here)",
+        OWN_APPLICATIONS_QUERY,
+        None,
+        fetch_own_applications,
+        variants=applicants,
+        as_worker=applicant,
     ),
     Workload(
         "job_by_varying_id",

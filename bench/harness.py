@@ -16,6 +16,7 @@ from typing import Any
 
 import asyncpg
 
+from bench.database import BENCH_KEY
 from bench.http1 import Http1Pool, ProtocolError
 from bench.runner import (
     CpuSample,
@@ -27,6 +28,7 @@ from bench.runner import (
     tree_cpu_seconds,
 )
 from bench.same_data import first_difference, plain
+from bench.server import worker_headers
 from bench.workloads import ASYNCPG, CountingConnection, Subject, Workload, count_objects
 
 HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -119,7 +121,10 @@ def graphql_request(
     endpoint: Endpoint, workload: Workload, subject: Subject, variant: int
 ) -> bytes:
     body = workload.body(endpoint.name, subject, variant)
-    return endpoint.connections.request_bytes("/graphql", body, HEADERS)
+    headers = HEADERS
+    if workload.as_worker is not None:
+        headers = {**HEADERS, **worker_headers(BENCH_KEY, workload.as_worker(subject, variant))}
+    return endpoint.connections.request_bytes("/graphql", body, headers)
 
 
 def endpoint_operation(endpoint: Endpoint, workload: Workload, subject: Subject) -> Operation:

@@ -41,6 +41,16 @@ def admin_headers(key: bytes) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def worker_headers(key: bytes, worker_id: int) -> dict[str, str]:
+    """A worker's own credentials (the workloads that read as a worker)."""
+    settings = Settings(secret_key=base64.b64encode(key).decode())
+    token = mint_token(
+        settings, role="worker", subject=f"bench-worker-{worker_id}", worker_id=str(worker_id),
+        ttl_seconds=24 * 3600,
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -50,6 +50,7 @@ class CountingConnection:
 
 
 NEWEST_JOBS = 1000
+APPLICANTS = 3000  # more than a process keeps plans of (server.compiled_reads.PLANS)
 """How many of the newest jobs a run picks for the workloads that ask for a different job each
 request."""
 
@@ -68,6 +69,8 @@ class Subject:
     """The province with the most insurance records (in its pooling regions)."""
     insurance_year: int
     """The year with the most insurance records (the latest among equals)."""
+    applicants: tuple[int, ...] = ()
+    """Up to APPLICANTS workers with applications, by id."""
 
     @property
     def job_id(self) -> int:
@@ -90,12 +93,13 @@ SELECT
    JOIN regions AS p ON p.code = left(r.region_code, 2) || '0000'
    GROUP BY p.code ORDER BY count(*) DESC, p.code LIMIT 1) AS province,
   (SELECT extract(year FROM period)::int FROM insurance_records
-   GROUP BY 1 ORDER BY count(*) DESC, 1 DESC LIMIT 1) AS insurance_year
+   GROUP BY 1 ORDER BY count(*) DESC, 1 DESC LIMIT 1) AS insurance_year,
+  ARRAY(SELECT DISTINCT worker_id FROM applications ORDER BY worker_id LIMIT $2) AS applicants
 """
 
 
 async def find_subject(pool: asyncpg.Pool) -> Subject:
-    row = await pool.fetchrow(SUBJECT_SQL, NEWEST_JOBS)
+    row = await pool.fetchrow(SUBJECT_SQL, NEWEST_JOBS, APPLICANTS)
     if row is None or not row["job_ids"] or row["county"] is None:
         raise RuntimeError("the bench database has no published jobs to pick a subject from")
     if row["insured_worker"] is None or row["province"] is None:
@@ -106,6 +110,7 @@ async def find_subject(pool: asyncpg.Pool) -> Subject:
         insured_worker=row["insured_worker"],
         province=row["province"],
         insurance_year=row["insurance_year"],
+        applicants=tuple(row["applicants"]),
     )
 
 
@@ -127,6 +132,9 @@ class Variables(Protocol):
 
 Variants = Callable[[Subject], int]
 """How many distinct requests a workload cycles through on the subject's data."""
+
+AsWorker = Callable[[Subject, int], int]
+"""The worker (id) a workload's variant asks as, on laborhub; without one it asks as admin."""
 
 
 def no_variables(subject: Subject, server: str, variant: int = 0) -> dict[str, object]:
@@ -153,6 +161,7 @@ class Workload:
     variants: Variants = field(default=one_variant)
     """How many distinct requests (variants 0 .. n-1) the clients cycle through, one after
     the other, given the run's subject."""
+    as_worker: AsWorker | None = None
 
     def serves(self, server: str) -> bool:
         """Whether `server` (one of SERVERS) has a document for this workload."""

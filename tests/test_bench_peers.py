@@ -35,7 +35,8 @@ from bench.workloads import (
     find_subject,
 )
 from db.session import sync_url
-from tests.conftest import GraphQLClient
+from server.settings import Settings
+from tests.conftest import GraphQLClient, bearer
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +52,14 @@ async def subject(pool: asyncpg.Pool) -> Subject:
 
 @pytest.mark.parametrize("workload", WORKLOADS, ids=lambda w: w.name)
 async def test_laborhub_answers_what_asyncpg_reads(
-    workload: Workload, gql: GraphQLClient, pool: asyncpg.Pool, subject: Subject
+    workload: Workload, gql: GraphQLClient, pool: asyncpg.Pool, subject: Subject,
+    settings: Settings,
 ) -> None:
     async with pool.acquire() as connection:
         reference = await workload.fetch(CountingConnection(connection), subject)
+    if workload.as_worker is not None:  # asks as that worker, not as admin
+        worker = str(workload.as_worker(subject, 0))
+        gql = gql.as_(bearer(settings, "worker", worker_id=worker))
     data = await gql.ok(workload.query, workload.variables(subject, LABORHUB))
     expected = plain(reference, ASYNCPG)
     assert first_difference(expected, plain(data, LABORHUB)) is None
