@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -36,18 +37,20 @@ class RunningServer:
 
 
 def admin_headers(key: bytes) -> dict[str, str]:
-    settings = Settings(secret_key=base64.b64encode(key).decode())
-    token = mint_token(settings, role="admin", subject="bench", ttl_seconds=24 * 3600)
-    return {"Authorization": f"Bearer {token}"}
+    return bearer_headers(key, role="admin", subject="bench")
 
 
 def worker_headers(key: bytes, worker_id: int) -> dict[str, str]:
     """A worker's own credentials (the workloads that read as a worker)."""
-    settings = Settings(secret_key=base64.b64encode(key).decode())
-    token = mint_token(
-        settings, role="worker", subject=f"bench-worker-{worker_id}", worker_id=str(worker_id),
-        ttl_seconds=24 * 3600,
+    return bearer_headers(
+        key, role="worker", subject=f"bench-worker-{worker_id}", worker_id=str(worker_id)
     )
+
+
+def bearer_headers(key: bytes, **claims: Any) -> dict[str, str]:
+    """A development token of the bench's key, valid for a day."""
+    settings = Settings(secret_key=base64.b64encode(key).decode())
+    token = mint_token(settings, ttl_seconds=24 * 3600, **claims)
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -259,9 +259,7 @@ async def _plan(checked: CheckedOperation, reads: Any) -> tuple[Plan | NotCompil
     a worker), nor when the viewer's own id is in it other than as its parameter."""
     noting = _NotingLookups(reads)
     try:
-        fields = await compile_query(
-            Query(checked.schema, checked.document, checked.operation, checked.variables, noting)
-        )
+        fields = await _compiled(checked, noting)
     except NotCompiled as reason:
         return reason, not noting.looked_up_private
     fallbacks = [part for part in fields if isinstance(part, Fallback)]
@@ -273,6 +271,12 @@ async def _plan(checked: CheckedOperation, reads: Any) -> tuple[Plan | NotCompil
     lookups = tuple((name, frozenset(keys)) for name, keys in reads.partner_log.reads.items())
     shared = not noting.looked_up_private and await _alike_for_other_ids(checked, reads, fields)
     return Plan(tuple(fields), document, lookups), shared
+
+
+async def _compiled(checked: CheckedOperation, reads: Any) -> list[CompiledField | Fallback]:
+    return await compile_query(
+        Query(checked.schema, checked.document, checked.operation, checked.variables, reads)
+    )
 
 
 PROBE_ID = -(2**62) - 7
@@ -291,9 +295,7 @@ async def _alike_for_other_ids(
         return True
     probe = _NotingLookups(reads, dataclasses.replace(viewer, **own))
     try:
-        other = await compile_query(
-            Query(checked.schema, checked.document, checked.operation, checked.variables, probe)
-        )
+        other = await _compiled(checked, probe)
     except NotCompiled:
         return False
     return len(fields) == len(other) and all(map(_alike, fields, other))
