@@ -72,9 +72,10 @@ class Ordering:
         """The ORDER BY terms, on the table's columns or on those of `within`, a subquery of
         the table."""
         down = self.descending != reverse
-        columns = (self.column, self.id_column)
+        table_columns = (self.column, self.id_column)
+        columns: tuple[ColumnElement[Any], ...] = table_columns
         if within is not None:
-            columns = tuple(within.c[c.key] for c in columns)
+            columns = tuple(within.c[c.key] for c in table_columns)
         return [c.desc() if down else c.asc() for c in columns]
 
     def after(self, key: tuple[Any, Any], reverse: bool) -> ColumnElement[bool]:

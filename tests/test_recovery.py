@@ -49,7 +49,7 @@ async def graphql(http: httpx.AsyncClient, headers: dict[str, str]) -> httpx.Res
     )
 
 
-def codes(response: httpx.Response) -> set[str]:
+def codes(response: httpx.Response) -> set[str | None]:
     return {
         (error.get("extensions") or {}).get("code")
         for error in response.json().get("errors") or ()

@@ -8,7 +8,6 @@ callers' favour. One row per limiter and principal: the tokens it had at `update
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
 
 from sqlalchemy import DateTime, Double, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -18,7 +17,7 @@ from db.models.base import Base
 
 class RateBucket(Base):
     __tablename__ = "rate_buckets"
-    __table_args__: ClassVar[dict[str, Any]] = {"prefixes": ["UNLOGGED"]}
+    __table_args__ = ({"prefixes": ["UNLOGGED"]},)
 
     limiter: Mapped[str] = mapped_column(String(32), primary_key=True)
     principal: Mapped[str] = mapped_column(Text, primary_key=True)
