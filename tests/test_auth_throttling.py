@@ -3,7 +3,10 @@ remembered, so guessing costs neither SQL nor signature checks."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -34,11 +37,13 @@ BYSTANDER = "203.0.113.9"
 
 @asynccontextmanager
 async def clients_from(
-    settings: Settings, database_url: str, *addresses: str
+    settings: Settings, database_url: str, *addresses: str, sync_seconds: float = 0
 ) -> AsyncIterator[list[httpx.AsyncClient]]:
-    """One app (a failure limit of LIMIT a minute), one HTTP client per client address."""
+    """One app (a failure limit of LIMIT a minute), one HTTP client per client address; with
+    `sync_seconds`, the app shares its buckets with other processes that often."""
     configured = dataclasses.replace(
-        settings, auth_failure_limit=LIMIT, auth_failure_window_seconds=60
+        settings, auth_failure_limit=LIMIT, auth_failure_window_seconds=60,
+        rate_limit_sync_seconds=sync_seconds,
     )
     async with AsyncExitStack() as stack:
         manager = await stack.enter_async_context(
@@ -98,10 +103,12 @@ async def test_failed_credentials_from_one_address_get_429(
         assert error["message"].startswith(
             f"Too many failed credentials from this address ({LIMIT} within 60 s); retry after"
         )
-        # not even a good credential is checked from there until the bucket refills ...
-        assert (await typename(attacker, **{"x-api-key": partner_key})).status_code == 429
-        # ... while other addresses, and anonymous requests, are not affected
+        # a credential that verifies is answered as usual from there (many clients share an
+        # address), and other addresses and anonymous requests are not affected
         admin = f"Bearer {mint_token(settings, role='admin', subject='throttle')}"
+        assert (await typename(attacker, authorization=admin)).status_code == 200
+        assert (await typename(attacker, **{"x-api-key": partner_key})).status_code == 200
+        assert (await typename(attacker, **bad)).status_code == 429, "a good one reset nothing"
         assert (await typename(other, authorization=admin)).status_code == 200
         assert (await typename(other, **{"x-api-key": partner_key})).status_code == 200
         assert (await typename(attacker)).status_code == 200
@@ -153,5 +160,69 @@ async def test_a_repeated_unknown_prefix_costs_no_sql(
         with pytest.raises(AuthenticationError):
             await auth.authenticate(request(ATTACKER, x_api_key="lh_YYYYYYYY_" + "x" * 43))
         assert len(statements) == 2, "another prefix is looked up"
+    finally:
+        await engine.dispose()
+
+
+async def test_past_the_limit_in_one_process_good_credentials_pass_in_every_process(
+    settings: Settings, database_url: str, partner_key: str
+) -> None:
+    """Two processes sharing their failure counts: an address that failed LIMIT times in one
+    is refused its next failure in the other too, while its good token and key get through."""
+    address = f"2001:db8::{uuid.uuid4().hex[:4]}"  # shared buckets outlive the test
+    bad_token = {"authorization": "Bearer not-a-token"}
+    async with (
+        clients_from(settings, database_url, address, sync_seconds=0.05) as (first,),
+        clients_from(settings, database_url, address, sync_seconds=0.05) as (second,),
+    ):
+        statuses = [(await typename(first, **bad_token)).status_code for _ in range(LIMIT)]
+        assert statuses == [401] * LIMIT
+        deadline = time.monotonic() + 10
+        while (refused := await typename(second, **bad_token)).status_code == 401:
+            assert time.monotonic() < deadline, "the second process never learnt the failures"
+            await asyncio.sleep(0.05)
+        assert refused.status_code == 429
+        assert int(refused.headers["retry-after"]) >= 1
+        admin = f"Bearer {mint_token(settings, role='admin', subject='throttle-shared')}"
+        for client in (first, second):
+            assert (await typename(client, authorization=admin)).status_code == 200
+            assert (await typename(client, **{"x-api-key": partner_key})).status_code == 200
+            for bad in (bad_token, {"x-api-key": "lh_QQQQQQQQ_" + "x" * 43}):
+                assert (await typename(client, **bad)).status_code == 429
+
+
+async def test_past_the_limit_unknown_prefixes_cost_no_sql_and_a_good_key_passes(
+    settings: Settings, database_url: str, partner_key: str
+) -> None:
+    """Past the limit, prefixes no live key has are refused against one list of the live ones
+    (read at most every 10 s), not looked up one by one; a real key is still accepted."""
+    clock = Clock()
+    engine = create_engine(database_url)
+    statements: list[str] = []
+    event.listen(
+        engine.sync_engine,
+        "before_cursor_execute",
+        lambda _conn, _cursor, statement, *_rest: statements.append(statement),
+    )
+    try:
+        configured = dataclasses.replace(
+            settings, auth_failure_limit=3, auth_failure_window_seconds=30
+        )
+        auth = Authenticator(
+            configured, engine, PersonalDataVault(settings.master_key()), clock=clock
+        )
+        for _ in range(3):
+            with pytest.raises(AuthenticationError):
+                await auth.authenticate(request(ATTACKER, authorization="Bearer nope"))
+        statements.clear()
+        for n in range(50):
+            made_up = request(ATTACKER, x_api_key=f"lh_Z{n:07d}_" + "x" * 43)
+            with pytest.raises(TooManyFailures):
+                await auth.authenticate(made_up)
+        assert len(statements) == 1, statements  # the list of live prefixes, once
+        viewer = await auth.authenticate(request(ATTACKER, x_api_key=partner_key))
+        assert viewer.partner is not None and viewer.partner.partner == "throttle-test-agency"
+        with pytest.raises(TooManyFailures):  # the right prefix with a wrong secret
+            await auth.authenticate(request(ATTACKER, x_api_key=partner_key[:-4] + "AAAA"))
     finally:
         await engine.dispose()

@@ -12,9 +12,14 @@
 
 Credentials that can't be accepted raise `AuthenticationError`, whose message says what is
 wrong; the endpoint answers 401 with it. Failures are counted per client address: after
-`auth_failure_limit` of them within `auth_failure_window_seconds`, credentials from that address
-raise `TooManyFailures` (429 with `Retry-After`) before they are checked, so guessing keys or
-tokens costs neither SQL nor signature checks. Anonymous requests are never throttled here.
+`auth_failure_limit` of them within `auth_failure_window_seconds`, each further failure from
+that address raises `TooManyFailures` (429 with `Retry-After`), while a credential that verifies
+is answered as usual: many clients share an address (carrier-grade NAT, an agency's office, a
+proxy), and one of them failing must not lock the others out. What the limit bounds is what
+failures cost: past it, an API key whose prefix names no live key costs no SQL (a list of live
+prefixes, read at most every 10 s, decides), a known prefix costs a keyed hash, a token a
+signature check; keys are 256-bit secrets, so counting failures is not what stops guessing
+them. Anonymous requests are never throttled here.
 
 Modules: `errors` (AuthenticationError), `token_keys` (which keys sign tokens), `claims`
 (claims -> Viewer), `tokens` (verify and mint), `api_keys` (stored keys: create, list, revoke),
@@ -93,17 +98,27 @@ class Authenticator:
         if authorization is None and api_key is None:
             return Viewer(Role.ANONYMOUS, client_address=address)
         failures_key = address or "unknown"
-        self._refuse_if_throttled(failures_key)
+        throttled = self.failures is not None and self.failures.wait(failures_key) is not None
         try:
-            return await self._verify(authorization, api_key, address)
+            return await self._verify(authorization, api_key, address, throttled)
         except AuthenticationError:
-            if self.failures is not None:
-                self.failures.take(failures_key)
-            raise
+            wait = self.failures.take(failures_key) if self.failures is not None else None
+            if wait is None:
+                raise
+            raise TooManyFailures(
+                f"Too many failed credentials from this address ({self.failure_limit} within "
+                f"{self.failure_window:g} s); retry after {retry_after_header(wait)} s.",
+                wait,
+            ) from None
 
     async def _verify(
-        self, authorization: str | None, api_key: str | None, address: str | None
+        self, authorization: str | None, api_key: str | None, address: str | None,
+        throttled: bool,
     ) -> Viewer:
+        """The viewer of valid credentials. From an address past its failure limit
+        (`throttled`), an API key whose prefix names no live key is refused without a lookup
+        of its own; every other check costs what it costs anyone (a signature check, a keyed
+        hash), so a valid credential is answered whatever its address did."""
         if authorization is not None and api_key is not None:
             raise AuthenticationError(
                 "send either an Authorization header or an X-API-Key header, not both"
@@ -111,17 +126,8 @@ class Authenticator:
         if authorization is not None:
             return viewer_from_claims(self.tokens.decode(bearer_token(authorization)), address)
         assert api_key is not None
-        return partner_viewer(await self.api_keys.verify(api_key), address)
-
-    def _refuse_if_throttled(self, address: str) -> None:
-        wait = self.failures.wait(address) if self.failures is not None else None
-        if wait is None:
-            return
-        raise TooManyFailures(
-            f"Too many failed credentials from this address ({self.failure_limit} within "
-            f"{self.failure_window:g} s); retry after {retry_after_header(wait)} s.",
-            wait,
-        )
+        grant = await self.api_keys.verify(api_key, known_prefixes_only=throttled)
+        return partner_viewer(grant, address)
 
 
 def _header(request: Request, name: str) -> str | None:

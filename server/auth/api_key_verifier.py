@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import hmac
+import math
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.models.access import ApiKey
@@ -26,6 +27,10 @@ T = TypeVar("T")
 
 KEY_CACHE_SECONDS = 30.0  # how long a revoked API key may still be accepted by a running server
 CACHED_PREFIXES = 10_000
+LIVE_PREFIXES_SECONDS = 10.0
+"""How old the list of every live key's prefix may be when it decides, for an address past
+its failure limit, that a prefix names no key: a key made within this time may be refused
+there until the list is read again."""
 TOUCH_INTERVAL_SECONDS = 60.0
 UNKNOWN_KEY = "unknown or revoked API key"
 
@@ -66,15 +71,43 @@ class ApiKeyVerifier:
         self.clock = clock
         self._cache: BoundedCache[str, _CachedKey] = BoundedCache(CACHED_PREFIXES)
         self._touched: dict[int, float] = {}
+        self._live_prefixes: frozenset[str] = frozenset()
+        self._live_prefixes_read = -math.inf
+        self._live_prefixes_lock = asyncio.Lock()
 
-    async def verify(self, presented: str) -> PartnerGrant:
+    async def verify(self, presented: str, *, known_prefixes_only: bool = False) -> PartnerGrant:
+        """The grant of a valid key; AuthenticationError otherwise.
+
+        `known_prefixes_only`: a prefix this process has not looked up lately costs no lookup
+        of its own: it is checked against the list of every live key's prefix (one statement
+        for all of them, at most every `LIVE_PREFIXES_SECONDS`), and refused when not in it.
+        """
         prefix, secret = split_api_key(presented)
+        if known_prefixes_only and not await self._may_be_live(prefix):
+            raise AuthenticationError(UNKNOWN_KEY)
         cached = await self._cached(prefix)
         presented_hash = self.vault.lookup_hash(HASH_FIELD, secret)
         if cached.grant is None or not hmac.compare_digest(cached.secret_hash, presented_hash):
             raise AuthenticationError(UNKNOWN_KEY)
         await self._record_use(cached.grant.key_id)
         return cached.grant
+
+    async def _may_be_live(self, prefix: str) -> bool:
+        cached = self._cache.get(prefix)
+        if cached is not None and cached.expires > self.clock():
+            return cached.grant is not None
+        async with self._live_prefixes_lock:
+            if self.clock() - self._live_prefixes_read >= LIVE_PREFIXES_SECONDS:
+                self._live_prefixes = await outside_statement_count(self._load_live_prefixes())
+                self._live_prefixes_read = self.clock()
+        return prefix in self._live_prefixes
+
+    async def _load_live_prefixes(self) -> frozenset[str]:
+        async with self.engine.connect() as connection:
+            found = await connection.execute(
+                select(ApiKey.prefix).where(ApiKey.revoked_at.is_(None))
+            )
+            return frozenset(found.scalars())
 
     async def _cached(self, prefix: str) -> _CachedKey:
         now = self.clock()
