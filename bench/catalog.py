@@ -23,6 +23,7 @@ import asyncpg
 
 from bench.workloads import (
     LABORHUBS,
+    Claims,
     CountingConnection,
     Fetch,
     JSONObject,
@@ -573,6 +574,55 @@ async def fetch_own_applications(
     return {"workers": {"nodes": [worker]}}
 
 
+def worker_asking(subject: Subject, variant: int) -> Claims:
+    worker = applicant(subject, variant)
+    return {"role": "worker", "subject": f"bench-worker-{worker}", "worker_id": str(worker)}
+
+
+COUNTY_WORKERS_QUERY = """
+query CountyWorkers {
+  workers(first: 5) { totalCount nodes { name } }
+}
+"""
+
+# As staff of a county: the workers who live in it or come from it, newest first.
+COUNTY_WORKERS_SQL = """
+SELECT
+  (SELECT count(*) FROM workers
+   WHERE current_region_code >= $1 AND current_region_code < $2
+      OR hukou_region_code >= $1 AND hukou_region_code < $2) AS total_count,
+  ARRAY(SELECT name FROM workers
+        WHERE current_region_code >= $1 AND current_region_code < $2
+           OR hukou_region_code >= $1 AND hukou_region_code < $2
+        ORDER BY created_at DESC, id DESC LIMIT 5) AS names
+"""
+
+
+def counties(subject: Subject) -> int:
+    """A variant for each of `subject.counties`: more divisions than a process keeps plans
+    of, so a plan kept per division would be compiled again for every request."""
+    return len(subject.counties)
+
+
+def county_staff_asking(subject: Subject, variant: int) -> Claims:
+    county = subject.counties[variant]
+    return {"role": "staff", "subject": f"bench-staff-{county}", "region": county}
+
+
+async def fetch_county_workers(
+    db: CountingConnection, subject: Subject, variant: int = 0
+) -> JSONObject:
+    county = subject.counties[variant]
+    after = county[:-1] + chr(ord(county[-1]) + 1)
+    [row] = await db.fetch(COUNTY_WORKERS_SQL, county, after)
+    return {
+        "workers": {
+            "totalCount": row["total_count"],
+            "nodes": [{"name": name} for name in row["names"]],
+        }
+    }
+
+
 WORKLOADS: tuple[Workload, ...] = (
     Workload(
         "job_by_id",
@@ -642,7 +692,17 @@ WORKLOADS: tuple[Workload, ...] = (
         None,
         fetch_own_applications,
         variants=applicants,
-        as_worker=applicant,
+        asker=worker_asking,
+    ),
+    Workload(
+        "county_staff_workers",
+        "totalCount and 5 newest workers of a county, as its staff, for each of 3,000 counties"
+        " in turn (no PostGraphile: it has no staff role here)",
+        COUNTY_WORKERS_QUERY,
+        None,
+        fetch_county_workers,
+        variants=counties,
+        asker=county_staff_asking,
     ),
     Workload(
         "job_by_varying_id",

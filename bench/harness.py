@@ -28,7 +28,7 @@ from bench.runner import (
     tree_cpu_seconds,
 )
 from bench.same_data import first_difference, plain
-from bench.server import worker_headers
+from bench.server import bearer_headers
 from bench.workloads import ASYNCPG, CountingConnection, Subject, Workload, count_objects
 
 HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -122,8 +122,8 @@ def graphql_request(
 ) -> bytes:
     body = workload.body(endpoint.name, subject, variant)
     headers = HEADERS
-    if workload.as_worker is not None:
-        headers = {**HEADERS, **worker_headers(BENCH_KEY, workload.as_worker(subject, variant))}
+    if workload.asker is not None:
+        headers = {**HEADERS, **bearer_headers(BENCH_KEY, **workload.asker(subject, variant))}
     return endpoint.connections.request_bytes("/graphql", body, headers)
 
 

@@ -40,13 +40,6 @@ def admin_headers(key: bytes) -> dict[str, str]:
     return bearer_headers(key, role="admin", subject="bench")
 
 
-def worker_headers(key: bytes, worker_id: int) -> dict[str, str]:
-    """A worker's own credentials (the workloads that read as a worker)."""
-    return bearer_headers(
-        key, role="worker", subject=f"bench-worker-{worker_id}", worker_id=str(worker_id)
-    )
-
-
 def bearer_headers(key: bytes, **claims: Any) -> dict[str, str]:
     """A development token of the bench's key, valid for a day."""
     settings = Settings(secret_key=base64.b64encode(key).decode())

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, Required, TypedDict
 
 import asyncpg
 
@@ -51,6 +51,7 @@ class CountingConnection:
 
 NEWEST_JOBS = 1000
 APPLICANTS = 3000  # more than a process keeps plans of (server.compiled_reads.PLANS)
+STAFF_COUNTIES = 3000  # about as many as China has; more than a process keeps plans of
 """How many of the newest jobs a run picks for the workloads that ask for a different job each
 request."""
 
@@ -71,6 +72,10 @@ class Subject:
     """The year with the most insurance records (the latest among equals)."""
     applicants: tuple[int, ...] = ()
     """Up to APPLICANTS workers with applications, by id."""
+    counties: tuple[str, ...] = ()
+    """STAFF_COUNTIES county codes: every county of the reference data, those with the most
+    workers (living or registered there) first, then codes of made-up counties under its
+    prefectures (the reference data holds a sample of China's 2,800)."""
 
     @property
     def job_id(self) -> int:
@@ -94,12 +99,26 @@ SELECT
    GROUP BY p.code ORDER BY count(*) DESC, p.code LIMIT 1) AS province,
   (SELECT extract(year FROM period)::int FROM insurance_records
    GROUP BY 1 ORDER BY count(*) DESC, 1 DESC LIMIT 1) AS insurance_year,
-  ARRAY(SELECT DISTINCT worker_id FROM applications ORDER BY worker_id LIMIT $2) AS applicants
+  ARRAY(SELECT DISTINCT worker_id FROM applications ORDER BY worker_id LIMIT $2) AS applicants,
+  ARRAY(SELECT code FROM (
+          SELECT c.code, false AS made_up, coalesce(people.n, 0) AS people
+          FROM regions AS c LEFT JOIN (
+            SELECT code, count(*) AS n FROM (
+              SELECT current_region_code AS code FROM workers
+              UNION ALL SELECT hukou_region_code FROM workers) AS codes
+            GROUP BY code) AS people ON people.code = c.code
+          WHERE c.level = 'county'
+          UNION ALL
+          SELECT left(p.code, 4) || lpad(n::text, 2, '0'), true, 0
+          FROM regions AS p, generate_series(1, 99) AS n
+          WHERE p.level = 'prefecture' AND NOT EXISTS (
+            SELECT 1 FROM regions AS c WHERE c.code = left(p.code, 4) || lpad(n::text, 2, '0'))
+        ) AS counties ORDER BY made_up, people DESC, code LIMIT $3) AS counties
 """
 
 
 async def find_subject(pool: asyncpg.Pool) -> Subject:
-    row = await pool.fetchrow(SUBJECT_SQL, NEWEST_JOBS, APPLICANTS)
+    row = await pool.fetchrow(SUBJECT_SQL, NEWEST_JOBS, APPLICANTS, STAFF_COUNTIES)
     if row is None or not row["job_ids"] or row["county"] is None:
         raise RuntimeError("the bench database has no published jobs to pick a subject from")
     if row["insured_worker"] is None or row["province"] is None:
@@ -111,6 +130,7 @@ async def find_subject(pool: asyncpg.Pool) -> Subject:
         province=row["province"],
         insurance_year=row["insurance_year"],
         applicants=tuple(row["applicants"]),
+        counties=tuple(row["counties"]),
     )
 
 
@@ -133,8 +153,18 @@ class Variables(Protocol):
 Variants = Callable[[Subject], int]
 """How many distinct requests a workload cycles through on the subject's data."""
 
-AsWorker = Callable[[Subject, int], int]
-"""The worker (id) a workload's variant asks as, on laborhub; without one it asks as admin."""
+class Claims(TypedDict, total=False):
+    """What a development token says of who asks (`server.auth.mint_token`'s arguments)."""
+
+    role: Required[str]
+    subject: Required[str]
+    worker_id: str
+    region: str
+
+
+Asker = Callable[[Subject, int], Claims]
+"""The token claims (`role`, `subject` and the role's own: `worker_id`, `region`) a workload's
+variant asks with, on laborhub; without an asker it asks as admin."""
 
 
 def no_variables(subject: Subject, server: str, variant: int = 0) -> dict[str, object]:
@@ -161,7 +191,7 @@ class Workload:
     variants: Variants = field(default=one_variant)
     """How many distinct requests (variants 0 .. n-1) the clients cycle through, one after
     the other, given the run's subject."""
-    as_worker: AsWorker | None = None
+    asker: Asker | None = None
 
     def serves(self, server: str) -> bool:
         """Whether `server` (one of SERVERS) has a document for this workload."""

@@ -9,10 +9,15 @@ from sqlalchemy import ColumnElement, and_
 from db.codes import division_prefix
 
 
+def prefix_range(prefix: str) -> tuple[str, str]:
+    """The codes that start with `prefix`, as [low, high) (code columns compare byte-wise)."""
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
 def within_prefix(column: ColumnElement[Any], prefix: str) -> ColumnElement[bool]:
-    """`column` starts with `prefix`, as a range (code columns compare byte-wise)."""
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return and_(column >= prefix, column < upper)
+    """`column` starts with `prefix`, as a range."""
+    low, high = prefix_range(prefix)
+    return and_(column >= low, column < high)
 
 
 def within_division(column: ColumnElement[Any], code: str) -> ColumnElement[bool]:

@@ -13,10 +13,9 @@ from db.models.base import table_of
 from resolvers.access import Role, Viewer
 from resolvers.catalog import declare
 from resolvers.declarations import Condition, Derived, Entity, Range, Rule, ToOne
-from resolvers.divisions import within_division
 from resolvers.errors import BadArgument
 from resolvers.filters import bound_rule, equals_rule, node_rule, region_rule
-from resolvers.policies import has_live_consent, in_partner_regions
+from resolvers.policies import has_live_consent, in_partner_regions, in_staff_division
 from resolvers.viewer_parameters import viewer_id
 
 if TYPE_CHECKING:
@@ -31,11 +30,11 @@ def insurance_record_policy(viewer: Viewer) -> Condition:
     if viewer.role is Role.EMPLOYER:
         return RECORDS.c.employer_id == viewer_id(viewer, "employer_id")
     if viewer.role is Role.STAFF and viewer.region_code:
-        return within_division(RECORDS.c.region_code, viewer.region_code)
+        return in_staff_division(RECORDS.c.region_code, viewer)
     if viewer.partner is not None:
         return and_(
             in_partner_regions(RECORDS.c.region_code, viewer.partner),
-            has_live_consent(RECORDS.c.worker_id, viewer.partner.purpose),
+            has_live_consent(RECORDS.c.worker_id, viewer.partner),
         )
     return false()
 

@@ -12,7 +12,6 @@ from db.models.enums import JobStatus
 from resolvers.access import Role, Viewer
 from resolvers.catalog import declare
 from resolvers.declarations import Condition, Entity, Range, ToMany, ToOne
-from resolvers.divisions import within_division
 from resolvers.filters import (
     amount_rule,
     at_least_rule,
@@ -26,7 +25,7 @@ from resolvers.filters import (
     region_rule,
 )
 from resolvers.pagination import Ordering
-from resolvers.policies import in_partner_regions, worker_records_under
+from resolvers.policies import in_partner_regions, in_staff_division, worker_records_under
 from resolvers.viewer_parameters import viewer_id
 
 JOBS = table_of(Job)
@@ -37,7 +36,7 @@ PLACEMENTS = table_of(Placement)
 def job_policy(viewer: Viewer) -> Condition:
     published = JOBS.c.status == JobStatus.PUBLISHED
     if viewer.role is Role.STAFF and viewer.region_code:
-        return or_(published, within_division(JOBS.c.region_code, viewer.region_code))
+        return or_(published, in_staff_division(JOBS.c.region_code, viewer))
     if viewer.role is Role.EMPLOYER:
         return or_(published, JOBS.c.employer_id == viewer_id(viewer, "employer_id"))
     if viewer.role is Role.WORKER:

@@ -101,8 +101,8 @@ def page_request(
     if first is not None and last is not None:
         raise BadArgument("last", "give either 'first' or 'last', not both")
     for name, value in (("first", first), ("last", last)):
-        if value is not None and not 0 <= value <= MAX_PAGE_SIZE:
-            raise BadArgument(name, f"must be between 0 and {MAX_PAGE_SIZE}, got {value}")
+        if value is not None:
+            page_size(name, value)
     if last is not None or (before is not None and first is None):
         if after is not None:
             raise BadArgument("after", "'after' pages forward; it can't go with 'last'/'before'")
@@ -110,6 +110,13 @@ def page_request(
     if before is not None:
         raise BadArgument("before", "'before' pages backward; it can't go with 'first'")
     return PageRequest(DEFAULT_PAGE_SIZE if first is None else first, False, after, "after")
+
+
+def page_size(argument: str, value: Any) -> int:
+    """A `first`/`last` value, checked."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_PAGE_SIZE:
+        raise BadArgument(argument, f"must be between 0 and {MAX_PAGE_SIZE}, got {value}")
+    return value
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,8 @@
 """The words row policies are written in: conditions every domain's policies share.
 
+What they read of the viewer (own ids, a division, a partner's regions and purpose) they read
+through `resolvers.viewer_parameters`, so it is a parameter one compiled plan sets per viewer.
+
 Each entity declares its own policy (`resolvers.declarations.Entity.policy`); `public`, the
 policy of data every viewer sees, is the one `resolvers.catalog.shows_every_row` recognises.
 """
@@ -8,14 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Table, and_, exists, false, or_, select, true
+from sqlalchemy import Column, ColumnElement, Table, and_, exists, false, select, true
 
 from db.models import Consent
 from db.models.base import table_of
 from resolvers.access import PartnerGrant, Role, Viewer
 from resolvers.declarations import Condition, Policy
-from resolvers.divisions import within_division
-from resolvers.viewer_parameters import viewer_id
+from resolvers.viewer_parameters import (
+    in_partner_regions,
+    in_staff_division,
+    partner_purpose,
+    viewer_id,
+)
 
 CONSENTS = table_of(Consent)
 
@@ -30,16 +37,11 @@ def nobody(_viewer: Viewer) -> Condition:
     return false()
 
 
-def in_partner_regions(column: ColumnElement[str], grant: PartnerGrant) -> Condition:
-    if not grant.regions:
-        return false()
-    return or_(*(within_division(column, code) for code in grant.regions))
-
-
-def has_live_consent(worker_id: ColumnElement[int], purpose: str) -> Condition:
+def has_live_consent(worker_id: ColumnElement[int], grant: PartnerGrant) -> Condition:
+    """The worker has a live consent to the partner's purpose."""
     return exists().where(
         CONSENTS.c.worker_id == worker_id,
-        CONSENTS.c.purpose == purpose,
+        CONSENTS.c.purpose == partner_purpose(grant),
         CONSENTS.c.withdrawn_at.is_(None),
     )
 
@@ -70,7 +72,7 @@ def worker_records_under(
         if viewer.role is Role.EMPLOYER:
             return parent_employer_id == viewer_id(viewer, "employer_id")
         if viewer.role is Role.STAFF and viewer.region_code:
-            return within_division(parent_region_code, viewer.region_code)
+            return in_staff_division(parent_region_code, viewer)
         if viewer.partner is not None:
             return in_partner_regions(parent_region_code, viewer.partner)
         return None
@@ -83,7 +85,19 @@ def worker_records_under(
             return false()
         under = parent_id.in_(select(parents.c.id).where(parents_in_care))
         if viewer.partner is not None:
-            return and_(under, has_live_consent(worker_id, viewer.partner.purpose))
+            return and_(under, has_live_consent(worker_id, viewer.partner))
         return under
 
     return policy
+
+
+__all__ = [
+    "CONSENTS",
+    "has_live_consent",
+    "in_partner_regions",
+    "in_staff_division",
+    "nobody",
+    "owned_by_visible",
+    "public",
+    "worker_records_under",
+]

@@ -37,10 +37,14 @@ from db.models.base import table_of
 from resolvers.access import Role, Viewer
 from resolvers.catalog import declare
 from resolvers.declarations import Condition, Derived, Entity, ToMany, ToOne
-from resolvers.divisions import within_division
 from resolvers.filters import equals_rule, keyword_rule, region_rule
 from resolvers.pagination import Ordering
-from resolvers.policies import has_live_consent, in_partner_regions, owned_by_visible
+from resolvers.policies import (
+    has_live_consent,
+    in_partner_regions,
+    in_staff_division,
+    owned_by_visible,
+)
 from resolvers.viewer_parameters import viewer_id
 
 WORKERS = table_of(Worker)
@@ -65,13 +69,13 @@ def worker_policy(viewer: Viewer) -> Condition:
         return WORKERS.c.id.in_(applicants)
     if viewer.role is Role.STAFF and viewer.region_code:
         return or_(
-            within_division(WORKERS.c.current_region_code, viewer.region_code),
-            within_division(WORKERS.c.hukou_region_code, viewer.region_code),
+            in_staff_division(WORKERS.c.current_region_code, viewer),
+            in_staff_division(WORKERS.c.hukou_region_code, viewer),
         )
     if viewer.partner is not None:
         return and_(
             in_partner_regions(WORKERS.c.current_region_code, viewer.partner),
-            has_live_consent(WORKERS.c.id, viewer.partner.purpose),
+            has_live_consent(WORKERS.c.id, viewer.partner),
         )
     return false()
 

@@ -15,9 +15,11 @@ that gives a root list's filter by which of its fields are given: their values a
 parameters, so one plan serves every job's detail page, every page of a list and every
 search; see `resolvers.compiler.variables`) and the viewer's policy shape (role, division,
 partner grant: what the row policies read; not who the viewer is by name), so the same request
-from anyone with the same rights is compiled once. A worker's or employer's own id is a
-parameter of the plan too (`resolvers.viewer_parameters`), so one plan serves every worker:
-compiling it a second time for ids no row has (`PROBE_ID`) must give the same statements with
+from anyone with the same rights is compiled once. What the row policies read of the viewer
+(a worker's or employer's own id, a staff member's division, a partner's regions and consent
+purpose) are parameters of the plan too (`resolvers.viewer_parameters`), so one plan serves
+every worker, every division and every partner key of the same agreement: compiling it a
+second time for a `probe` viewer, whose values no row has, must give the same statements with
 only those parameters changed, or the plan is kept for that viewer alone (`OWN_PLANS`), as it
 is when compiling looked up a row not every viewer sees. Operations that take the resolver
 path are remembered too, except where a value made them (`plan_is_kept`).
@@ -56,7 +58,7 @@ from resolvers.compiler import (
 from resolvers.declarations import Entity
 from resolvers.errors import BadArgument
 from resolvers.privacy import audit_partner_reads
-from resolvers.viewer_parameters import VIEWER_ID_FIELDS
+from resolvers.viewer_parameters import probe, shared_shape
 from server.caches import BoundedCache
 from server.operation_checks import CheckedOperation
 
@@ -133,15 +135,6 @@ def policy_shape(viewer: Viewer) -> Hashable:
     return _POLICY_FIELDS(viewer)
 
 
-def shared_policy_shape(viewer: Viewer) -> Hashable:
-    """What a plan that serves many viewers depends on: the policy shape with the viewer's
-    own worker or employer id only as given or not (it is a parameter of the plan)."""
-    return tuple(
-        getattr(viewer, name) is not None if name in VIEWER_ID_FIELDS else getattr(viewer, name)
-        for name in _POLICY_FIELD_NAMES
-    )
-
-
 class _OwnPlans:
     """Kept under an operation's shared key: its plans are kept per viewer instead."""
 
@@ -199,7 +192,7 @@ def _kept_plan(checked: CheckedOperation, viewer: Viewer) -> Plan | NotCompiled 
     viewer (`OWN_PLANS`), else None."""
     if checked.key is None:
         return None
-    plan = _plans.get((checked.key, shared_policy_shape(viewer)))
+    plan = _plans.get((checked.key, shared_shape(viewer)))
     if plan is OWN_PLANS:
         plan = _plans.get((checked.key, policy_shape(viewer)))
     assert not isinstance(plan, _OwnPlans)
@@ -207,7 +200,7 @@ def _kept_plan(checked: CheckedOperation, viewer: Viewer) -> Plan | NotCompiled 
 
 
 def _keep(key: Hashable, viewer: Viewer, plan: Plan | NotCompiled, shared: bool) -> None:
-    shared_key = (key, shared_policy_shape(viewer))
+    shared_key = (key, shared_shape(viewer))
     if shared and _plans.get(shared_key) is not OWN_PLANS:
         _plans.put(shared_key, plan)
         return
@@ -256,7 +249,7 @@ def _name(operation: OperationDefinitionNode) -> str | None:
 async def _plan(checked: CheckedOperation, reads: Any) -> tuple[Plan | NotCompiled, bool]:
     """The operation's plan for this viewer, and whether it serves every viewer of the same
     shared shape: not when compiling looked up rows only some viewers see (a filter naming
-    a worker), nor when the viewer's own id is in it other than as its parameter."""
+    a worker), nor when what it reads of the viewer is in it other than as its parameters."""
     noting = _NotingLookups(reads)
     try:
         fields = await _compiled(checked, noting)
@@ -269,7 +262,7 @@ async def _plan(checked: CheckedOperation, reads: Any) -> tuple[Plan | NotCompil
     if fallbacks and len(fallbacks) < len(fields):
         document = _selecting(checked.document, checked.operation, fallbacks)
     lookups = tuple((name, frozenset(keys)) for name, keys in reads.partner_log.reads.items())
-    shared = not noting.looked_up_private and await _alike_for_other_ids(checked, reads, fields)
+    shared = not noting.looked_up_private and await _alike_for_other_viewers(checked, reads, fields)
     return Plan(tuple(fields), document, lookups), shared
 
 
@@ -279,23 +272,17 @@ async def _compiled(checked: CheckedOperation, reads: Any) -> list[CompiledField
     )
 
 
-PROBE_ID = -(2**62) - 7
-"""The id of a worker or employer that can't exist (ids are positive)."""
-
-
-async def _alike_for_other_ids(
+async def _alike_for_other_viewers(
     checked: CheckedOperation, reads: Any, fields: list[CompiledField | Fallback]
 ) -> bool:
-    """Whether the viewer's own ids reach the plan only as its viewer-id parameters: the same
-    operation compiled for a viewer who differs only by ids no row has must give the same
-    statements, with those parameters alone changed."""
-    viewer = reads.viewer
-    own = {name: PROBE_ID for name in VIEWER_ID_FIELDS if getattr(viewer, name) is not None}
-    if not own:
+    """Whether what the plan reads of the viewer reaches it only as its viewer parameters: the
+    same operation compiled for a `probe` viewer, who differs only by values no row has, must
+    give the same statements, with those parameters alone changed."""
+    other_viewer = probe(reads.viewer)
+    if other_viewer is None:
         return True
-    probe = _NotingLookups(reads, dataclasses.replace(viewer, **own))
     try:
-        other = await _compiled(checked, probe)
+        other = await _compiled(checked, _NotingLookups(reads, other_viewer))
     except NotCompiled:
         return False
     return len(fields) == len(other) and all(map(_alike, fields, other))
@@ -304,14 +291,14 @@ async def _alike_for_other_ids(
 def _alike(mine: CompiledField | Fallback, other: CompiledField | Fallback) -> bool:
     if not isinstance(mine, CompiledField) or not isinstance(other, CompiledField):
         return mine == other
-    viewer_ids = {index for index, _ in mine.viewer_ids}
+    viewer_values = {index for index, _ in mine.viewer_values}
     return (
-        (mine.key, mine.sql, mine.typename, mine.viewer_ids)
-        == (other.key, other.sql, other.typename, other.viewer_ids)
+        (mine.key, mine.sql, mine.typename, mine.viewer_values)
+        == (other.key, other.sql, other.typename, other.viewer_values)
         and [i for i, _ in mine.variables] == [i for i, _ in other.variables]
         and len(mine.parameters) == len(other.parameters)
         and all(
-            i in viewer_ids or (type(a) is type(b) and a == b)
+            i in viewer_values or (type(a) is type(b) and a == b)
             for i, (a, b) in enumerate(zip(mine.parameters, other.parameters, strict=True))
         )
     )

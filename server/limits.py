@@ -71,7 +71,7 @@ PAGE_SIZE_ARGUMENTS = ("first", "last")
 
 def query_cost_check(max_cost: int) -> DocumentCheck:
     """A check refusing operations whose cost exceeds `max_cost` (QUERY_TOO_COMPLEX); the
-    cost of an operation is computed once (`kept_by_operation`)."""
+    cost of an operation is computed once per page size (`kept_by_operation`)."""
 
     def check(checked: CheckedOperation) -> list[GraphQLError]:
         operation = checked.operation
@@ -87,7 +87,7 @@ def query_cost_check(max_cost: int) -> DocumentCheck:
             )
         ]
 
-    return kept_by_operation(check)
+    return kept_by_operation(check, by_page_size=True)
 
 
 def query_cost(

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode
 
-from resolvers.compiler.variables import Kind, bound_variables, variable_shape
+from resolvers.compiler.variables import PAGE_SIZE, Kind, bound_variables, variable_shape
 from server.caches import BoundedCache
 
 
@@ -33,20 +33,39 @@ class CheckedOperation:
         """What the operation is, whoever asks: its document's text, its name and its
         variables (canonical JSON), each variable a compiled plan binds as a parameter
         counted by its shape only (`resolvers.compiler.variables`: the type an ID names, the
-        ordering a cursor carries, which filter fields are given). Equal keys are the same
-        operation for every check and plan that keeps its outcome under it. None for a
+        ordering a cursor carries, which filter fields and page sizes are given). Equal keys
+        are the same operation for every plan and every check that keeps its outcome under
+        it, but for the page sizes (`page_sizes`), which the cost depends on. None for a
         document with no source text."""
         source = getattr(self.document.loc, "source", None)
         if source is None:
             return None
         name = self.operation.name.value if self.operation.name else None
-        known = (self.schema, source.body, name)
-        bound = _bound_variables.get(known)
-        if bound is None:
-            bound = bound_variables(self.schema, self.document, self.operation)
-            _bound_variables.put(known, bound)
+        bound = self.bound
         values = variable_shape(self.variables, bound) if bound else self.variables
         return (source.body, name, canonical_json(values))
+
+    @cached_property
+    def bound(self) -> dict[str, Kind]:
+        """The variables a compiled plan binds as parameters, each with its kind."""
+        source = getattr(self.document.loc, "source", None)
+        name = self.operation.name.value if self.operation.name else None
+        known = (self.schema, None if source is None else source.body, name)
+        bound = _bound_variables.get(known) if source is not None else None
+        if bound is None:
+            bound = bound_variables(self.schema, self.document, self.operation)
+            if source is not None:
+                _bound_variables.put(known, bound)
+        return bound
+
+    @cached_property
+    def page_sizes(self) -> tuple[tuple[str, Any], ...]:
+        """The values of the variables that give a page size (`first: $n`), which `key`
+        counts only as given or not."""
+        return tuple(
+            (name, self.variables.get(name))
+            for name, (kind, *_) in sorted(self.bound.items()) if kind == PAGE_SIZE
+        )
 
 
 _bound_variables: BoundedCache[Hashable, dict[str, Kind]] = BoundedCache(2_048)
@@ -66,17 +85,21 @@ DocumentCheck = Callable[[CheckedOperation], list[GraphQLError]]
 KEPT_OUTCOMES = 2_048
 
 
-def kept_by_operation(check: DocumentCheck, size: int = KEPT_OUTCOMES) -> DocumentCheck:
-    """`check`, remembering its outcome per operation (`CheckedOperation.key`): for checks
-    whose outcome depends on nothing but the document, the operation and its variables (not
-    on who asks, and with no effect on the context), so the same request from any client is
-    not walked twice."""
+def kept_by_operation(
+    check: DocumentCheck, size: int = KEPT_OUTCOMES, *, by_page_size: bool = False
+) -> DocumentCheck:
+    """`check`, remembering its outcome per operation (`CheckedOperation.key`, and with
+    `by_page_size` the page sizes its variables give): for checks whose outcome depends on
+    nothing but the document, the operation and its variables (not on who asks, and with no
+    effect on the context), so the same request from any client is not walked twice."""
     outcomes: BoundedCache[Hashable, list[GraphQLError]] = BoundedCache(size)
 
     def kept(checked: CheckedOperation) -> list[GraphQLError]:
-        key = checked.key
+        key: Hashable = checked.key
         if key is None:
             return check(checked)
+        if by_page_size and checked.page_sizes:
+            key = (key, checked.page_sizes)
         errors = outcomes.get(key)
         if errors is None:
             errors = check(checked)

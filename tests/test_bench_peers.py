@@ -35,8 +35,9 @@ from bench.workloads import (
     find_subject,
 )
 from db.session import sync_url
+from server.auth import mint_token
 from server.settings import Settings
-from tests.conftest import GraphQLClient, bearer
+from tests.conftest import GraphQLClient
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +58,9 @@ async def test_laborhub_answers_what_asyncpg_reads(
 ) -> None:
     async with pool.acquire() as connection:
         reference = await workload.fetch(CountingConnection(connection), subject)
-    if workload.as_worker is not None:  # asks as that worker, not as admin
-        worker = str(workload.as_worker(subject, 0))
-        gql = gql.as_(bearer(settings, "worker", worker_id=worker))
+    if workload.asker is not None:  # asks as that worker or staff member, not as admin
+        token = mint_token(settings, **workload.asker(subject, 0))
+        gql = gql.as_({"authorization": f"Bearer {token}"})
     data = await gql.ok(workload.query, workload.variables(subject, LABORHUB))
     expected = plain(reference, ASYNCPG)
     assert first_difference(expected, plain(data, LABORHUB)) is None

@@ -64,7 +64,7 @@ from resolvers.declarations import Entity, declaration_of
 from resolvers.errors import BadArgument
 from resolvers.reads import Reads
 from resolvers.tracing import statement_span
-from resolvers.viewer_parameters import VIEWER_ID, viewer_id_field
+from resolvers.viewer_parameters import VIEWER, viewer_parameter, viewer_value
 
 MAX_NODES = 100
 
@@ -80,28 +80,29 @@ class CompiledField:
     typename: str | None = None
     # (index in `parameters`, binding): the parameters a request's variables give.
     variables: tuple[tuple[int, Callable[[dict[str, Any]], Any]], ...] = ()
-    # (index in `parameters`, Viewer field): the parameters that hold the viewer's own id.
-    viewer_ids: tuple[tuple[int, str], ...] = ()
+    # (index in `parameters`, name): the parameters that hold what the row policies read of
+    # the viewer (`resolvers.viewer_parameters`).
+    viewer_values: tuple[tuple[int, str], ...] = ()
 
     def bound(self, variables: dict[str, Any], viewer: Viewer) -> tuple[Any, ...]:
         """The parameters for a request whose variables have the same shape
         (`variable_shape`) and whose viewer has the same policy shape: each variable-bound
         one computed from that request's variables (a BadArgument when it can't be: the
-        resolver path then answers), each viewer id that request's viewer's."""
-        if not self.variables and not self.viewer_ids:
+        resolver path then answers), each viewer value that request's viewer's."""
+        if not self.variables and not self.viewer_values:
             return self.parameters
         parameters = list(self.parameters)
         for index, binding in self.variables:
             parameters[index] = binding(variables)
-        for index, field_name in self.viewer_ids:
-            parameters[index] = getattr(viewer, field_name)
+        for index, name in self.viewer_values:
+            parameters[index] = viewer_value(viewer, name)
         return tuple(parameters)
 
 class DriverSql(NamedTuple):
     sql: str
     parameters: tuple[Any, ...]
     bound: tuple[tuple[int, str, Process], ...]  # (index, parameter name, processor)
-    viewer_ids: tuple[tuple[int, str], ...]  # (index, Viewer field)
+    viewer_values: tuple[tuple[int, str], ...]  # (index, viewer parameter name)
 
 
 @dataclass(frozen=True)
@@ -147,25 +148,25 @@ def driver_sql(statement: Select[Any]) -> DriverSql:
     """`statement` as asyncpg takes it: `$n` placeholders, the values for them (one
     placeholder per distinct value: a policy repeated in every subquery sends its values
     once), which of them are bound to variables (index, parameter name, processor) and which
-    hold the viewer's own id (index, viewer field: `resolvers.viewer_parameters`)."""
+    hold a value of the viewer's (index, name: `resolvers.viewer_parameters`)."""
     compiled = statement.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
     values = compiled.construct_params()
     numbers: dict[tuple[Any, ...], int] = {}
     renumbered: dict[str, str] = {}
     parameters: list[Any] = []
     bound: list[tuple[int, str, Process]] = []
-    viewer_ids: list[tuple[int, str]] = []
+    viewer_values: list[tuple[int, str]] = []
     for position, name in enumerate(compiled.positiontup or (), start=1):
         bind = compiled.binds[name]
         process = bind.type.bind_processor(_DIALECT)
         value = values[name] if process is None else process(values[name])
-        viewer_field = viewer_id_field(name)
+        of_viewer = viewer_parameter(name)
         try:
             marker: tuple[Any, ...] = (repr(bind.type), type(value), value)
             if name.startswith(BOUND):  # a variable's: never shared with a constant
                 marker = (name, *marker)
-            elif viewer_field is not None:  # the viewer's id: nor is this
-                marker = (VIEWER_ID + viewer_field, *marker)
+            elif of_viewer is not None:  # the viewer's: nor is this
+                marker = (VIEWER + of_viewer, *marker)
             number = numbers.get(marker)
         except TypeError:  # an unhashable value (a list): a placeholder of its own
             marker, number = (position,), None
@@ -174,15 +175,15 @@ def driver_sql(statement: Select[Any]) -> DriverSql:
             number = numbers[marker] = len(parameters)
             if name.startswith(BOUND):
                 bound.append((number - 1, name, process))
-            elif viewer_field is not None:
-                viewer_ids.append((number - 1, viewer_field))
+            elif of_viewer is not None:
+                viewer_values.append((number - 1, of_viewer))
         renumbered[str(position)] = str(number)
     if len(parameters) > MAX_PARAMETERS:
         raise NotCompiled("too many parameters for one statement")
     # The text holds no `$` but its placeholders: the values the plan writes into it are
     # names, formats and type names (`json_sql.constant` refuses any other).
     sql = _PLACEHOLDER.sub(lambda found: "$" + renumbered[found[1]], str(compiled))
-    return DriverSql(sql, tuple(parameters), tuple(bound), tuple(viewer_ids))
+    return DriverSql(sql, tuple(parameters), tuple(bound), tuple(viewer_values))
 
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
@@ -227,7 +228,7 @@ async def _compile(query: Query) -> list[CompiledField | Fallback]:
         compiled.append(
             CompiledField(
                 key, driven.sql, driven.parameters, variables=bindings,
-                viewer_ids=driven.viewer_ids,
+                viewer_values=driven.viewer_values,
             )
         )
     return compiled

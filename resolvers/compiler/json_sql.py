@@ -55,6 +55,7 @@ from sqlalchemy.sql.util import ClauseAdapter
 from resolvers.access import Viewer
 from resolvers.catalog import CATALOG, audited_as, visible
 from resolvers.compiler.selections import Fields, Selections
+from resolvers.compiler.variables import variable_of
 from resolvers.declarations import (
     Condition,
     Derived,
@@ -64,7 +65,13 @@ from resolvers.declarations import (
     declaration_of,
 )
 from resolvers.errors import BadArgument
-from resolvers.pagination import Ordering, PageRequest, decode_cursor, page_request
+from resolvers.pagination import (
+    Ordering,
+    PageRequest,
+    decode_cursor,
+    page_request,
+    page_size,
+)
 
 MAX_KEYS = 50  # json_build_object takes at most 100 arguments
 AUDITED = "@audited"
@@ -367,15 +374,16 @@ class Compiler:
         ]
         order = [adapt(o, entity.table, rows) for o in ordering.order_by(request.backward)]
         rank = func.row_number().over(order_by=order).label("_n")
+        size = self.page_size(nodes[0], request)
         page = (
             select(*rows.c, rank).where(*conditions, *after).order_by(*order)
-            .limit(request.size + 1).correlate_except(rows).lateral()
+            .limit(size + 1).correlate_except(rows).lateral()
         )
         connection_type = get_named_type(connection)
         assert isinstance(connection_type, GraphQLObjectType)
         pairs = [
             (key_name, self.connection_part(
-                entity, connection_type, field_nodes, _Page(page, ordering, request),
+                entity, connection_type, field_nodes, _Page(page, ordering, request, size),
                 rows, conditions,
             ))
             for key_name, field_nodes in self.selections.of(nodes, connection_type).items()
@@ -383,6 +391,18 @@ class Compiler:
         # One row, whether or not the parts aggregate over the page (GROUP BY the empty set).
         one = select(_json_object(pairs)).select_from(page).group_by(text("()"))
         return one.scalar_subquery()
+
+    def page_size(self, node: FieldNode, request: PageRequest) -> ColumnElement[int] | int:
+        """The page's size; when a variable gives it (`first: $n`), a parameter bound to
+        that variable, so one plan serves every size."""
+        argument = "last" if request.backward else "first"
+        variable = variable_of(node, argument)
+        if variable is None:
+            return request.size
+        return self.bound(
+            f"{variable}__size", request.size, Integer,
+            lambda variables: page_size(argument, variables.get(variable)),
+        )
 
     def part_object(
         self, connection_type: GraphQLObjectType, field: str, nodes: list[FieldNode],
@@ -414,8 +434,8 @@ class Compiler:
         conditions: list[Condition],
     ) -> ColumnElement[Any]:
         name = nodes[0].name.value
-        page, request = paged.rows, paged.request
-        kept = page.c._n <= request.size
+        page, request, size = paged.rows, paged.request, paged.size
+        kept = page.c._n <= size
         in_order = page.c._n.desc() if request.backward else page.c._n
 
         def in_page_order(item: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -438,7 +458,7 @@ class Compiler:
 
             return in_page_order(self.part_object(connection_type, "edges", nodes, edge_part))
         if name == "pageInfo":
-            more = func.count() > request.size
+            more = func.count() > size
             from_cursor = constant(request.cursor is not None)
 
             def info_part(part: str, _nodes: list[FieldNode]) -> ColumnElement[Any] | None:
@@ -469,6 +489,7 @@ class _Page:
     rows: FromClause
     ordering: Ordering
     request: PageRequest
+    size: ColumnElement[int] | int  # the page size: a parameter bound to a variable, or not
 
 
 def adapt(condition: Any, table: Table, source: FromClause) -> Any:

@@ -10,6 +10,8 @@ anywhere in the document, is one of these, all of one kind:
 - `FILTER`: the whole `filter` of a root list; the plan depends on which of its fields are
   given, and on the values of those whose rule is not `bound` (`resolvers.declarations.Bound`);
 - `FILTER_FIELD`: one field of a root list's inline `filter` whose rule is bound; the plan
+  depends on whether it is given;
+- `PAGE_SIZE`: the `first` or `last` of any connection, at the root or nested; the plan
   depends on whether it is given.
 
 A value the plan can't take (an ID or a cursor that doesn't decode) keeps its own shape: the
@@ -37,12 +39,13 @@ from resolvers.declarations import Entity, declaration_of, graphql_name
 from resolvers.errors import BadArgument
 from resolvers.pagination import cursor_ordering
 
-ID, CURSOR, FILTER, FILTER_FIELD = "id", "cursor", "filter", "filter field"
+ID, CURSOR, FILTER, FILTER_FIELD, PAGE_SIZE = "id", "cursor", "filter", "filter field", "page size"
 BOUND_VALUE = "bound"
 """What a bound filter value counts as in a shape."""
 
 Kind = tuple[Any, ...]
-"""`(ID,)`, `(CURSOR,)`, `(FILTER, bound field names)` or `(FILTER_FIELD,)`."""
+"""`(ID,)`, `(CURSOR,)`, `(FILTER, bound field names)`, `(FILTER_FIELD,)` or `(PAGE_SIZE,)`."""
+PAGE_SIZE_ARGUMENTS = ("first", "last")
 
 VariableReader = Callable[[dict[str, Any]], Any]
 """`reader(variables)`: one value a request's variables give."""
@@ -53,15 +56,21 @@ def bound_variables(
 ) -> dict[str, Kind]:
     """The variables of `operation` a plan holds as parameters, each with its kind."""
     uses: dict[str, int] = {}
+    kinds: dict[str, list[Kind]] = {}
 
     class Uses(Visitor):
         def enter_variable(self, node: VariableNode, *_args: Any) -> None:
             uses[node.name.value] = uses.get(node.name.value, 0) + 1
 
+        def enter_field(self, node: FieldNode, *_args: Any) -> None:
+            for argument in PAGE_SIZE_ARGUMENTS:
+                name = variable_of(node, argument)
+                if name is not None:
+                    kinds.setdefault(name, []).append((PAGE_SIZE,))
+
     visit(document, Uses())  # every use, in fragments too
     for definition in operation.variable_definitions or ():
         uses[definition.variable.name.value] -= 1  # its declaration is not a use
-    kinds: dict[str, list[Kind]] = {}
     query_type = schema.query_type
     for selection in operation.selection_set.selections:
         if not isinstance(selection, FieldNode) or selection.directives:
@@ -115,7 +124,7 @@ def variable_shape(variables: dict[str, Any], bound: dict[str, Kind]) -> dict[st
         value = variables.get(name)
         if value is None:
             continue
-        if kind == FILTER_FIELD:
+        if kind in (FILTER_FIELD, PAGE_SIZE):
             shape[name] = BOUND_VALUE
         elif kind == FILTER:
             if isinstance(value, dict):
