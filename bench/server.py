@@ -86,6 +86,8 @@ def app_server(
         "uvicorn",
         "server.asgi:app_from_env",
         "--factory",
+        "--http",
+        "server.http_protocol:HttpProtocol",
         "--host",
         "127.0.0.1",
         "--port",

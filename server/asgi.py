@@ -1,8 +1,8 @@
 """The ASGI app built from the environment, for processes that uvicorn starts itself.
 
 `laborhub serve --workers N` runs `uvicorn.run("server.asgi:app_from_env", factory=True)`
-after putting the database URL in DATABASE_URL; `uvicorn --factory server.asgi:app_from_env`
-works the same way wherever DATABASE_URL is set (e.g. in the container image).
+after putting the database URL in DATABASE_URL; `uvicorn --factory server.asgi:app_from_env
+--http server.http_protocol:HttpProtocol` works the same way wherever DATABASE_URL is set.
 """
 
 from __future__ import annotations

@@ -40,6 +40,7 @@ from server.cli_base import (
 )
 from server.cli_documents import register as register_documents
 from server.cli_maintain import register as register_maintain
+from server.http_protocol import HttpProtocol
 from server.serving import CannotListen, Stopped, StopSignals, exit_with, listening_socket
 from server.settings import Settings, SettingsError
 
@@ -104,6 +105,7 @@ def uvicorn_config(
         "port": args.port,
         "log_level": settings.log_level.lower(),
         "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
+        "http": HttpProtocol,
     }
     if args.workers > 1:
         share_with_workers(url, metrics_dir)
