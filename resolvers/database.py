@@ -80,8 +80,9 @@ class Database:
     route: ReadRoute | None = None  # one request's (see `routed`); None: no write to follow
 
     def routed(self, route: ReadRoute) -> Database:
-        """The same database, its reads following `route` (one request's)."""
-        return replace(self, route=route)
+        """The same database, its reads following `route` (one request's); without a replica
+        every read is on the primary, and there is nothing to route."""
+        return self if self.replica is None else replace(self, route=route)
 
     async def read(self, work: Read[T]) -> T:
         """`work(source)` on the replica when the route allows it and the replica answers,

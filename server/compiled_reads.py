@@ -166,7 +166,8 @@ async def compiled_read(checked: CheckedOperation, resolve: Resolve) -> Executio
         note_paths(dict.fromkeys(plan.paths, RESOLVERS))
         return None
     note_paths(plan.paths)
-    data = await run_compiled(database, compiled, parameters)
+    # A partner's data is read for its audit marks; anyone else's goes out as PostgreSQL wrote it.
+    data = await run_compiled(database, compiled, parameters, parsed=viewer.partner is not None)
     if plan.fallback_document is None:
         await _audit_partner_reads(checked, reads, plan, data)
         return ExecutionResult(data=data, errors=None)

@@ -385,25 +385,34 @@ def _nodes_json(
 
 
 async def run_compiled(
-    database: Database, compiled: list[CompiledField], parameters: list[tuple[Any, ...]]
+    database: Database,
+    compiled: list[CompiledField],
+    parameters: list[tuple[Any, ...]],
+    *,
+    parsed: bool = True,
 ) -> dict[str, Any]:
     """Run each root field's statement on one pooled connection, in autocommit (the
     statement pool, which runs them again on a new connection if that one was lost, or the
     engine's), of the replica when the request's route allows it, else of the primary (see
-    `Database.read`); the operation's `data`."""
-    return await database.read(partial(_run_compiled_on, compiled, parameters))
+    `Database.read`); the operation's `data`. Without `parsed`, each root field's value is the
+    JSON text PostgreSQL made, as an `orjson.Fragment` that goes into the response as it is."""
+    run = partial(_run_compiled_on, compiled, parameters, parsed)
+    return await database.read(run)
 
 
 async def _run_compiled_on(
-    compiled: list[CompiledField], parameters: list[tuple[Any, ...]], source: ReadSource
+    compiled: list[CompiledField],
+    parameters: list[tuple[Any, ...]],
+    parsed: bool,
+    source: ReadSource,
 ) -> dict[str, Any]:
     if source.statements is not None:
-        run = partial(_run_on, compiled=compiled, parameters=parameters)
+        run = partial(_run_on, compiled=compiled, parameters=parameters, parsed=parsed)
         return await source.statements.run(run)
     async with reader_of(source.engine).connect() as pooled:
         driver = (await pooled.get_raw_connection()).driver_connection
         assert driver is not None
-        return await _run_on(driver, compiled, parameters)
+        return await _run_on(driver, compiled, parameters, parsed)
 
 
 def take_audited(value: Any, found: dict[str, set[Any]]) -> None:
@@ -422,7 +431,10 @@ def take_audited(value: Any, found: dict[str, set[Any]]) -> None:
 
 
 async def _run_on(
-    connection: Any, compiled: list[CompiledField], parameters: list[tuple[Any, ...]]
+    connection: Any,
+    compiled: list[CompiledField],
+    parameters: list[tuple[Any, ...]],
+    parsed: bool = True,
 ) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for part, values in zip(compiled, parameters, strict=True):
@@ -432,7 +444,9 @@ async def _run_on(
         count_statement()
         with statement_span(part.sql):
             value = await connection.fetchval(part.sql, *values)
-        data[part.key] = orjson.loads(value) if isinstance(value, str) else value
+        if isinstance(value, str):
+            value = orjson.loads(value) if parsed else orjson.Fragment(value)
+        data[part.key] = value
     return data
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
+from server.caches import BoundedCache
+
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
 
@@ -17,6 +19,12 @@ def wants_ide(request: Request) -> bool:
     )
 
 
+_NEGOTIATED: BoundedCache[str, str | None] = BoundedCache(
+    256, max_weight=64 * 1024, weigh=lambda accept, _answer: len(accept)
+)
+"""Answers for the Accept headers seen lately: clients send the same few, every request."""
+
+
 def negotiate(accept: str | None) -> str | None:
     """The response media type for an Accept header, or None when neither is acceptable.
 
@@ -26,6 +34,14 @@ def negotiate(accept: str | None) -> str | None:
     """
     if accept is None or not accept.strip():
         return JSON
+    if accept in _NEGOTIATED:
+        return _NEGOTIATED.get(accept)
+    media_type = _negotiated(accept)
+    _NEGOTIATED.put(accept, media_type)
+    return media_type
+
+
+def _negotiated(accept: str) -> str | None:
     ranges = [_media_range(part) for part in accept.split(",") if part.strip()]
     best: str | None = None
     best_key = (0.0, False, False)
