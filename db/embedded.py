@@ -105,7 +105,7 @@ class EmbeddedPostgres:
     def location(self) -> str:
         """Where the data lives, in words: the data directory, and as root the link to it."""
         if self.as_root:
-            return f"{self.data_dir} (linked from {self.home / 'pgdata'})"
+            return f"{self.data_dir}, linked from {self.home / 'pgdata'}"
         return str(self.data_dir)
 
     @property

@@ -72,7 +72,7 @@ def test_serve_as_root_changes_the_mode_of_no_folder_it_did_not_make(
     try:
         serve.wait_until_healthy()
         data = cluster_dir(home) / "pgdata"
-        said = f"embedded PostgreSQL in {data} (linked from {home / 'pgdata'}) "
+        said = f"database: embedded PostgreSQL in {data}, linked from {home / 'pgdata'} ("
         assert said in serve.output()
         assert (home / "pgdata").readlink() == data
         postmaster = psutil.Process(server_running_on(data))
