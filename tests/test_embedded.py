@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from db.embedded import POSTGRES_MAJOR, EmbeddedPostgres, EmbeddedPostgresError
+from db.embedded_system import running_as_root, server_running_on
 from db.migrate import upgrade_to_head
 from db.session import create_engine
 from tests.database import query
+from tests.live_server import LABORHUB, serve_env
+from tests.test_serve import postgres_processes
+
+WORKTREE = Path(__file__).parent.parent
 
 TRIGRAM_INDEXES = [
     ("ix_employers_name_trgm",),
@@ -65,9 +71,11 @@ def test_embedded_postgres_keeps_its_data_between_starts(embedded_home: Path) ->
 
 def test_embedded_postgres_with_a_path_too_long_for_a_socket(embedded_home: Path) -> None:
     home = embedded_home / ("deep" * 12) / ("er" * 20)
+    assert len(str(home / "pgdata")) > 100
     with EmbeddedPostgres(home) as pg:
-        assert len(str(pg.data_dir)) > 100
         assert query(pg.url, "SELECT 1") == [(1,)]
+        if running_as_root():  # the data lives under /var/lib/laborhub, the socket with it
+            assert pg.url.endswith(f"?host={pg.data_dir}") and len(str(pg.data_dir)) < 60
 
 
 def test_a_data_directory_of_another_major_version_is_refused_in_one_line(
@@ -84,3 +92,31 @@ def test_a_data_directory_of_another_major_version_is_refused_in_one_line(
         "old version) and start again"
     )
     assert sorted(path.name for path in data_dir.iterdir()) == ["PG_VERSION"]  # untouched
+
+
+def test_two_processes_starting_at_once_share_one_server(embedded_home: Path) -> None:
+    """Two `laborhub db-url` on a new home at the same moment: one initdb, one server."""
+    home = embedded_home / "home"
+    env = serve_env(home)
+    starts = [
+        subprocess.Popen(
+            [*LABORHUB, "db-url"], env=env, cwd=WORKTREE, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        for _ in range(2)
+    ]
+    outputs = [start.communicate(timeout=180) for start in starts]
+    data_dir = EmbeddedPostgres(home).data_dir
+    try:
+        assert [start.returncode for start in starts] == [0, 0], outputs
+        [url] = {out.strip() for out, _ in outputs}
+        assert url.endswith("/laborhub?host=" + str(data_dir))
+        assert len(postgres_processes(home)) == 1
+        assert query(url, "SELECT count(*) FROM pg_database WHERE datname = 'laborhub'") == [(1,)]
+    finally:
+        stop = subprocess.run(
+            [*LABORHUB, "db-stop"], env=env, cwd=WORKTREE, text=True, capture_output=True,
+            timeout=120, check=False,
+        )
+    assert "stopped the embedded PostgreSQL" in stop.stderr, stop.stderr
+    assert server_running_on(data_dir) is None

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import asyncpg
 import httpx
@@ -22,6 +20,7 @@ from db.embedded import EmbeddedPostgres
 from db.session import sync_url
 from server.settings import Settings
 from tests.conftest import GraphQLClient, bearer, migrate, serving
+from tests.embedded_homes import private_folder
 from tests.test_create_job import CREATE, job_input
 
 JOBS = "query RecoveryJobs { jobs(first: 2) { totalCount nodes { id title } } }"
@@ -32,8 +31,8 @@ FAST_SECONDS = 5.0
 @pytest.fixture(scope="module")
 def embedded() -> Iterator[EmbeddedPostgres]:
     """An embedded PostgreSQL of this module's own, migrated, to stop and start at will."""
-    with tempfile.TemporaryDirectory(prefix="lh-r-") as home:
-        server = EmbeddedPostgres(Path(home)).start()
+    with private_folder("lh-r-") as home:
+        server = EmbeddedPostgres(home).start()
         try:
             asyncio.run(migrate(server.url))
             yield server
