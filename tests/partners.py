@@ -42,10 +42,12 @@ async def consented_partner_key(
     scopes: Sequence[str],
     regions: Sequence[str],
     types: Sequence[str] | None = None,
+    purpose: str | None = None,
 ) -> AsyncIterator[str]:
-    """A key for `partner`; every worker consents to its (unique) purpose. Afterwards the
-    consents are removed and the key revoked, so no other test sees them."""
-    purpose = f"{partner}-{uuid.uuid4().hex[:12]}"[:64]
+    """A key for `partner`; every worker consents to its purpose (by default one of its
+    own). Afterwards the consents are removed and the key revoked, so no other test sees
+    them."""
+    purpose = purpose or f"{partner}-{uuid.uuid4().hex[:12]}"[:64]
     engine = create_engine(database_url)
     try:
         key = await create_api_key(

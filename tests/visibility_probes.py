@@ -59,8 +59,9 @@ class Identity:
 # Types without an ID of their own, named by their parent and a field.
 KEYLESS = {
     "WorkerSkill": Identity(
-        "skill { code }", (("WorkerSkill", "skill"), ("Skill", "code")),
-        lambda worker, skill: (worker, skill["skill"]["code"]), lambda key: key,
+        "skill { id }", (("WorkerSkill", "skill"),),
+        lambda worker, skill: (worker, skill["skill"]["id"]),
+        lambda key: (key[0], encode_global_id("Skill", key[1])),
     ),
 }
 
@@ -90,11 +91,14 @@ class Sight:
         return self.rows[type_name] if reaches(self.viewer, type_name) else set()
 
 
-async def sight_of(connection: AsyncConnection, viewer: Viewer) -> Sight:
+async def sight_of(
+    connection: AsyncConnection, viewer: Viewer, types: Iterable[str] = RULES
+) -> Sight:
+    """What the oracle says `viewer` sees of `types` (of every type by default)."""
     return Sight(
         viewer,
-        {name: await seen_rows(connection, name, viewer) for name in RULES},
-        {name: await every_row(connection, name) for name in RULES},
+        {name: await seen_rows(connection, name, viewer) for name in types},
+        {name: await every_row(connection, name) for name in types},
     )
 
 
@@ -288,50 +292,55 @@ async def links(connection: AsyncConnection, relation: Relation) -> dict[Key, An
 
 async def check_relation(
     asker: Asker, sight: Sight, relation: Relation, linked: dict[Key, Any]
-) -> int:
+) -> set[object]:
     """The relation over (a sample of) the parents the viewer sees, each answered as the
-    oracle says; returns how many target rows the answers showed."""
+    oracle says; returns the rows the answers showed (by `Identity.of_row`)."""
     parents = sample(sight.through_node(relation.parent), MOST_PARENTS)
     refused = relation.refused(sight.viewer)
     query = (
         f"query ($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on {relation.parent} "
         f"{{ {relation.selection()} }} }} }}"
     )
-    shown = 0
+    shown: set[object] = set()
     for start in range(0, len(parents), PARENTS_PER_REQUEST):
         chunk = parents[start : start + PARENTS_PER_REQUEST]
         ids = [global_id(relation.parent, key) for key in chunk]
         data = await asker.ask(query, {"ids": ids}, refused)
         if data is None:
-            return 0
+            return set()
         for key, node in zip(chunk, data["nodes"], strict=True):
             assert node is not None, f"{sight.viewer.name} sees {relation.parent} {key}"
-            shown += _check_answer(sight, relation, key[0], node[relation.field], linked)
+            shown |= check_answer(sight, relation, key, node[relation.field], linked)
     return shown
 
 
-def _check_answer(
-    sight: Sight, relation: Relation, parent: Any, answer: Any, linked: dict[Key, Any]
-) -> int:
-    where = f"{sight.viewer.name}: {relation.parent} {parent} .{relation.field}"
+def check_answer(
+    sight: Sight, relation: Relation, parent: Key, answer: Any, linked: dict[Key, Any],
+    page: int = PAGE,
+) -> set[object]:
+    """One parent's answer to a relation (a page of at most `page` rows): exactly the rows
+    the oracle lets the viewer see, by its count too; returns the rows shown."""
+    where = f"{sight.viewer.name}: {relation.parent} {parent[0]} .{relation.field}"
+    identity = relation.identity
     if relation.kind == "one":
-        target = linked[(parent,)]
+        target = linked[parent]
         seen = target is not None and (target,) in sight.through_node(relation.target)
-        assert answer == ({"id": global_id(relation.target, (target,))} if seen else None), where
-        return int(seen)
-    rows = sight.rows[relation.target] if relation.kind == "count" else (
-        sight.through_node(relation.target)
-    )
-    expected = {key for key in rows if linked.get(key, ...) == parent}
+        name = identity.of_row((target,)) if seen else None
+        assert (answer and identity.of_answer(parent[0], answer)) == name, (where, answer)
+        return {name} if seen else set()
+    # A count reads no field of its target: it counts what the rows' policy shows.
+    rows = sight.rows if relation.kind == "count" else {
+        relation.target: sight.through_node(relation.target)
+    }
+    expected = {identity.of_row(k) for k in rows[relation.target] if linked.get(k) == parent[0]}
     if relation.kind == "count":
         assert answer == len(expected), where
-        return int(answer)
-    identity = relation.identity
-    names = {identity.of_row(key) for key in expected}
+        return set()
     items = answer["nodes"] if relation.kind == "page" else answer
-    shown = [identity.of_answer(parent, item) for item in items]
-    assert len(shown) == len(set(shown)) and set(shown) <= names, (where, shown, names)
-    assert len(shown) == min(len(names), PAGE), (where, shown, names)
+    shown = [identity.of_answer(parent[0], item) for item in items]
+    assert len(shown) == len(set(shown)) and set(shown) <= expected, (where, shown, expected)
     if relation.kind == "page":
-        assert answer["totalCount"] == len(names), where
-    return len(shown)
+        assert answer["totalCount"] == len(expected), where
+    whole = len(expected) if relation.kind == "list" else min(len(expected), page)
+    assert len(shown) == whole, (where, shown, expected)
+    return set(shown)
