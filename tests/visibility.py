@@ -124,11 +124,24 @@ def with_its_worker(table: str, key: tuple[str, ...] = ("id",)) -> Rows:
         worker = WORKERS.seen_by(role)
         return NO_ROW if worker == NO_ROW else of_worker(worker)
 
-    return Rows(table, key, **{role: condition(role) for role in ROLES[:-1]})
+    return Rows(table, key, **{role: condition(role) for role in ROLES if role != "admin"})
 
 
 def jobs_where(condition: str) -> str:
     return through("job_id", "jobs", condition)
+
+
+def where_its_job_is(table: str) -> Rows:
+    """A worker's record that lies where its job does (an application, a placement): the
+    worker's own, the job's employer's, and by the job's region staff's and a consented
+    partner's."""
+    return Rows(
+        table,
+        worker=OWN,
+        employer=jobs_where("p.employer_id = :employer_id"),
+        staff=jobs_where(within("p.region_code")),
+        partner=both(jobs_where(within("p.region_code")), consented("t.worker_id")),
+    )
 
 
 def trainings_where(condition: str) -> str:
@@ -160,21 +173,9 @@ RULES: Mapping[str, Rows] = {
     "Consent": Rows(  # the worker's own; staff's for the workers of their division
         "consents", worker=OWN, staff=of_worker(WORKERS.staff),
     ),
-    "Application": Rows(  # an application lies where its job does
-        "applications",
-        worker=OWN,
-        employer=jobs_where("p.employer_id = :employer_id"),
-        staff=jobs_where(within("p.region_code")),
-        partner=both(jobs_where(within("p.region_code")), consented("t.worker_id")),
-    ),
-    "Placement": Rows(  # a placement lies where its job does
-        "placements",
-        worker=OWN,
-        employer=jobs_where("p.employer_id = :employer_id"),
-        staff=jobs_where(within("p.region_code")),
-        partner=both(jobs_where(within("p.region_code")), consented("t.worker_id")),
-    ),
-    "Enrollment": Rows(  # an enrollment lies where its training does
+    "Application": where_its_job_is("applications"),
+    "Placement": where_its_job_is("placements"),
+    "Enrollment": Rows(  # where its training is; an employer's: of trainings it partners
         "enrollments",
         worker=OWN,
         employer=trainings_where("p.partner_employer_id = :employer_id"),
