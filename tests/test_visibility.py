@@ -30,6 +30,7 @@ from tests.conftest import GraphQLClient
 from tests.visibility import PERSONAL_TYPES, PUBLIC_TYPES, RULES, Viewer, seen_rows
 from tests.visibility_cast import VIEWER_NAMES, Cast, casting
 from tests.visibility_probes import (
+    KEYLESS,
     Asker,
     Sight,
     check_list,
@@ -74,6 +75,7 @@ def test_the_oracle_has_a_rule_for_every_declared_entity() -> None:
     assert public_types() == PUBLIC_TYPES == {n for n, rows in RULES.items() if rows.is_public}
     for entity in CATALOG:
         assert RULES[entity.name].table == entity.table.name, entity.name
+        assert entity.is_node or entity.name in KEYLESS, f"say how {entity.name} is named"
 
 
 @pytest.mark.parametrize("name", VIEWER_NAMES)
