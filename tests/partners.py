@@ -1,4 +1,4 @@
-"""A partner API key for tests, with every worker's consent to its own purpose."""
+"""A partner API key for tests, with every worker's consent to its own purpose (or none)."""
 
 from __future__ import annotations
 
@@ -42,17 +42,25 @@ async def consented_partner_key(
     scopes: Sequence[str],
     regions: Sequence[str],
     types: Sequence[str] | None = None,
+    fields: Sequence[str] | None = None,
+    purpose: str | None = None,
+    consenting: bool = True,
 ) -> AsyncIterator[str]:
-    """A key for `partner`; every worker consents to its (unique) purpose. Afterwards the
-    consents are removed and the key revoked, so no other test sees them."""
-    purpose = f"{partner}-{uuid.uuid4().hex[:12]}"[:64]
+    """A key for `partner`; every worker consents to its purpose (by default one of its
+    own), unless not `consenting`. Afterwards the consents are removed and the key revoked,
+    so no other test sees them."""
+    purpose = purpose or f"{partner}-{uuid.uuid4().hex[:12]}"[:64]
     engine = create_engine(database_url)
     try:
         key = await create_api_key(
             engine, PersonalDataVault(settings.master_key()), partner=partner,
-            scopes=list(scopes), regions=list(regions), types=types, purpose=purpose,
+            scopes=list(scopes), regions=list(regions), types=types, fields=fields,
+            purpose=purpose,
         )
         try:
+            if not consenting:
+                yield key
+                return
             async with every_worker_consenting(engine, purpose):
                 yield key
         finally:

@@ -152,7 +152,7 @@ async def test_worker_sees_only_their_own_records(
 
 
 async def test_employer_sees_own_jobs_applicants_and_contributions(
-    clients: dict[str, GraphQLClient], subjects: Subjects
+    clients: dict[str, GraphQLClient], subjects: Subjects, settings: Settings
 ) -> None:
     employer = clients["employer"]
     seen = await counts(employer)
@@ -160,12 +160,14 @@ async def test_employer_sees_own_jobs_applicants_and_contributions(
         """{ workers(first: 100) { nodes { maskedIdNumber applications(first: 50) {
              nodes { job { employer { id } } } } } } }"""
     )
+    assert applicants["workers"]["nodes"], "the employer's applicants"
     for worker in applicants["workers"]["nodes"]:
         assert "*" * 8 in worker["maskedIdNumber"]
         employers = {a["job"]["employer"]["id"] for a in worker["applications"]["nodes"]}
         assert employers == {subjects.employer}  # other employers' applications stay hidden
     assert subjects.worker in {w["id"] for w in seen["workers"]["nodes"]}
     assert all(r["employer"]["id"] == subjects.employer for r in seen["insuranceRecords"]["nodes"])
+    await _employer_sees_its_contributions(clients["admin"], settings, subjects)
     own = await employer.ok(
         "query ($id: ID!) { employer: node(id: $id) { ... on Employer { jobs(first: 100) "
         "{ totalCount } } } }", {"id": subjects.employer},
@@ -180,6 +182,24 @@ async def test_employer_sees_own_jobs_applicants_and_contributions(
         {"ids": [subjects.foreign_application, subjects.application]},
     )
     assert other["nodes"] == [None, {"id": subjects.application}]
+
+
+async def _employer_sees_its_contributions(
+    admin: GraphQLClient, settings: Settings, subjects: Subjects
+) -> None:
+    """An employer who contributes sees its contributions, all of them, and no others'."""
+    some = await admin.ok("{ insuranceRecords(first: 50) { nodes { employer { id } } } }")
+    contributor = next(
+        r["employer"]["id"] for r in some["insuranceRecords"]["nodes"] if r["employer"]
+    )
+    its = await admin.ok(
+        "query ($e: ID!) { insuranceRecords(filter: {employerId: $e}) { totalCount } }",
+        {"e": contributor},
+    )
+    employer = admin.as_(bearer(settings, "employer", employer_id=contributor))
+    records = (await counts(employer))["insuranceRecords"]
+    assert records["nodes"] and {r["employer"]["id"] for r in records["nodes"]} == {contributor}
+    assert records["totalCount"] == its["insuranceRecords"]["totalCount"] < subjects.all_records
 
 
 async def test_employer_cannot_see_another_employers_unpublished_job(
@@ -330,7 +350,7 @@ async def test_partner_scopes_regions_and_fields(
     partner = GraphQLClient(http, {"x-api-key": narrow})
     jobs = await partner.ok("{ jobs(first: 100) { totalCount nodes { title region { code } } } }")
     regions = {n["region"]["code"][:2] for n in jobs["jobs"]["nodes"]}
-    assert regions <= {subjects.worker_region[:2]}
+    assert regions == {subjects.worker_region[:2]}, "jobs of its region, and only those"
     out_of_scope = await partner("{ insuranceRecords { totalCount } }")
     assert out_of_scope.data is None and out_of_scope.errors[0]["extensions"]["code"] == "FORBIDDEN"
     assert "'insuranceRecords'" in out_of_scope.errors[0]["message"]

@@ -1,16 +1,21 @@
-"""Policies agree along relations: a target the viewer may not see is null, never an error.
+"""Policies agree along relations: a target the viewer may not see is null, never an error,
+and what a relation shows each role is what the oracle (tests/visibility.py) gives it.
 
-Both checks are generated from the schema and the row policies, so a new relation is covered
+The checks are generated from the schema and the declarations, so a new relation is covered
 without anyone adding it here:
 
 - statically, a to-one relation is non-null only when its target's rows are shown to every
   viewer (reference data, employers);
 - by running it, every relation field of every node type, for every role, over the seeded
-  rows (and the hidden-target cases they hold: applications to jobs a partner may not see).
+  rows (and the hidden-target cases they hold: applications to jobs a partner may not see),
+  each answer held to the oracle's rows;
+- per role, the rows of a worker's records (enrollments, job intentions, skills) it sees
+  through every relation that leads to them.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -24,17 +29,30 @@ from graphql import (
     get_named_type,
     is_list_type,
 )
-from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 import schema
-from db.session import create_engine
 from resolvers.agreements import is_structural
 from resolvers.catalog import CATALOG, shows_every_row
-from resolvers.global_ids import encode_global_id
+from resolvers.global_ids import decode_int_id
+from resolvers.pagination import DEFAULT_PAGE_SIZE
 from server.settings import Settings
 from tests.conftest import GraphQLClient, bearer
 from tests.partners import consented_partner_key
 from tests.subjects import Subjects, find_subjects
+from tests.visibility import RULES, Agreement, Viewer
+from tests.visibility_cast import Cast, casting
+from tests.visibility_probes import (
+    Asker,
+    check_answer,
+    check_relation,
+    global_id,
+    links,
+    relations,
+    sample,
+    sight_of,
+)
 
 GRAPHQL = schema.schema._schema
 IDS_PER_REQUEST = 100
@@ -128,17 +146,49 @@ async def subjects(gql: GraphQLClient) -> Subjects:
 
 
 @pytest.fixture(scope="module")
-async def partner_key(
-    settings: Settings, database_url: str, subjects: Subjects
-) -> AsyncIterator[str]:
-    """A partner whose agreement covers every root field and type, with every worker's
-    consent to its (unique) purpose; the consents are removed and the key revoked after."""
+def partner(subjects: Subjects) -> Viewer:
+    """A partner whose agreement covers every root field and type in every province, for a
+    purpose of its own."""
     roots = [*_object_type("Query").fields, *_object_type("Mutation").fields]
+    agreement = Agreement(
+        frozenset(roots), tuple(subjects.provinces), f"relation-test-{uuid.uuid4().hex[:12]}",
+        frozenset(entity.name for entity in CATALOG),
+    )
+    return Viewer("partner", "partner", agreement=agreement)
+
+
+@pytest.fixture(scope="module")
+async def partner_key(
+    settings: Settings, database_url: str, partner: Viewer
+) -> AsyncIterator[str]:
+    """The partner's key, with every worker's consent to its purpose; the consents are
+    removed and the key revoked after."""
+    agreement = partner.agreement
+    assert agreement is not None
     async with consented_partner_key(
-        settings, database_url, partner="relation-test-agency", scopes=roots,
-        regions=subjects.provinces, types=sorted(entity.name for entity in CATALOG),
+        settings, database_url, partner="relation-test-agency", scopes=sorted(agreement.scopes),
+        regions=agreement.regions, types=sorted(agreement.types), purpose=agreement.purpose,
     ) as key:
         yield key
+
+
+@pytest.fixture(scope="module")
+def viewers(subjects: Subjects, partner: Viewer) -> dict[str, Viewer]:
+    """The roles, as the oracle (tests/visibility.py) knows them."""
+    return {
+        "anonymous": Viewer("anonymous", "anonymous"),
+        "worker": Viewer("worker", "worker", worker_id=_key(subjects.worker, "Worker")),
+        "employer": Viewer(
+            "employer", "employer", employer_id=_key(subjects.employer, "Employer")
+        ),
+        "staff": Viewer("staff", "staff", division=subjects.province),
+        "partner": partner,
+        "admin": Viewer("admin", "admin"),
+    }
+
+
+def _key(global_id: str, type_name: str) -> int:
+    return decode_int_id(global_id, type_name, "id")
 
 
 @pytest.fixture(scope="module")
@@ -156,23 +206,6 @@ def roles(
     }
 
 
-async def _global_ids(database_url: str, type_name: str) -> list[str]:
-    """Every row's global ID; a sample for tables whose rows every viewer sees."""
-    entity = CATALOG.entity(type_name)
-    key = entity.key
-    assert key is not None
-    statement = select(key).order_by(key)
-    if shows_every_row(entity):
-        statement = statement.limit(SAMPLE_OF_PUBLIC_ROWS)
-    engine = create_engine(database_url)
-    try:
-        async with engine.connect() as connection:
-            keys = (await connection.execute(statement)).scalars().all()
-    finally:
-        await engine.dispose()
-    return [encode_global_id(type_name, k) for k in keys]
-
-
 def _hidden_targets(
     seen: list[dict[str, Any] | None], everything: list[dict[str, Any]]
 ) -> int:
@@ -185,28 +218,101 @@ def _hidden_targets(
 
 
 @pytest.mark.parametrize("type_name", NODE_TYPES_WITH_RELATIONS)
-async def test_every_relation_answers_every_role_without_errors(
-    type_name: str, roles: dict[str, GraphQLClient], database_url: str
+async def test_every_relation_shows_every_role_the_rows_the_oracle_gives_it(
+    type_name: str, roles: dict[str, GraphQLClient], viewers: dict[str, Viewer],
+    engine: AsyncEngine,
 ) -> None:
+    """Every relation field of every object of the type, asked by every role, answers
+    without errors and shows the role exactly the rows tests/visibility.py says (pages of
+    the default size, their totalCount, small lists, to-one targets or null)."""
     owner = _object_type(type_name)
     query = (
         "query ($ids: [ID!]!) { nodes(ids: $ids) { ... on "
         f"{type_name} {{ {_relations(owner)} }} }} }}"
     )
-    ids = await _global_ids(database_url, type_name)
-    assert ids, f"the seed has no {type_name}"
+    fields = [r for r in relations() if r.parent == type_name and r.kind != "count"]
+    types = {type_name, *(r.target for r in fields)}
+    async with engine.connect() as connection:
+        sights = {role: await sight_of(connection, v, types) for role, v in viewers.items()}
+        linked = {relation: await links(connection, relation) for relation in fields}
+    every = sights["admin"].every[type_name]
+    keys = sample(every, SAMPLE_OF_PUBLIC_ROWS) if RULES[type_name].is_public else sorted(every)
+    assert keys, f"the seed has no {type_name}"
     hidden: dict[str, int] = {}
-    for start in range(0, len(ids), IDS_PER_REQUEST):
-        chunk = ids[start : start + IDS_PER_REQUEST]
-        everything = (await roles["admin"].ok(query, {"ids": chunk}))["nodes"]
+    shown = dict.fromkeys(roles, 0)
+    for start in range(0, len(keys), IDS_PER_REQUEST):
+        chunk = keys[start : start + IDS_PER_REQUEST]
+        ids = [global_id(type_name, key) for key in chunk]
+        everything = (await roles["admin"].ok(query, {"ids": ids}))["nodes"]
         for role, client in roles.items():
-            result = await client(query, {"ids": chunk})
+            result = await client(query, {"ids": ids})
             assert result.status == 200 and not result.errors, (role, result.errors[:3])
             hidden[role] = hidden.get(role, 0) + _hidden_targets(
                 result.data["nodes"], everything
             )
+            sight = sights[role]
+            for key, node in zip(chunk, result.data["nodes"], strict=True):
+                assert (node is not None) == (key in sight.through_node(type_name)), (role, key)
+                for relation in fields if node is not None else []:
+                    shown[role] += len(check_answer(
+                        sight, relation, key, node[relation.field], linked[relation],
+                        DEFAULT_PAGE_SIZE,
+                    ))
+    if fields:
+        assert shown["admin"] > 0, f"no {type_name} relation showed a row"
     if type_name == "Application":  # the seed holds applications to jobs that aren't public
         assert hidden["partner"] > 0, "no hidden target was exercised"
+
+
+@pytest.fixture(scope="module")
+async def cast(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Cast]:
+    async with casting(engine, settings) as found:
+        yield found
+
+
+# One viewer of each role, whose records the seed has (tests/visibility_cast.py).
+ONE_OF_EACH_ROLE = (
+    "anonymous", "worker-a", "employer-a", "staff-province-41", "partner-consented-b", "admin",
+)
+
+
+@pytest.mark.parametrize("type_name", ["Enrollment", "JobIntention", "WorkerSkill"])
+async def test_each_role_sees_a_workers_records_as_the_readme_says(
+    type_name: str, cast: Cast, engine: AsyncEngine, http: httpx.AsyncClient
+) -> None:
+    """Through every relation that leads to a worker's records, each role sees exactly the
+    rows the oracle gives it: anonymous callers none, a worker their own, an admin every
+    one, an employer, staff and a consented partner some but not all."""
+    leading = [r for r in relations() if r.target == type_name and r.kind != "count"]
+    assert leading, f"no relation leads to {type_name}"
+    types = {type_name, *(r.parent for r in leading)}
+    rows = RULES[type_name]
+    async with engine.connect() as connection:
+        linked = {relation: await links(connection, relation) for relation in leading}
+        own = await connection.execute(
+            text(f"SELECT {', '.join(rows.key)} FROM {rows.table} WHERE worker_id = :worker"),
+            {"worker": cast.viewers["worker-a"].worker_id},
+        )
+        own_rows = {tuple(row) for row in own}
+        sights = {
+            name: await sight_of(connection, cast.viewers[name], types)
+            for name in ONE_OF_EACH_ROLE
+        }
+    every = {leading[0].identity.of_row(key) for key in sights["admin"].every[type_name]}
+    for name, sight in sights.items():
+        asker = Asker(GraphQLClient(http, cast.headers[name]))
+        shown = set[object]().union(
+            *[await check_relation(asker, sight, r, linked[r]) for r in leading]
+        )
+        role = sight.viewer.role
+        if role == "anonymous":
+            assert shown == set(), name
+        elif role == "worker":
+            assert own_rows and shown == {leading[0].identity.of_row(k) for k in own_rows}
+        elif role == "admin":
+            assert shown == every, name
+        else:
+            assert set() < shown < every, name
 
 
 async def test_a_partner_sees_an_application_whose_job_it_may_not_see(
