@@ -328,6 +328,8 @@ async def resolve_document(
         assert query is not None
         return ResolvedDocument(query)
     if query is not None:
+        if sha is None and not trusted_only:  # a plain query: nothing to hash it for
+            return ResolvedDocument(query)
         actual = sha256_of(query)
         if sha is not None and sha != actual:
             raise PersistedQueryError(
