@@ -124,7 +124,7 @@ class Authenticator:
                 "send either an Authorization header or an X-API-Key header, not both"
             )
         if authorization is not None:
-            return viewer_from_claims(self.tokens.decode(bearer_token(authorization)), address)
+            return self.tokens.viewer(bearer_token(authorization), address)
         assert api_key is not None
         grant = await self.api_keys.verify(api_key, known_prefixes_only=throttled)
         return partner_viewer(grant, address)

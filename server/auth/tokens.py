@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import jwt
 
+from resolvers.access import Viewer
 from server.auth.claims import viewer_from_claims
 from server.auth.errors import AuthenticationError
 from server.auth.token_keys import development_jwt_secret, load_key_set
@@ -33,6 +36,16 @@ _JWT_ERRORS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
 )
 
 
+@dataclass
+class _Verified:
+    """A token verified `at` (the clock's time), its claims and the viewer they describe (a
+    token whose claims describe no viewer is refused and not kept)."""
+
+    at: float
+    claims: dict[str, Any]
+    viewer: Viewer
+
+
 class TokenVerifier:
     """Checks signature, `exp` (required), `nbf`, and `iss`/`aud` when configured."""
 
@@ -44,22 +57,32 @@ class TokenVerifier:
         self.audience = settings.jwt_audience
         self.leeway = settings.jwt_leeway_seconds
         self.clock = clock
-        self._verified: BoundedCache[str, tuple[float, dict[str, Any]]] = BoundedCache(
-            VERIFIED_TOKENS
-        )
+        self._verified: BoundedCache[str, _Verified] = BoundedCache(VERIFIED_TOKENS)
 
     def decode(self, token: str) -> dict[str, Any]:
         """The claims of a valid token; AuthenticationError saying what is wrong otherwise."""
+        return self._verified_now(token).claims
+
+    def viewer(self, token: str, client_address: str | None) -> Viewer:
+        """The viewer a valid token describes, asking from `client_address`; made once per
+        token and address while the token is kept verified."""
+        verified = self._verified_now(token)
+        viewer = verified.viewer
+        if viewer.client_address != client_address:
+            viewer = verified.viewer = dataclasses.replace(viewer, client_address=client_address)
+        return viewer
+
+    def _verified_now(self, token: str) -> _Verified:
         now = self.clock()
         kept = self._verified.get(token)
         if kept is not None:
-            verified_at, claims = kept
-            if now - verified_at < VERIFIED_SECONDS and self._in_time(claims, now):
-                return claims
+            if now - kept.at < VERIFIED_SECONDS and self._in_time(kept.claims, now):
+                return kept
             self._verified.pop(token)
         claims = self._verify(token)
-        self._verified.put(token, (now, claims))
-        return claims
+        verified = _Verified(now, claims, viewer_from_claims(claims))
+        self._verified.put(token, verified)
+        return verified
 
     def _in_time(self, claims: dict[str, Any], now: float) -> bool:
         """Still valid at `now`: before `exp`, and not before `nbf` (both with the leeway)."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from resolvers.input_values import text_problem
 from server.graphql_http.errors import RequestError
@@ -84,12 +84,17 @@ async def _read_limited(request: Request, limit: int) -> bytes:
         raise RequestError(413, too_large)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:  # the ASGI messages as they come (a small body is one message)
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise RequestError(413, too_large)
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _content_type(header: str | None) -> tuple[str | None, str | None]:
