@@ -37,6 +37,7 @@ from sqlalchemy import (
     ColumnElement,
     FromClause,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -118,24 +119,29 @@ def literal_json(text: str) -> ColumnElement[Any]:
     return cast(constant(text, String), JSON)
 
 
+BASE64_LINE = 57
+"""The bytes PostgreSQL's base64 `encode` writes on one line: a longer input gets newlines."""
+INTEGER_DIGITS = 20  # the longest a BIGINT is written, sign included
+
+
 def global_id(type_name: str, key: ColumnElement[Any]) -> ColumnElement[Any]:
-    """base64 of `Type:key`, as `resolvers.global_ids.encode_global_id` writes it."""
+    """base64 of `Type:key`, as `resolvers.global_ids.encode_global_id` writes it. An
+    integer key's text is ASCII digits, short enough for one base64 line: it is cast to
+    bytes as it is; any other key is converted from UTF-8 and its line breaks taken out."""
     text = constant(f"{type_name}:", String) + cast(key, Text)
+    integer = isinstance(key.type, Integer)  # BigInteger and SmallInteger are Integers
+    if integer and len(type_name) + 1 + INTEGER_DIGITS <= BASE64_LINE:
+        return func.encode(cast(text, LargeBinary), constant("base64"))
     encoded = func.encode(func.convert_to(text, constant("UTF8")), constant("base64"))
     return func.replace(encoded, constant("\n"), constant(""))
 
 
 def date_time(column: ColumnElement[Any]) -> ColumnElement[Any]:
-    """An instant as Python's `isoformat()` of it in UTC writes it (microseconds only when
-    there are any)."""
+    """An instant as Python's `isoformat()` of it in UTC writes it: microseconds only when
+    there are any (the text holds one `.`, before them)."""
     utc = func.timezone(constant("UTC"), column)
-    seconds = func.to_char(utc, constant('YYYY-MM-DD"T"HH24:MI:SS'))
-    micro = func.to_char(utc, constant(".US"))
-    has_micro = cast(func.extract("microseconds", column), Integer) % 1_000_000 != 0
-    return case(
-        (column.is_(None), None),
-        else_=seconds + case((has_micro, micro), else_=constant("")) + constant("+00:00"),
-    )
+    text = func.to_char(utc, constant('YYYY-MM-DD"T"HH24:MI:SS.US'))
+    return func.replace(text, constant(".000000"), constant("")) + constant("+00:00")
 
 
 def cursor_json(ordering: Ordering, source: FromClause) -> ColumnElement[Any]:
@@ -177,7 +183,9 @@ def scalar(column: ColumnElement[Any], graphql_type: Any) -> ColumnElement[Any]:
         return column
     if isinstance(named, GraphQLEnumType):
         text = cast(column, String)
-        members = ((getattr(v.value, "value", v.value), name) for name, v in named.values.items())
+        members = [(getattr(v.value, "value", v.value), name) for name, v in named.values.items()]
+        if all(isinstance(value, str) and value.upper() == name for value, name in members):
+            return func.upper(text)  # every member is named as its value in capitals
         return case(*((text == constant(value), constant(name)) for value, name in members))
     if named.name == "Decimal":
         return cast(column, Text)
