@@ -2,11 +2,12 @@
 
 Importing the package imports every domain module, whose declarations fill the catalog, and
 then seals it (`resolvers.catalog`): whatever part of the package a caller uses, the catalog
-is complete and checked.
+is complete and checked. The modules of writes declare theirs (`resolvers.writes.WRITES`).
 """
 
-from resolvers import audit, employers, insurance, jobs, reference, trainings, workers
+from resolvers import audit, employers, insurance, job_writes, jobs, reference, trainings, workers
 from resolvers.catalog import CATALOG
 
 DOMAINS = (reference, employers, jobs, trainings, workers, insurance, audit)
+WRITE_DOMAINS = (job_writes,)
 CATALOG.seal()

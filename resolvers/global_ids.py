@@ -11,8 +11,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import NewType
 
 from resolvers.errors import BadArgument
+
+GlobalId = NewType("GlobalId", str)
+"""A global ID as a client sends it, not yet decoded: the type of a write's input field that
+the API shows as `ID` (`resolvers.writes.Write`)."""
 
 MAX_INT_KEY = 2**63 - 1  # PostgreSQL bigint
 _MAX_INT_KEY_DIGITS = len(str(MAX_INT_KEY))

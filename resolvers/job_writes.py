@@ -1,4 +1,4 @@
-"""Writing jobs: posting one (`createJob`) and closing one (`closeJob`).
+"""Writing jobs: posting one (`createJob`) and closing one (`closeJob`), declared writes.
 
 Validation names each field; who may post or close where is checked before any SQL runs; both
 run through `resolvers.writes` (one transaction, idempotent retries, closing at a version).
@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.codes import is_division_code_format, is_industry_code_format, is_occupation_code_format
 from db.models import Employer, Industry, Job, Occupation, Region
@@ -24,24 +24,27 @@ from resolvers.access import Role, Viewer
 from resolvers.catalog import visible
 from resolvers.divisions import lies_within
 from resolvers.filters import MAX_AMOUNT, is_amount
+from resolvers.global_ids import GlobalId
 from resolvers.jobs import JOB
 from resolvers.pagination import readable_columns
 from resolvers.writes import (
-    Idempotency,
     Outcome,
     Problem,
+    Tx,
     Unchanged,
+    Write,
+    declare_write,
     decoded_key,
+    described,
     done,
     failed,
-    once,
-    retry_of,
-    transaction,
     versioned_update,
 )
 
 
 class JobErrorCode(Enum):
+    """Why a job write changed nothing."""
+
     INVALID = "invalid"
     NOT_FOUND = "not_found"
     NOT_ALLOWED = "not_allowed"
@@ -58,38 +61,36 @@ CREATABLE_STATUSES = {JobStatus.DRAFT, JobStatus.PUBLISHED}
 ENDED_STATUSES = {JobStatus.CLOSED, JobStatus.EXPIRED}
 POSTING_ROLES = {Role.EMPLOYER, Role.STAFF, Role.PARTNER, Role.ADMIN}
 CLOSING_ROLES = {Role.EMPLOYER, Role.STAFF, Role.ADMIN}
-CREATE_JOB = Idempotency(
-    "createJob", JOB, JobErrorCode.INVALID, JobErrorCode.IDEMPOTENCY_KEY_REUSED
-)
-CLOSE_JOB = Idempotency(
-    "closeJob", JOB, JobErrorCode.INVALID, JobErrorCode.IDEMPOTENCY_KEY_REUSED
-)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NewJob:
-    employer_id: str  # global ID
+    """A new job posting; codes stay codes, IDs are global IDs."""
+
+    employer_id: GlobalId
     title: str
-    description: str
-    occupation_code: str | None
-    industry_code: str | None
-    region_code: str
-    salary_min: Decimal
-    salary_max: Decimal
-    salary_unit: SalaryUnit
-    headcount: int
-    employment_type: EmploymentType
-    lodging: bool
-    board: bool
-    status: JobStatus
-    posted_at: datetime | None
-    valid_through: datetime | None
+    description: str = ""
+    occupation_code: str | None = None
+    industry_code: str | None = None
+    region_code: str = described("A current 6-digit division code.")
+    salary_min: Decimal = described("Per `salaryUnit`, CNY.")
+    salary_max: Decimal = described("Per `salaryUnit`, CNY; at least `salaryMin`.")
+    salary_unit: SalaryUnit = described("What the salary figures are per.")
+    headcount: int = described("How many people the employer hires.")
+    employment_type: EmploymentType = described("Full-time, part-time, seasonal or gig.")
+    lodging: bool = False
+    board: bool = False
+    status: JobStatus = described("DRAFT or PUBLISHED.", default=JobStatus.DRAFT)
+    posted_at: datetime | None = described("Defaults to now.", default=None)
+    valid_through: datetime | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class JobClosing:
-    job_id: str  # global ID
-    version: int  # the version the client read
+    """Which job to close, at the version the client read."""
+
+    job_id: GlobalId
+    version: int = described("The job's version as read; another version is STALE_VERSION.")
 
 
 def _static_problems(new: NewJob, posted_at: datetime) -> list[JobProblem]:
@@ -182,32 +183,33 @@ async def _missing_references(
     return problems
 
 
-async def create_job(
-    engine: AsyncEngine, viewer: Viewer, new: NewJob, idempotency_key: str | None
-) -> JobOutcome:
-    posted_at = new.posted_at or datetime.now(UTC)
-    problems = _static_problems(new, posted_at)
+def _posting_problems(viewer: Viewer, new: NewJob) -> list[JobProblem]:
+    """What is wrong with a posting before any SQL: its fields, then who may post it."""
+    problems = _static_problems(new, new.posted_at or datetime.now(UTC))
     employer_id = decoded_key(new.employer_id, "Employer", "employerId", JobErrorCode.INVALID)
     if isinstance(employer_id, Problem):
         problems.append(employer_id)
-    key_problem = CREATE_JOB.key_problem(idempotency_key)
-    if key_problem is not None:
-        problems.append(key_problem)
     if problems:
-        return failed(*problems)
+        return problems
     assert isinstance(employer_id, int)
     denied = _permission_problem(viewer, employer_id, new.region_code)
-    if denied is not None:
-        return failed(denied)
+    return [] if denied is None else [denied]
 
-    async def post(connection: AsyncConnection) -> JobOutcome:
-        missing = await _missing_references(connection, viewer, new, employer_id)
-        if missing:
-            return failed(*missing)
-        return done(await _insert_job(connection, new, employer_id, posted_at))
 
-    retry = retry_of(viewer, idempotency_key, new)
-    return await transaction(engine, lambda c: once(c, CREATE_JOB, retry, post))
+async def _post(tx: Tx, new: NewJob) -> JobOutcome:
+    employer_id = decoded_key(new.employer_id, "Employer", "employerId", JobErrorCode.INVALID)
+    assert isinstance(employer_id, int)
+    missing = await _missing_references(tx.connection, tx.viewer, new, employer_id)
+    if missing:
+        return failed(*missing)
+    posted_at = new.posted_at or datetime.now(UTC)
+    return done(await _insert_job(tx.connection, new, employer_id, posted_at))
+
+
+CREATE_JOB = declare_write(Write(
+    "createJob", "Post a job (employers for themselves, staff in region).",
+    NewJob, JOB, JobErrorCode, _post, _posting_problems, idempotent=True,
+))
 
 
 async def _insert_job(
@@ -243,43 +245,44 @@ def _closing_problem(viewer: Viewer, job: RowMapping) -> JobProblem | None:
     return None
 
 
-async def close_job(
-    engine: AsyncEngine, viewer: Viewer, closing: JobClosing, idempotency_key: str | None
-) -> JobOutcome:
+def _closing_problems(viewer: Viewer, closing: JobClosing) -> list[JobProblem]:
+    job_id = decoded_key(closing.job_id, "Job", "jobId", JobErrorCode.INVALID)
+    if isinstance(job_id, Problem):
+        return [job_id]
+    if viewer.role not in CLOSING_ROLES:
+        return [Problem((), JobErrorCode.NOT_ALLOWED, "Your role may not close jobs.")]
+    return []
+
+
+async def _close(tx: Tx, closing: JobClosing) -> JobOutcome:
     """Close a job at the version the client read; its version goes up by one."""
     job_id = decoded_key(closing.job_id, "Job", "jobId", JobErrorCode.INVALID)
-    problems = [job_id] if isinstance(job_id, Problem) else []
-    key_problem = CLOSE_JOB.key_problem(idempotency_key)
-    if key_problem is not None:
-        problems.append(key_problem)
-    if problems:
-        return failed(*problems)
-    if viewer.role not in CLOSING_ROLES:
-        return failed(Problem((), JobErrorCode.NOT_ALLOWED, "Your role may not close jobs."))
+    viewer = tx.viewer
     no_such_job = Problem(("jobId",), JobErrorCode.NOT_FOUND, "No such job.")
-
-    async def close(connection: AsyncConnection) -> JobOutcome:
-        job = (
-            await connection.execute(
-                select(*readable_columns(JOBS)).where(JOBS.c.id == job_id, visible(viewer, JOBS))
-            )
-        ).mappings().first()
-        if job is None:
-            return failed(no_such_job)
-        refused = _closing_problem(viewer, job)
-        if refused is not None:
-            return failed(refused)
-        closed = await versioned_update(
-            connection, JOB, job_id, closing.version, {"status": JobStatus.CLOSED}, viewer=viewer
+    job = (
+        await tx.connection.execute(
+            select(*readable_columns(JOBS)).where(JOBS.c.id == job_id, visible(viewer, JOBS))
         )
-        if closed is Unchanged.MISSING:
-            return failed(no_such_job)
-        if closed is Unchanged.STALE:
-            return failed(Problem(
-                ("version",), JobErrorCode.STALE_VERSION,
-                f"Version {closing.version} is not the job's current one; read it again.",
-            ))
-        return done(closed)
+    ).mappings().first()
+    if job is None:
+        return failed(no_such_job)
+    refused = _closing_problem(viewer, job)
+    if refused is not None:
+        return failed(refused)
+    closed = await versioned_update(
+        tx.connection, JOB, job_id, closing.version, {"status": JobStatus.CLOSED}, viewer=viewer
+    )
+    if closed is Unchanged.MISSING:
+        return failed(no_such_job)
+    if closed is Unchanged.STALE:
+        return failed(Problem(
+            ("version",), JobErrorCode.STALE_VERSION,
+            f"Version {closing.version} is not the job's current one; read it again.",
+        ))
+    return done(closed)
 
-    retry = retry_of(viewer, idempotency_key, closing)
-    return await transaction(engine, lambda c: once(c, CLOSE_JOB, retry, close))
+
+CLOSE_JOB = declare_write(Write(
+    "closeJob", "Close a job (its employer, staff of its division, admins).",
+    JobClosing, JOB, JobErrorCode, _close, _closing_problems, idempotent=True,
+))

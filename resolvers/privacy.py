@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -11,10 +11,11 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from db.models import AuditEvent, Consent, Worker
+from db.models import Consent, Worker
 from db.models.base import table_of
 from db.pii import PersonalDataVault
 from resolvers.access import Role, Viewer
+from resolvers.audit import record_audit_event
 from resolvers.catalog import visible
 from resolvers.global_ids import encode_global_id
 from resolvers.writes import Outcome, Problem, decoded_key, done, failed, transaction
@@ -29,7 +30,6 @@ class PrivacyErrorCode(Enum):
 PrivacyProblem = Problem[PrivacyErrorCode]
 ConsentChange = Outcome[RowMapping, PrivacyErrorCode]
 
-AUDIT_EVENTS = table_of(AuditEvent)
 CONSENTS = table_of(Consent)
 WORKERS = table_of(Worker)
 
@@ -37,28 +37,6 @@ PURPOSE_PATTERN = re.compile(r"[a-z][a-z0-9_.:-]{0,63}")
 REVEAL_ROLES = {Role.ADMIN, Role.STAFF, Role.WORKER, Role.PARTNER}
 CONSENT_ROLES = {Role.ADMIN, Role.STAFF, Role.WORKER}
 NO_SUCH_WORKER = Problem(("workerId",), PrivacyErrorCode.NOT_FOUND, "No such worker.")
-
-
-async def record_audit_event(
-    connection: AsyncConnection,
-    viewer: Viewer,
-    operation: str,
-    record_ids: Sequence[str],
-    sensitive_fields: Sequence[str],
-    purpose: str | None,
-) -> None:
-    """Append one audit event inside the caller's transaction."""
-    await connection.execute(
-        insert(AUDIT_EVENTS).values(
-            actor=viewer.principal,
-            role=viewer.role.value,
-            operation=operation,
-            record_ids=list(record_ids),
-            sensitive_fields=list(sensitive_fields),
-            purpose=purpose,
-            client_address=viewer.client_address,
-        )
-    )
 
 
 async def audit_partner_reads(

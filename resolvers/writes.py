@@ -1,8 +1,15 @@
-"""The one way a mutation writes: typed problems, one outcome, idempotent retries, versions.
+"""The one way a mutation writes: declared once, typed problems, one outcome, idempotent
+retries, versions, the audit of personal data.
 
-A write returns an `Outcome`: the row it made or changed, or the `Problem`s that kept it from
-changing anything, each with a member of its domain's code enum (`JobErrorCode.NOT_FOUND`), so
-a misspelt code is a type error, not a failure at run time. The steps:
+A mutation is a `Write`, declared in its domain's `resolvers/<domain>_writes.py` with
+`declare_write`: its name, its input (a frozen dataclass whose fields are the GraphQL input's),
+the entity of the row it returns, its domain's error codes, and two functions: `check` (the
+problems found without SQL: malformed fields, a role that may not) and `work` (the rest, inside
+the transaction). `schema/mutations.py` makes its `<Name>Input`, `<Name>Payload` and root field
+from the declaration alone, and `perform` runs it. A write returns an `Outcome`: the row it made
+or changed, or the `Problem`s that kept it from changing anything, each with a member of its
+domain's code enum (`JobErrorCode.NOT_FOUND`), so a misspelt code is a type error, not a failure
+at run time. The steps `perform` takes, each usable alone:
 
 - `transaction(engine, work)`: one transaction around everything a write does, committed only
   when the outcome has no problems; an expected failure, like an exception, leaves nothing.
@@ -12,13 +19,15 @@ a misspelt code is a type error, not a failure at run time. The steps:
 - `versioned_update(connection, table, key, expected_version, values, viewer=...)`: changes a
   row only at the version its caller read, bumps that version, and tells a row the viewer can't
   see (`Unchanged.MISSING`) from one that changed meanwhile (`Unchanged.STALE`).
+- an audit event for a write of personal data (`Write.audited`), in the same transaction.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any, Generic, TypeVar
@@ -29,11 +38,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.models import IdempotencyKey
 from db.models.base import table_of
+from db.pii import PersonalDataVault
 from resolvers.access import Viewer
+from resolvers.audit import record_audit_event
 from resolvers.catalog import visible
 from resolvers.declarations import Entity
 from resolvers.errors import BadArgument
-from resolvers.global_ids import decode_int_id
+from resolvers.global_ids import decode_int_id, encode_global_id
 from resolvers.pagination import readable_columns
 
 C = TypeVar("C", bound=Enum)
@@ -239,3 +250,105 @@ def _key_column(entity: Entity) -> Column[Any]:
     if entity.key is None:
         raise ValueError(f"{entity.name} has no key of its own to write by")
     return entity.key
+
+
+# --- declared writes -----------------------------------------------------------------------
+
+InputT = TypeVar("InputT")
+
+
+@dataclass(frozen=True)
+class Tx:
+    """What a write's work runs with: its transaction's connection, who asks, the vault."""
+
+    connection: AsyncConnection
+    viewer: Viewer
+    vault: PersonalDataVault
+
+
+Check = Callable[[Viewer, InputT], Iterable[Problem[C]]]
+"""The problems of a request found without SQL: fields that can't be, a role that may not."""
+WriteWork = Callable[[Tx, InputT], Awaitable[Outcome[RowMapping, C]]]
+"""The rest of a write, inside its transaction: the row it made or changed, or problems."""
+
+
+def no_problems(_viewer: Viewer, _request: Any) -> tuple[()]:
+    return ()
+
+
+@dataclass(frozen=True)
+class Write(Generic[InputT, C]):
+    """One mutation, declared once; see the module docstring."""
+
+    name: str  # the GraphQL field (`registerWorker`), also its retries' namespace
+    description: str
+    input: type[InputT]  # a frozen dataclass: the `<Name>Input` fields, in order
+    returns: Entity  # its payload holds a row of this entity (`RegisterWorkerPayload.worker`)
+    codes: type[C]  # the domain's error codes: INVALID, and IDEMPOTENCY_KEY_REUSED if idempotent
+    work: WriteWork[InputT, C]
+    check: Check[InputT, C] = no_problems
+    idempotent: bool = False  # takes an `idempotencyKey` (writes that create)
+    audited: tuple[str, ...] = ()  # the personal fields it writes: each success is audited
+
+    def __post_init__(self) -> None:
+        members = self.codes.__members__
+        needed = ("INVALID", "IDEMPOTENCY_KEY_REUSED") if self.idempotent else ("INVALID",)
+        missing = [name for name in needed if name not in members]
+        if missing:
+            raise TypeError(f"{self.name}: {self.codes.__name__} lacks {', '.join(missing)}")
+        if not dataclasses.is_dataclass(self.input):
+            raise TypeError(f"{self.name}: its input must be a dataclass")
+
+    @property
+    def idempotency(self) -> Idempotency[C]:
+        members = self.codes.__members__
+        reused = members.get("IDEMPOTENCY_KEY_REUSED", members["INVALID"])
+        return Idempotency(self.name, self.returns, members["INVALID"], reused)
+
+
+WRITES: dict[str, Write[Any, Any]] = {}
+"""Every declared write by name, filled as the domain modules are imported."""
+
+
+def declare_write(write: Write[InputT, C]) -> Write[InputT, C]:
+    if write.name in WRITES:
+        raise ValueError(f"the write {write.name} is declared twice")
+    WRITES[write.name] = write
+    return write
+
+
+async def perform(
+    write: Write[InputT, C],
+    engine: AsyncEngine,
+    vault: PersonalDataVault,
+    viewer: Viewer,
+    request: InputT,
+    idempotency_key: str | None = None,
+) -> Outcome[RowMapping, C]:
+    """Run `write` for `viewer`: its checks, then its work in one transaction (once per
+    idempotency key), audited when it writes personal data."""
+    idempotency = write.idempotency
+    problems = list(write.check(viewer, request))
+    key_problem = idempotency.key_problem(idempotency_key) if write.idempotent else None
+    if key_problem is not None:
+        problems.append(key_problem)
+    if problems:
+        return failed(*problems)
+
+    async def work(connection: AsyncConnection) -> Outcome[RowMapping, C]:
+        outcome = await write.work(Tx(connection, viewer, vault), request)
+        if outcome.row is not None and write.audited:
+            key = outcome.row[_key_column(write.returns).key]
+            await record_audit_event(
+                connection, viewer, write.name, [encode_global_id(write.returns.name, key)],
+                write.audited, purpose=None,
+            )
+        return outcome
+
+    retry = retry_of(viewer, idempotency_key, request) if write.idempotent else None
+    return await transaction(engine, lambda c: once(c, idempotency, retry, work))
+
+
+def described(doc: str, **options: Any) -> Any:
+    """A write's input field with its description (and a `default=` when it has one)."""
+    return dataclasses.field(metadata={"doc": doc}, **options)

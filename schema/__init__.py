@@ -9,8 +9,8 @@ from schema.audit import AuditQuery
 from schema.employers import EmployerQuery
 from schema.extensions import AuditPartnerReads
 from schema.insurance import InsuranceQuery
-from schema.job_mutations import JobMutations
 from schema.jobs import JobQuery
+from schema.mutations import mutation_type
 from schema.node import RECORD_TYPES
 from schema.prepared import UsePreparedDocument
 from schema.privacy import PrivacyMutations
@@ -34,9 +34,8 @@ class Query(
     pass
 
 
-@strawberry.type
-class Mutation(JobMutations, PrivacyMutations):
-    pass
+# Every declared write (resolvers.writes.WRITES), after the privacy operations.
+Mutation = mutation_type(PrivacyMutations)
 
 
 schema = strawberry.Schema(

@@ -16,13 +16,14 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 import schema
-from db.models import Employer, IdempotencyKey, Job
+from db.models import AuditEvent, Employer, IdempotencyKey, Job
 from db.models.base import table_of
 from db.models.enums import EmploymentType, JobStatus, SalaryUnit
+from db.pii import PersonalDataVault
 from db.session import create_engine
 from resolvers.access import ANONYMOUS, Role, Viewer
-from resolvers.global_ids import encode_global_id
-from resolvers.job_writes import JobErrorCode, NewJob, create_job
+from resolvers.global_ids import GlobalId, encode_global_id
+from resolvers.job_writes import CREATE_JOB, JobErrorCode, NewJob
 from resolvers.jobs import JOB
 from resolvers.privacy import PrivacyErrorCode
 from resolvers.reference import REGION
@@ -31,21 +32,25 @@ from resolvers.writes import (
     Outcome,
     Problem,
     Retry,
+    Tx,
     Unchanged,
+    Write,
     decoded_key,
     done,
     failed,
     fingerprint,
     once,
+    perform,
     transaction,
     versioned_update,
 )
 from schema.errors import user_errors
-from schema.job_mutations import JobError
+from schema.mutations import error_type_of
 
 JOBS = table_of(Job)
 KEYS = table_of(IdempotencyKey)
 ADMIN = Viewer(Role.ADMIN, subject="test-writes")
+VAULT = PersonalDataVault(bytes(32))  # createJob seals no personal data
 
 
 class Code(Enum):
@@ -63,20 +68,21 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 async def new_job(engine: AsyncEngine, status: JobStatus = JobStatus.PUBLISHED) -> RowMapping:
-    """A job of its own for one test, posted through createJob's resolver."""
+    """A job of its own for one test, posted through createJob's declared write."""
     employers = table_of(Employer)
     async with engine.connect() as connection:
         employer = (
             await connection.execute(select(employers.c.id, employers.c.region_code).limit(1))
         ).one()
     new = NewJob(
-        employer_id=encode_global_id("Employer", employer.id), title="焊工", description="",
+        employer_id=GlobalId(encode_global_id("Employer", employer.id)), title="焊工",
+        description="",
         occupation_code=None, industry_code=None, region_code=employer.region_code,
         salary_min=Decimal(5000), salary_max=Decimal(6000), salary_unit=SalaryUnit.MONTH,
         headcount=1, employment_type=EmploymentType.FULL_TIME, lodging=False, board=False,
         status=status, posted_at=None, valid_through=None,
     )
-    outcome = await create_job(engine, ADMIN, new, None)
+    outcome = await perform(CREATE_JOB, engine, VAULT, ADMIN, new)
     assert outcome.row is not None, outcome.problems
     return outcome.row
 
@@ -154,7 +160,8 @@ async def test_once_does_the_work_once_per_key_and_refuses_another_request(
 
 def test_a_fingerprint_tells_requests_apart() -> None:
     job = NewJob(
-        employer_id="x", title="t", description="", occupation_code=None, industry_code=None,
+        employer_id=GlobalId("x"), title="t", description="", occupation_code=None,
+        industry_code=None,
         region_code="110000", salary_min=Decimal(1), salary_max=Decimal(2),
         salary_unit=SalaryUnit.MONTH, headcount=1, employment_type=EmploymentType.FULL_TIME,
         lodging=False, board=False, status=JobStatus.DRAFT, posted_at=None, valid_through=None,
@@ -241,6 +248,7 @@ def test_user_errors_carry_the_problems_own_code() -> None:
         Problem(("salaryMax",), JobErrorCode.INVALID, "too low"),
         Problem((), JobErrorCode.STALE_VERSION, "read again"),
     ]
+    JobError = error_type_of(JobErrorCode)
     assert user_errors(JobError, problems) == [
         JobError(field=["input", "salaryMax"], message="too low", code=JobErrorCode.INVALID),
         JobError(field=None, message="read again", code=JobErrorCode.STALE_VERSION),
@@ -252,3 +260,62 @@ def test_the_code_enums_are_the_schemas() -> None:
         exposed = schema.schema._schema.type_map[codes.__name__]
         assert isinstance(exposed, GraphQLEnumType)
         assert list(exposed.values) == [member.name for member in codes]
+
+
+@dataclasses.dataclass(frozen=True)
+class Retitle:
+    job_id: int
+    title: str
+
+
+async def test_a_write_of_personal_data_is_audited_in_its_own_transaction(
+    engine: AsyncEngine,
+) -> None:
+    """`Write.audited`: a success appends one audit event naming the row and the fields; a
+    write that reports problems appends none (its transaction keeps nothing)."""
+    job = await new_job(engine)
+
+    async def retitle(tx: Tx, request: Retitle) -> Outcome[RowMapping, JobErrorCode]:
+        if not request.title:
+            return failed(Problem(("title",), JobErrorCode.INVALID, "blank"))
+        changed = await versioned_update(
+            tx.connection, JOB, request.job_id, 1, {"title": request.title}, viewer=tx.viewer
+        )
+        assert not isinstance(changed, Unchanged)
+        return done(changed)
+
+    write = Write(
+        "testRetitle", "a test", Retitle, JOB, JobErrorCode, retitle, audited=("title",)
+    )
+    operation = f"testRetitle-{uuid.uuid4().hex[:8]}"
+    write = dataclasses.replace(write, name=operation)
+    refused = await perform(write, engine, VAULT, ADMIN, Retitle(job["id"], ""))
+    assert refused.problems and await audit_events(engine, operation) == []
+    done_ = await perform(write, engine, VAULT, ADMIN, Retitle(job["id"], "电工"))
+    assert done_.row is not None and done_.row["title"] == "电工"
+    assert await audit_events(engine, operation) == [
+        ([encode_global_id("Job", job["id"])], ["title"], ADMIN.principal)
+    ]
+
+
+def test_a_write_declares_the_codes_it_needs() -> None:
+    class Bare(Enum):
+        NOT_FOUND = "not_found"
+
+    async def work(tx: Tx, request: Retitle) -> Outcome[RowMapping, Bare]:
+        raise AssertionError("never run")
+
+    with pytest.raises(TypeError, match="Bare lacks INVALID"):
+        Write("x", "x", Retitle, JOB, Bare, work)
+    with pytest.raises(TypeError, match="IDEMPOTENCY_KEY_REUSED"):
+        Write("x", "x", Retitle, JOB, Code, work, idempotent=True)  # type: ignore[arg-type]
+
+
+async def audit_events(engine: AsyncEngine, operation: str) -> list[tuple[object, ...]]:
+    events = table_of(AuditEvent)
+    async with engine.connect() as connection:
+        found = await connection.execute(
+            select(events.c.record_ids, events.c.sensitive_fields, events.c.actor)
+            .where(events.c.operation == operation)
+        )
+        return [tuple(row) for row in found]

@@ -1,0 +1,130 @@
+"""Every declared write as a root mutation field, made from its declaration alone.
+
+For a `resolvers.writes.Write` named `registerWorker` returning a `Worker`:
+
+- `RegisterWorkerInput`: its input dataclass's fields in order (camelCased, with their
+  defaults and descriptions; a `GlobalId` is an `ID`), and `idempotencyKey` when it is
+  idempotent;
+- `RegisterWorkerPayload { worker: Worker  userErrors: [WorkerError!]! }`, where `WorkerError`
+  carries a member of the write's code enum (`WorkerErrorCode`), one error type per enum;
+- `registerWorker(input: RegisterWorkerInput!): RegisterWorkerPayload!`, which runs
+  `resolvers.writes.perform` for the request's viewer.
+
+So a new mutation is declared in `resolvers/` and appears here with nothing written twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import operator
+import types
+import typing
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry.types.field import StrawberryField
+
+from resolvers.global_ids import GlobalId
+from resolvers.writes import WRITES, Write, perform
+from schema.context import Info
+from schema.errors import UserError, user_errors
+from schema.node import record_type
+
+IDEMPOTENCY_KEY_DOC = (
+    "Retrying with the same key returns what the first call did; another input with the same "
+    "key is IDEMPOTENCY_KEY_REUSED."
+)
+
+
+def mutation_type(*bases: type) -> type:
+    """The root `Mutation` type: `bases` (types with mutations of their own), then every
+    declared write, in the order they were declared."""
+    namespace = {_snake(write.name): mutation_field(write) for write in WRITES.values()}
+    return strawberry.type(type("Mutation", bases, namespace))
+
+
+def mutation_field(write: Write[Any, Any]) -> StrawberryField:
+    upper = write.name[0].upper() + write.name[1:]
+    input_type = _input_type(write, f"{upper}Input")
+    object_field = _snake(write.returns.name)
+    error_type = error_type_of(write.codes)
+    payload_type = strawberry.type(
+        type(f"{upper}Payload", (), {
+            "__annotations__": {
+                object_field: record_type(write.returns.name) | None,
+                "user_errors": list[error_type],  # type: ignore[valid-type]
+            },
+        }),
+        description=f"What `{write.name}` did: the {write.returns.name.lower()}, or why not.",
+    )
+    fields = [field.name for field in dataclasses.fields(write.input)]
+    record = record_type(write.returns.name)
+
+    async def resolve(info: Info, input: Any) -> Any:
+        request = write.input(**{name: getattr(input, name) for name in fields})
+        key = getattr(input, "idempotency_key", None)
+        context = info.context
+        outcome = await perform(
+            write, context.database.engine, context.database.vault, context.viewer, request, key
+        )
+        found = None if outcome.row is None else record.from_row(outcome.row)
+        errors = user_errors(error_type, outcome.problems)
+        return payload_type(**{object_field: found, "user_errors": errors})
+
+    resolve.__annotations__ = {"info": Info, "input": input_type, "return": payload_type}
+    return strawberry.mutation(resolver=resolve, name=write.name, description=write.description)
+
+
+_ERROR_TYPES: dict[type[Enum], Any] = {}
+
+
+def error_type_of(codes: type[Enum]) -> Any:
+    """`JobError` for `JobErrorCode`: a user error whose code is a member of `codes` (one type
+    per enum, made on first use)."""
+    made = _ERROR_TYPES.get(codes)
+    if made is None:
+        if not hasattr(codes, "_enum_definition"):
+            strawberry.enum(codes, description=codes.__doc__)
+        name = codes.__name__.removesuffix("Code")
+        made = strawberry.type(type(name, (UserError,), {"__annotations__": {"code": codes}}))
+        _ERROR_TYPES[codes] = made
+    return made
+
+
+def _input_type(write: Write[Any, Any], name: str) -> type:
+    hints = typing.get_type_hints(write.input)
+    annotations: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"__annotations__": annotations}
+    for field in dataclasses.fields(write.input):
+        annotations[field.name] = _graphql_type(hints[field.name])
+        options: dict[str, Any] = {"description": field.metadata.get("doc")}
+        if field.default is not dataclasses.MISSING:
+            options["default"] = field.default
+        elif field.default_factory is not dataclasses.MISSING:
+            options["default_factory"] = field.default_factory
+        namespace[field.name] = strawberry.field(**options)
+    if write.idempotent:
+        annotations["idempotency_key"] = str | None
+        namespace["idempotency_key"] = strawberry.field(
+            default=None, description=IDEMPOTENCY_KEY_DOC
+        )
+    return strawberry.input(type(name, (), namespace), description=write.input.__doc__)
+
+
+def _graphql_type(hint: Any) -> Any:
+    """`hint` with each `GlobalId` in it an `ID`."""
+    if hint is GlobalId:
+        return strawberry.ID
+    origin, arguments = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return functools.reduce(operator.or_, map(_graphql_type, arguments))
+    if origin is list:
+        return list[_graphql_type(arguments[0])]  # type: ignore[misc]
+    return hint
+
+
+def _snake(name: str) -> str:
+    """`registerWorker` -> `register_worker`, `SkillSurvey` -> `skill_survey`."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
