@@ -8,10 +8,15 @@ licences in `LICENSES.md` there). `graphiql_html()` points the page at them, rel
 integrity hashes: the browser checks every file against the hash strawberry pins.
 `graphiql_routes()` serves them, compressed, cached for a year (a new version is a new path),
 and sends a browser that opens `/` to `/graphql`.
+
+The page opens on `EXAMPLE_QUERY`, a search a caseworker would run, instead of GraphiQL's
+generic welcome, and a link to `/graphql?query=...` (or strawberry's own `?q=`) opens with that
+query in the editor.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -35,13 +40,52 @@ MEDIA_TYPES = {
 _CDN_URL = re.compile(r"https://unpkg\.com/(?P<path>[^\"'\s]+)")
 
 
+# Anonymous on purpose: GraphiQL keeps sending a named example's operation name for a moment
+# after the text is replaced, which the endpoint answers "Unknown operation named ...".
+EXAMPLE_QUERY = """# laborhub: one GraphQL endpoint for public employment services.
+#
+# Jobs near a worker: published postings in Shenzhen (440300 and every
+# district under it), the best paid first. Press Ctrl-Enter to run it.
+#
+# Anyone may search jobs. Workers, applications and insurance records need a
+# token: run `laborhub token --role staff --region 440000` in a terminal and
+# put {"Authorization": "Bearer <the token>"} in the Headers tab below.
+{
+  jobs(first: 10,
+       filter: {regionCode: "440300", status: PUBLISHED},
+       orderBy: {field: SALARY_MAX, direction: DESC}) {
+    totalCount
+    nodes {
+      title salaryMin salaryMax salaryUnit lodging board
+      employer { name }
+      region { name }
+    }
+  }
+}
+"""
+
+
 class MissingAssetError(RuntimeError):
-    """Strawberry's page names a file that is not vendored (after a strawberry upgrade)."""
+    """Strawberry's page names a file that is not vendored, or has changed where this module
+    sets its example and reads its URL (after a strawberry upgrade)."""
 
 
 def graphiql_html() -> str:
-    """Strawberry's GraphiQL page, loading its scripts and styles from this server."""
-    return _CDN_URL.sub(_local_url, get_graphql_ide_html("graphiql"))
+    """Strawberry's GraphiQL page, loading its scripts and styles from this server, opening
+    on `EXAMPLE_QUERY` or the query a link gives."""
+    return _with_example(_CDN_URL.sub(_local_url, get_graphql_ide_html("graphiql")))
+
+
+_EXAMPLE = re.compile(r"const EXAMPLE_QUERY = `.*?`;", re.S)
+_QUERY_FROM_URL = "parameters.q || EXAMPLE_QUERY"
+
+
+def _with_example(page: str) -> str:
+    if not _EXAMPLE.search(page) or _QUERY_FROM_URL not in page:
+        raise MissingAssetError("strawberry's GraphiQL page no longer has the example to replace")
+    example = json.dumps(EXAMPLE_QUERY, ensure_ascii=False).replace("</", "<\\/")
+    page = _EXAMPLE.sub(lambda _: f"const EXAMPLE_QUERY = {example};", page, count=1)
+    return page.replace(_QUERY_FROM_URL, "parameters.q || parameters.query || EXAMPLE_QUERY")
 
 
 def _local_url(cdn_url: re.Match[str]) -> str:

@@ -9,25 +9,31 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 import httpx
 import pytest
 from playwright.async_api import Browser, Route, async_playwright
 
 from server.app import create_app
+from server.graphiql import EXAMPLE_QUERY
 from server.settings import Settings
-from tests.conftest import serving
+from tests.conftest import GraphQLClient, serving
 from tests.live_server import uvicorn_in_thread
 
 ASSET = re.compile(r'<(?:script|link)\b[^>]*?(?:src|href)="(?P<url>[^"]+)"[^>]*?>', re.S)
 INTEGRITY = re.compile(r'integrity="(?P<hash>sha384-[^"]+)"')
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 HTML = {"accept": "text/html"}
+NAVIGATION = {  # what Chromium sends when it follows a link
+    "accept": "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
+    "image/apng,*/*;q=0.8",
+}
 QUERY = '{ region(code: "440300") { name parent { name } } }'
 
 
@@ -81,6 +87,36 @@ async def test_a_browser_opening_the_root_is_sent_to_graphiql(http: httpx.AsyncC
     assert page.status_code == 200 and 'id="graphiql"' in page.text
 
     assert (await http.get("/", headers={"accept": "application/json"})).status_code == 404
+
+
+async def test_graphiql_opens_on_a_working_example_of_the_domain(
+    http: httpx.AsyncClient, gql: GraphQLClient
+) -> None:
+    page = await http.get("/graphql", headers=HTML)
+    assert "Welcome to GraphiQL" not in page.text
+    assert json.dumps(EXAMPLE_QUERY, ensure_ascii=False).replace("</", "<\\/") in page.text
+    assert "laborhub token --role staff" in EXAMPLE_QUERY
+    answer = await GraphQLClient(http)(EXAMPLE_QUERY)  # as anyone who opens the page
+    assert answer.status == 200 and not answer.errors, answer.body
+    published_in_shenzhen = await gql.ok(
+        '{ jobs(filter: {regionCode: "440300", status: PUBLISHED}) { totalCount } }'
+    )
+    assert answer.data["jobs"]["totalCount"] == published_in_shenzhen["jobs"]["totalCount"]
+
+
+async def test_a_link_with_a_query_opens_graphiql_in_a_browser_and_answers_json_to_clients(
+    http: httpx.AsyncClient,
+) -> None:
+    link = {"query": QUERY}
+    browser = await http.get("/graphql", params=link, headers=NAVIGATION)
+    assert browser.status_code == 200
+    assert browser.headers["content-type"].startswith("text/html")
+    assert "parameters.q || parameters.query || EXAMPLE_QUERY" in browser.text
+    for accept in ("application/json", "application/graphql-response+json", "*/*",
+                   "text/html, application/json"):
+        client = await http.get("/graphql", params=link, headers={"accept": accept})
+        assert client.status_code == 200, accept
+        assert client.json()["data"]["region"]["name"] == "深圳市", accept
 
 
 @pytest.fixture
@@ -138,3 +174,18 @@ async def test_graphiql_runs_a_query_in_chromium_without_internet(
     loaded = {urlsplit(url).path for url in local}
     assert "/static/graphiql/graphiql@3.8.3/graphiql.min.js" in loaded
     assert "/graphql" in loaded
+
+
+async def test_a_link_opens_graphiql_with_its_query_in_the_editor(
+    browser: Browser, live_url: str
+) -> None:
+    page = await browser.new_page()
+    await page.goto(f"{live_url}/graphql?{urlencode({'query': QUERY}, quote_via=quote)}")
+    editor = page.locator(".graphiql-query-editor .CodeMirror")
+    await editor.wait_for(timeout=30_000)
+    text = await page.evaluate(
+        "document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.getValue()"
+    )
+    assert text == QUERY
+    await page.locator(".graphiql-execute-button").click()
+    await page.locator(".result-window").get_by_text("深圳市").wait_for(timeout=30_000)

@@ -11,12 +11,12 @@ JSON = "application/json"
 
 
 def wants_ide(request: Request) -> bool:
-    return (
-        request.method == "GET"
-        and "query" not in request.query_params
-        and "extensions" not in request.query_params
-        and "text/html" in request.headers.get("accept", "")
-    )
+    """A browser opening the page (a GET asking for HTML, naming no JSON type): GraphiQL,
+    with the query a link gives in its editor; a client asking for JSON gets the result."""
+    if request.method != "GET":
+        return False
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and JSON not in accept and GRAPHQL_RESPONSE_JSON not in accept
 
 
 _NEGOTIATED: BoundedCache[str, str | None] = BoundedCache(
