@@ -141,7 +141,7 @@ def placement_rows(world: World) -> Iterator[Row]:
 
 
 LOADS = (
-    Load.of(Job, job_rows, lambda s: s.jobs, defaulted=("version",)),
-    Load.of(Application, application_rows, lambda s: s.applications),
+    Load.of(Job, job_rows, lambda s: s.jobs, defaulted=("version", "openings_filled")),
+    Load.of(Application, application_rows, lambda s: s.applications, defaulted=("version",)),
     Load.of(Placement, placement_rows),
 )
