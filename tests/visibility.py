@@ -10,9 +10,9 @@ the table aliased `t`) a row must meet to be seen; a role not named sees no row,
 every row. The conditions take the viewer's facts as parameters: `:worker_id`,
 `:employer_id`, `:divisions` (a staff member's division, or a partner's regions),
 `:purpose` (a partner's consent purpose) and `:principal` (who the viewer is, as the records
-it made name it: `worker:<token subject>`, `key:<API key id>`). A new entity enters here, with one condition per
-role that sees any of its rows: tests/test_visibility.py fails for an entity of the catalog
-without one.
+it made name it: `worker:<token subject>`, `key:<API key id>`). A new entity enters here,
+with one condition per role that sees any of its rows: tests/test_visibility.py fails for an
+entity of the catalog without one.
 
 A partner key also bounds the types and fields it reaches (`reaches`, `allows`, `may_ask`);
 these follow the README too.
