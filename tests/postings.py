@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,14 +74,24 @@ def key_of(global_id: str) -> int:
     return int(base64.b64decode(global_id).decode().partition(":")[2])
 
 
-async def expire(engine: AsyncEngine, job_id: str) -> None:
-    """Let the job's validity pass, behind the app's back (as time would)."""
+@asynccontextmanager
+async def expired(engine: AsyncEngine, job_id: str) -> AsyncIterator[None]:
+    """The job's validity passes behind the app's back (as time would) for the block; then
+    it runs 30 days more, so that no other test meets a job it did not expect to expire (the
+    bench's peers, for one, read the stored status)."""
+    statement = "UPDATE jobs SET posted_at = least(posted_at, now() - interval '2 days'), " \
+        "valid_through = {} WHERE id = :id"
     async with engine.begin() as connection:
         await connection.execute(
-            text("UPDATE jobs SET posted_at = now() - interval '2 days', "
-                 "valid_through = now() - interval '1 second' WHERE id = :id"),
-            {"id": key_of(job_id)},
+            text(statement.format("now() - interval '1 second'")), {"id": key_of(job_id)}
         )
+    try:
+        yield
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(statement.format("now() + interval '30 days'")), {"id": key_of(job_id)}
+            )
 
 
 def as_worker(gql: GraphQLClient, settings: Settings, worker_id: str) -> GraphQLClient:

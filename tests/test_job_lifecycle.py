@@ -18,7 +18,7 @@ from tests.postings import (
     JOB_FIELDS,
     Employer,
     codes,
-    expire,
+    expired,
     job_values,
     post_job,
     read_job,
@@ -65,21 +65,21 @@ async def test_a_job_past_its_validity_reads_expired_on_both_paths(
     mine = {"employerId": employer.id, "keyword": job["title"]}
     for client in (gql, gql_resolvers):
         assert (await read_job(client, job["id"]))["status"] == "PUBLISHED"
-    await expire(engine, job["id"])
-    for client in (gql, gql_resolvers):
-        assert (await read_job(client, job["id"]))["status"] == "EXPIRED"
-        expired = await client(LIST, {"filter": {**mine, "status": "EXPIRED"}})
-        assert expired.data["jobs"]["totalCount"] == 1
-        assert [n["status"] for n in expired.data["jobs"]["nodes"]] == ["EXPIRED"]
-        published = await client.ok(LIST, {"filter": {**mine, "status": "PUBLISHED"}})
-        assert published["jobs"] == {"totalCount": 0, "nodes": []}
-        every = await client.ok(LIST, {"filter": mine})
-        assert [n["status"] for n in every["jobs"]["nodes"]] == ["EXPIRED"]
-        path = "compiled" if client is gql else "resolvers"
-        assert expired.headers["x-read-path"] == path
-    # Out of the public view: null and absent for anonymous callers, on either path.
-    assert await read_job(anonymous, job["id"]) is None
-    assert (await anonymous.ok(LIST, {"filter": mine}))["jobs"]["totalCount"] == 0
+    async with expired(engine, job["id"]):
+        for client in (gql, gql_resolvers):
+            assert (await read_job(client, job["id"]))["status"] == "EXPIRED"
+            found = await client(LIST, {"filter": {**mine, "status": "EXPIRED"}})
+            assert found.data["jobs"]["totalCount"] == 1
+            assert [n["status"] for n in found.data["jobs"]["nodes"]] == ["EXPIRED"]
+            published = await client.ok(LIST, {"filter": {**mine, "status": "PUBLISHED"}})
+            assert published["jobs"] == {"totalCount": 0, "nodes": []}
+            every = await client.ok(LIST, {"filter": mine})
+            assert [n["status"] for n in every["jobs"]["nodes"]] == ["EXPIRED"]
+            path = "compiled" if client is gql else "resolvers"
+            assert found.headers["x-read-path"] == path
+        # Out of the public view: null and absent for anonymous callers, on either path.
+        assert await read_job(anonymous, job["id"]) is None
+        assert (await anonymous.ok(LIST, {"filter": mine}))["jobs"]["totalCount"] == 0
 
 
 async def test_the_stored_expired_status_and_the_derived_one_filter_alike(
@@ -97,37 +97,37 @@ async def test_the_stored_expired_status_and_the_derived_one_filter_alike(
         counts.append({k: v["totalCount"] for k, v in answer.items()})
     assert counts[0] == counts[1] and counts[0]["e"] > 0
     job = await post_job(gql, employers[0], validThrough=future())
-    await expire(engine, job["id"])
-    after = await gql.ok(
-        "{ e: jobs(filter: {status: EXPIRED}) { totalCount } "
-        "p: jobs(filter: {status: PUBLISHED}) { totalCount } }"
-    )
-    assert after["e"]["totalCount"] == counts[0]["e"] + 1
-    assert after["p"]["totalCount"] == counts[0]["p"]
+    async with expired(engine, job["id"]):
+        after = await gql.ok(
+            "{ e: jobs(filter: {status: EXPIRED}) { totalCount } "
+            "p: jobs(filter: {status: PUBLISHED}) { totalCount } }"
+        )
+        assert after["e"]["totalCount"] == counts[0]["e"] + 1
+        assert after["p"]["totalCount"] == counts[0]["p"]
 
 
 async def test_writes_treat_an_expired_job_as_expired(
     gql: GraphQLClient, engine: AsyncEngine, employers: list[Employer]
 ) -> None:
     job = await post_job(gql, employers[0], validThrough=future())
-    await expire(engine, job["id"])
-    closed = await write(gql, CLOSE, jobId=job["id"], version=1)
-    assert codes(closed) == [(("input", "jobId"), "INVALID_TRANSITION")]
-    assert "EXPIRED" in closed["userErrors"][0]["message"]
-    reverified = await write(gql, REVERIFY, jobId=job["id"], version=1)
-    assert codes(reverified) == [(("input", "jobId"), "INVALID_TRANSITION")]
-    changed = await write(gql, UPDATE, jobId=job["id"], version=1, headcount=3)
-    assert codes(changed) == [(("input", "jobId"), "INVALID_TRANSITION")]
-    # Published again only with a validity in the future; it counts as posted now.
-    again = await write(gql, PUBLISH, jobId=job["id"], version=1)
-    assert codes(again) == [(("input", "validThrough"), "INVALID")]
-    until = future(10)
-    again = await write(gql, PUBLISH, jobId=job["id"], version=1, validThrough=until)
-    assert again["userErrors"] == [] and again["job"]["status"] == "PUBLISHED"
-    assert again["job"]["version"] == 2
-    assert datetime.fromisoformat(again["job"]["postedAt"]) > datetime.now(UTC) - timedelta(
-        minutes=1
-    )
+    async with expired(engine, job["id"]):
+        closed = await write(gql, CLOSE, jobId=job["id"], version=1)
+        assert codes(closed) == [(("input", "jobId"), "INVALID_TRANSITION")]
+        assert "EXPIRED" in closed["userErrors"][0]["message"]
+        reverified = await write(gql, REVERIFY, jobId=job["id"], version=1)
+        assert codes(reverified) == [(("input", "jobId"), "INVALID_TRANSITION")]
+        changed = await write(gql, UPDATE, jobId=job["id"], version=1, headcount=3)
+        assert codes(changed) == [(("input", "jobId"), "INVALID_TRANSITION")]
+        # Published again only with a validity in the future; it counts as posted now.
+        again = await write(gql, PUBLISH, jobId=job["id"], version=1)
+        assert codes(again) == [(("input", "validThrough"), "INVALID")]
+        until = future(10)
+        again = await write(gql, PUBLISH, jobId=job["id"], version=1, validThrough=until)
+        assert again["userErrors"] == [] and again["job"]["status"] == "PUBLISHED"
+        assert again["job"]["version"] == 2
+        assert datetime.fromisoformat(again["job"]["postedAt"]) > datetime.now(UTC) - timedelta(
+            minutes=1
+        )
 
 
 # --- publishJob, reverifyJob ---------------------------------------------------------------

@@ -160,7 +160,7 @@ def job_report_rows(world: World) -> Iterator[Row]:
         statuses += [JobReportStatus.DISMISSED] * rng.randint(0, 2)
         for n, status in enumerate(statuses):
             report_id += 1
-            made = world.between(start, end)
+            made = start + (end - start) * rng.random()  # not world.between: its own rng
             reviewed = None if status is JobReportStatus.OPEN else min(
                 world.now, made + timedelta(days=rng.uniform(0.5, 5))
             )
