@@ -8,6 +8,7 @@ read, with the checks `createJob` makes of the fields it changes (resolvers.job_
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import func
 
 from db.models.enums import EmploymentType, JobStatus, SalaryUnit
+from resolvers.access import Viewer
 from resolvers.global_ids import GlobalId, encode_global_id
 from resolvers.job_writes import (
     CREATABLE_STATUSES,
@@ -98,12 +100,11 @@ def _given(changes: JobChanges) -> dict[str, Any]:
     return {name: value for name, value in values.items() if value is not None}
 
 
-def _update_checks(viewer: Any, changes: JobChanges) -> list[JobProblem]:
-    problems = managing_checks("change")(viewer, changes)
+def _update_checks(viewer: Viewer, changes: JobChanges) -> list[JobProblem]:
+    problems = _checks_with_validity("change")(viewer, changes)
     if not problems and not _given(changes):
         problems.append(Problem((), JobErrorCode.INVALID, "Give at least one field to change."))
-    future = _future_problem(changes.valid_through)
-    return problems + ([future] if future else [])
+    return problems
 
 
 async def _update(tx: Tx, changes: JobChanges) -> JobOutcome:
@@ -156,9 +157,14 @@ UPDATE_JOB = declare_write(Write(
 ))
 
 
-def _publishing_checks(viewer: Any, publishing: JobPublishing) -> list[JobProblem]:
-    future = _future_problem(publishing.valid_through)
-    return managing_checks("publish")(viewer, publishing) + ([future] if future else [])
+def _checks_with_validity(change: str) -> Callable[[Viewer, Any], list[JobProblem]]:
+    """The checks of a write to a job that may give a new `validThrough`."""
+
+    def check(viewer: Viewer, request: Any) -> list[JobProblem]:
+        future = _future_problem(request.valid_through)
+        return managing_checks(change)(viewer, request) + ([future] if future else [])
+
+    return check
 
 
 async def _publish(tx: Tx, publishing: JobPublishing) -> JobOutcome:
@@ -192,13 +198,8 @@ async def _publish(tx: Tx, publishing: JobPublishing) -> JobOutcome:
 PUBLISH_JOB = declare_write(Write(
     "publishJob", "Publish a draft, or an expired job again with a new validThrough (its "
     "employer, staff of its division, admins); it counts as posted now.",
-    JobPublishing, JOB, JobErrorCode, _publish, _publishing_checks,
+    JobPublishing, JOB, JobErrorCode, _publish, _checks_with_validity("publish"),
 ))
-
-
-def _reverifying_checks(viewer: Any, reverifying: JobReverifying) -> list[JobProblem]:
-    future = _future_problem(reverifying.valid_through)
-    return managing_checks("reverify")(viewer, reverifying) + ([future] if future else [])
 
 
 async def _reverify(tx: Tx, reverifying: JobReverifying) -> JobOutcome:
@@ -217,5 +218,5 @@ async def _reverify(tx: Tx, reverifying: JobReverifying) -> JobOutcome:
 REVERIFY_JOB = declare_write(Write(
     "reverifyJob", "Confirm a published job still holds, optionally until a later "
     "validThrough (its employer, staff of its division, admins); sets lastVerifiedAt.",
-    JobReverifying, JOB, JobErrorCode, _reverify, _reverifying_checks,
+    JobReverifying, JOB, JobErrorCode, _reverify, _checks_with_validity("reverify"),
 ))
