@@ -48,7 +48,12 @@ from resolvers.global_ids import encode_global_id
 
 JOB_FIELDS = "id title salaryMin salaryMax salaryUnit status postedAt"
 PG_JOB_FIELDS = "id: rowId title salaryMin salaryMax salaryUnit status postedAt"
-JOB_COLUMNS = "id, title, salary_min, salary_max, salary_unit, status, posted_at"
+# A job's status as laborhub answers it: EXPIRED once a published job's validity has passed.
+JOB_COLUMNS = (
+    "id, title, salary_min, salary_max, salary_unit, CASE WHEN status = 'published' AND "
+    "valid_through <= now() THEN 'expired' ELSE status END AS status, posted_at"
+)
+PUBLISHED_NOW = "status = 'published' AND (valid_through IS NULL OR valid_through > now())"
 NEWEST = "[POSTED_AT_DESC, ROW_ID_DESC]"
 LATEST_PERIOD = "[PERIOD_DESC, ROW_ID_DESC]"
 
@@ -317,12 +322,12 @@ query JobsOfCounty($county: String!) {{
 # instead of 8 on `large`); an empty page means a count of 0, as there is no offset.
 JOBS_FILTERED_SQL = f"""
 SELECT (
-  SELECT count(*) FROM jobs WHERE region_code = $1 AND status = 'published'
+  SELECT count(*) FROM jobs WHERE region_code = $1 AND {PUBLISHED_NOW}
 ) AS total_count, page.*
 FROM (
   SELECT {JOB_COLUMNS}
   FROM jobs
-  WHERE region_code = $1 AND status = 'published'
+  WHERE region_code = $1 AND {PUBLISHED_NOW}
   ORDER BY posted_at DESC, id DESC
   LIMIT 20
 ) AS page

@@ -5,9 +5,25 @@ then seals it (`resolvers.catalog`): whatever part of the package a caller uses,
 is complete and checked. The modules of writes declare theirs (`resolvers.writes.WRITES`).
 """
 
-from resolvers import audit, employers, insurance, job_writes, jobs, reference, trainings, workers
+from resolvers import (
+    application_writes,
+    audit,
+    employer_writes,
+    employers,
+    insurance,
+    job_report_writes,
+    job_reports,
+    job_update_writes,
+    job_writes,
+    jobs,
+    reference,
+    trainings,
+    workers,
+)
 from resolvers.catalog import CATALOG
 
-DOMAINS = (reference, employers, jobs, trainings, workers, insurance, audit)
-WRITE_DOMAINS = (job_writes,)
+DOMAINS = (reference, employers, jobs, job_reports, trainings, workers, insurance, audit)
+WRITE_DOMAINS = (
+    job_writes, job_update_writes, job_report_writes, application_writes, employer_writes,
+)
 CATALOG.seal()

@@ -1,18 +1,27 @@
-"""Writing jobs: posting one (`createJob`) and closing one (`closeJob`), declared writes.
+"""Writing jobs: posting one (`createJob`) and closing one (`closeJob`), declared writes, and
+what the job's other writes share with them (`resolvers.job_update_writes`): the job error
+codes, the checks of a posting's fields, who manages a job, the duplicate-posting rule.
 
 Validation names each field; who may post or close where is checked before any SQL runs; both
 run through `resolvers.writes` (one transaction, idempotent retries, closing at a version).
+A job past its `validThrough` is EXPIRED to writes as to reads (`resolvers.job_lifecycle`).
+
+The same employer may not post the same title (trimmed) in the same county twice within 30
+days while the first is open (a draft, or published and not expired): DUPLICATE_POSTING on
+`title`. Checks of one (employer, title, county) are serialized by an advisory lock held to
+the end of the transaction, so two postings raced at once make one job.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -25,19 +34,22 @@ from resolvers.catalog import visible
 from resolvers.divisions import lies_within
 from resolvers.filters import MAX_AMOUNT, is_amount
 from resolvers.global_ids import GlobalId
+from resolvers.job_lifecycle import current_status, published_now
 from resolvers.jobs import JOB
 from resolvers.pagination import readable_columns
 from resolvers.writes import (
     Outcome,
     Problem,
     Tx,
-    Unchanged,
     Write,
     declare_write,
     decoded_key,
     described,
     done,
     failed,
+    seen_row,
+    serialized,
+    versioned_outcome,
     versioned_update,
 )
 
@@ -50,6 +62,9 @@ class JobErrorCode(Enum):
     NOT_ALLOWED = "not_allowed"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     STALE_VERSION = "stale_version"
+    DUPLICATE_POSTING = "duplicate_posting"  # the same job posted again within 30 days
+    INVALID_TRANSITION = "invalid_transition"  # not from the job's current status
+    DUPLICATE = "duplicate"  # the same reporter reports the same job again
 
 
 JobProblem = Problem[JobErrorCode]
@@ -58,9 +73,10 @@ JobOutcome = Outcome[RowMapping, JobErrorCode]
 JOBS = table_of(Job)
 MAX_HEADCOUNT = 100_000
 CREATABLE_STATUSES = {JobStatus.DRAFT, JobStatus.PUBLISHED}
-ENDED_STATUSES = {JobStatus.CLOSED, JobStatus.EXPIRED}
 POSTING_ROLES = {Role.EMPLOYER, Role.STAFF, Role.PARTNER, Role.ADMIN}
-CLOSING_ROLES = {Role.EMPLOYER, Role.STAFF, Role.ADMIN}
+MANAGING_ROLES = {Role.EMPLOYER, Role.STAFF, Role.ADMIN}
+DUPLICATE_WINDOW = timedelta(days=30)
+NO_SUCH_JOB = Problem(("jobId",), JobErrorCode.NOT_FOUND, "No such job.")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,7 +109,8 @@ class JobClosing:
     version: int = described("The job's version as read; another version is STALE_VERSION.")
 
 
-def _static_problems(new: NewJob, posted_at: datetime) -> list[JobProblem]:
+def posting_field_problems(new: NewJob, posted_at: datetime) -> list[JobProblem]:
+    """What is wrong with a posting's fields (a new one, or one with changes), without SQL."""
     problems: list[JobProblem] = []
 
     def invalid(field: str, message: str) -> None:
@@ -128,7 +145,9 @@ def _static_problems(new: NewJob, posted_at: datetime) -> list[JobProblem]:
     return problems
 
 
-def _permission_problem(viewer: Viewer, employer_id: int, region_code: str) -> JobProblem | None:
+def posting_permission_problem(
+    viewer: Viewer, employer_id: int, region_code: str
+) -> JobProblem | None:
     """Who may post: an employer for itself; staff and partners within their regions."""
     if viewer.role not in POSTING_ROLES:
         return Problem((), JobErrorCode.NOT_ALLOWED, "Your role may not post jobs.")
@@ -146,7 +165,7 @@ def _permission_problem(viewer: Viewer, employer_id: int, region_code: str) -> J
     return None
 
 
-async def _region_problem(connection: AsyncConnection, region_code: str) -> JobProblem | None:
+async def region_problem(connection: AsyncConnection, region_code: str) -> JobProblem | None:
     regions = table_of(Region)
     found = await connection.execute(
         select(regions.c.code).where(regions.c.code == region_code, regions.c.valid_to.is_(None))
@@ -168,12 +187,25 @@ async def _missing_references(
     )
     if employer.first() is None:
         problems.append(Problem(("employerId",), JobErrorCode.NOT_FOUND, "No such employer."))
-    region = await _region_problem(connection, new.region_code)
+    return problems + await missing_codes(
+        connection, new.region_code, new.occupation_code, new.industry_code
+    )
+
+
+async def missing_codes(
+    connection: AsyncConnection,
+    region_code: str | None,
+    occupation_code: str | None,
+    industry_code: str | None,
+) -> list[JobProblem]:
+    """The codes given (well formed by now) that the reference tables do not hold."""
+    problems = []
+    region = None if region_code is None else await region_problem(connection, region_code)
     if region is not None:
         problems.append(region)
     for field, model, code in (
-        ("occupationCode", Occupation, new.occupation_code),
-        ("industryCode", Industry, new.industry_code),
+        ("occupationCode", Occupation, occupation_code),
+        ("industryCode", Industry, industry_code),
     ):
         table = table_of(model)
         if code is not None and (
@@ -185,14 +217,14 @@ async def _missing_references(
 
 def _posting_problems(viewer: Viewer, new: NewJob) -> list[JobProblem]:
     """What is wrong with a posting before any SQL: its fields, then who may post it."""
-    problems = _static_problems(new, new.posted_at or datetime.now(UTC))
+    problems = posting_field_problems(new, new.posted_at or datetime.now(UTC))
     employer_id = decoded_key(new.employer_id, "Employer", "employerId", JobErrorCode.INVALID)
     if isinstance(employer_id, Problem):
         problems.append(employer_id)
     if problems:
         return problems
     assert isinstance(employer_id, int)
-    denied = _permission_problem(viewer, employer_id, new.region_code)
+    denied = posting_permission_problem(viewer, employer_id, new.region_code)
     return [] if denied is None else [denied]
 
 
@@ -202,8 +234,45 @@ async def _post(tx: Tx, new: NewJob) -> JobOutcome:
     missing = await _missing_references(tx.connection, tx.viewer, new, employer_id)
     if missing:
         return failed(*missing)
+    duplicate = await duplicate_posting_problem(
+        tx.connection, employer_id, new.title, new.region_code
+    )
+    if duplicate is not None:
+        return failed(duplicate)
     posted_at = new.posted_at or datetime.now(UTC)
     return done(await _insert_job(tx.connection, new, employer_id, posted_at))
+
+
+async def duplicate_posting_problem(
+    connection: AsyncConnection,
+    employer_id: int,
+    title: str,
+    region_code: str,
+    job_id: int | None = None,
+) -> JobProblem | None:
+    """DUPLICATE_POSTING when the employer has another open job (a draft, or published and
+    not expired) of this title in this county posted within 30 days. Holds the lock of
+    (employer, title, county) to the end of the transaction."""
+    title = title.strip()
+    await serialized(connection, "jobPosting", employer_id, title, region_code)
+    earlier = await connection.execute(
+        select(JOBS.c.posted_at).where(
+            JOBS.c.employer_id == employer_id,
+            JOBS.c.title == title,
+            JOBS.c.region_code == region_code,
+            JOBS.c.posted_at > func.now() - DUPLICATE_WINDOW,
+            or_(JOBS.c.status == JobStatus.DRAFT, published_now()),
+            JOBS.c.id != (job_id or 0),
+        ).limit(1)
+    )
+    found = earlier.first()
+    if found is None:
+        return None
+    return Problem(
+        ("title",), JobErrorCode.DUPLICATE_POSTING,
+        f"This employer posted '{title}' in {region_code} on {found.posted_at:%Y-%m-%d} and "
+        "it is still open; change that job instead, or close it first.",
+    )
 
 
 CREATE_JOB = declare_write(Write(
@@ -228,61 +297,81 @@ async def _insert_job(
     return created.mappings().one()
 
 
-def _closing_problem(viewer: Viewer, job: RowMapping) -> JobProblem | None:
-    """Who may close a job they see: its employer, staff of its division, admins; and only
-    a job that has not ended."""
+def managing_problem(viewer: Viewer, job: RowMapping) -> JobProblem | None:
+    """Who may change a job they see: its employer, staff of its division, admins."""
     if viewer.role is Role.EMPLOYER and job["employer_id"] != viewer.employer_id:
-        return Problem(("jobId",), JobErrorCode.NOT_ALLOWED, "Employers close only their own jobs.")
+        return Problem(
+            ("jobId",), JobErrorCode.NOT_ALLOWED, "Employers change only their own jobs."
+        )
     if viewer.role is Role.STAFF and not (
         viewer.region_code and lies_within(job["region_code"], viewer.region_code)
     ):
         return Problem(("jobId",), JobErrorCode.NOT_ALLOWED, "That job's region is outside yours.")
-    if job["status"] in ENDED_STATUSES:
-        return Problem(
-            ("jobId",), JobErrorCode.INVALID,
-            f"The job is already {job['status'].name}; only a draft or published job closes.",
-        )
     return None
 
 
-def _closing_problems(viewer: Viewer, closing: JobClosing) -> list[JobProblem]:
-    job_id = decoded_key(closing.job_id, "Job", "jobId", JobErrorCode.INVALID)
-    if isinstance(job_id, Problem):
-        return [job_id]
-    if viewer.role not in CLOSING_ROLES:
-        return [Problem((), JobErrorCode.NOT_ALLOWED, "Your role may not close jobs.")]
-    return []
+def status_now(job: RowMapping) -> JobStatus:
+    return current_status(job["status"], job["valid_through"])
+
+
+def transition_problem(job: RowMapping, allowed: set[JobStatus], change: str) -> JobProblem | None:
+    """INVALID_TRANSITION unless the job's current status is one of `allowed`."""
+    now = status_now(job)
+    if now in allowed:
+        return None
+    return Problem(
+        ("jobId",), JobErrorCode.INVALID_TRANSITION,
+        f"The job is {now.name}; only a {' or '.join(sorted(s.name for s in allowed))} "
+        f"job {change}.",
+    )
+
+
+def managing_checks(change: str) -> Callable[[Viewer, Any], list[JobProblem]]:
+    """The check of a write to an existing job (its `job_id`): a well-formed ID and a role
+    that may manage jobs, before any SQL."""
+
+    def check(viewer: Viewer, request: Any) -> list[JobProblem]:
+        job_id = decoded_key(request.job_id, "Job", "jobId", JobErrorCode.INVALID)
+        if isinstance(job_id, Problem):
+            return [job_id]
+        if viewer.role not in MANAGING_ROLES:
+            return [Problem((), JobErrorCode.NOT_ALLOWED, f"Your role may not {change} jobs.")]
+        return []
+
+    return check
+
+
+async def managed_job(tx: Tx, job_id: Any) -> RowMapping | JobProblem:
+    """The job `job_id` (a checked global ID) locked for a change by this viewer, or why not."""
+    key = decoded_key(job_id, "Job", "jobId", JobErrorCode.INVALID)
+    assert isinstance(key, int)
+    job = await seen_row(tx.connection, JOB, key, tx.viewer, lock=True)
+    if job is None:
+        return NO_SUCH_JOB
+    return managing_problem(tx.viewer, job) or job
+
+
+async def change_job(tx: Tx, job: RowMapping, version: int, values: dict[str, Any]) -> JobOutcome:
+    """Set `values` on a job the viewer manages, at the version the client read."""
+    changed = await versioned_update(
+        tx.connection, JOB, job["id"], version, values, viewer=tx.viewer
+    )
+    return versioned_outcome(changed, NO_SUCH_JOB, JobErrorCode.STALE_VERSION, version, "job")
 
 
 async def _close(tx: Tx, closing: JobClosing) -> JobOutcome:
-    """Close a job at the version the client read; its version goes up by one."""
-    job_id = decoded_key(closing.job_id, "Job", "jobId", JobErrorCode.INVALID)
-    viewer = tx.viewer
-    no_such_job = Problem(("jobId",), JobErrorCode.NOT_FOUND, "No such job.")
-    job = (
-        await tx.connection.execute(
-            select(*readable_columns(JOBS)).where(JOBS.c.id == job_id, visible(viewer, JOBS))
-        )
-    ).mappings().first()
-    if job is None:
-        return failed(no_such_job)
-    refused = _closing_problem(viewer, job)
+    """Close a draft or published job at the version the client read; its version goes up
+    by one."""
+    job = await managed_job(tx, closing.job_id)
+    if isinstance(job, Problem):
+        return failed(job)
+    refused = transition_problem(job, CREATABLE_STATUSES, "closes")
     if refused is not None:
         return failed(refused)
-    closed = await versioned_update(
-        tx.connection, JOB, job_id, closing.version, {"status": JobStatus.CLOSED}, viewer=viewer
-    )
-    if closed is Unchanged.MISSING:
-        return failed(no_such_job)
-    if closed is Unchanged.STALE:
-        return failed(Problem(
-            ("version",), JobErrorCode.STALE_VERSION,
-            f"Version {closing.version} is not the job's current one; read it again.",
-        ))
-    return done(closed)
+    return await change_job(tx, job, closing.version, {"status": JobStatus.CLOSED})
 
 
 CLOSE_JOB = declare_write(Write(
     "closeJob", "Close a job (its employer, staff of its division, admins).",
-    JobClosing, JOB, JobErrorCode, _close, _closing_problems, idempotent=True,
+    JobClosing, JOB, JobErrorCode, _close, managing_checks("close"), idempotent=True,
 ))

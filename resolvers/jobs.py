@@ -8,7 +8,6 @@ from sqlalchemy import and_, or_, select
 
 from db.models import Application, Job, Placement
 from db.models.base import table_of
-from db.models.enums import JobStatus
 from resolvers.access import Role, Viewer
 from resolvers.catalog import declare
 from resolvers.declarations import Condition, Entity, Range, ToMany, ToOne
@@ -24,6 +23,7 @@ from resolvers.filters import (
     occupation_rule,
     region_rule,
 )
+from resolvers.job_lifecycle import STATUS_RULE, in_public_view
 from resolvers.pagination import Ordering
 from resolvers.policies import in_partner_regions, in_staff_division, worker_records_under
 from resolvers.viewer_parameters import viewer_id
@@ -34,7 +34,9 @@ PLACEMENTS = table_of(Placement)
 
 
 def job_policy(viewer: Viewer) -> Condition:
-    published = JOBS.c.status == JobStatus.PUBLISHED
+    """The public view (published now, not hidden by reports), and beyond it: an employer's
+    own jobs, the jobs a worker applied to, every job in a staff member's division."""
+    published = in_public_view()
     if viewer.role is Role.STAFF and viewer.region_code:
         return or_(published, in_staff_division(JOBS.c.region_code, viewer))
     if viewer.role is Role.EMPLOYER:
@@ -61,6 +63,7 @@ JOB_PLACEMENTS = ToMany(
 )
 APPLICATION_JOB = ToOne("Job", APPLICATIONS.c.job_id)
 APPLICATION_WORKER = ToOne("Worker", APPLICATIONS.c.worker_id)
+APPLICATION_PLACEMENTS = ToMany("Placement", PLACEMENTS.c.application_id)  # one when hired
 
 JOB = declare(Entity(
     "Job", JOBS, job_policy, key=JOBS.c.id,
@@ -69,7 +72,7 @@ JOB = declare(Entity(
         "occupation_code": occupation_rule(JOBS.c.occupation_code),
         "industry_code": industry_rule(JOBS.c.industry_code),
         "employer_id": node_rule(JOB_EMPLOYER),
-        "status": equals_rule(JOBS.c.status),
+        "status": STATUS_RULE,
         "employment_type": equals_rule(JOBS.c.employment_type),
         "salary_unit": equals_rule(JOBS.c.salary_unit),
         "salary_min": amount_rule(JOBS.c.salary_max, operator.ge),  # can pay at least this
@@ -94,7 +97,7 @@ APPLICATION = declare(Entity(
         APPLICATIONS.c.worker_id, APPLICATIONS.c.job_id, JOBS.c.employer_id, JOBS.c.region_code
     ),
     key=APPLICATIONS.c.id, personal=True,
-    relations=(APPLICATION_JOB, APPLICATION_WORKER),
+    relations=(APPLICATION_JOB, APPLICATION_WORKER, APPLICATION_PLACEMENTS),
 ))
 
 PLACEMENT_WORKER = ToOne("Worker", PLACEMENTS.c.worker_id)

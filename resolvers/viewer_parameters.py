@@ -1,7 +1,8 @@
 """What row policies read of the viewer, as named SQL parameters.
 
 Row policies compare rows with who asks: a worker's or employer's own id, a staff member's
-division, a partner's regions and consent purpose. Written with the words below, each such
+division, a partner's regions and consent purpose, the principal records a viewer made are
+kept under. Written with the words below, each such
 value is a parameter the compiled read path can tell from every other one (its name starts
 with VIEWER), so one compiled plan serves every viewer of the same `shared_shape` (every
 worker, every division at any level, every partner key with the same agreement but other
@@ -37,12 +38,13 @@ VIEWER = "viewer__"
 VIEWER_ID_FIELDS = ("worker_id", "employer_id")
 DIVISION_LOW, DIVISION_HIGH = "division_low", "division_high"
 PURPOSE = "purpose"
+PRINCIPAL = "principal"
 REGION_LOW, REGION_HIGH = "region_low", "region_high"
 NO_RANGE = ("", "")
 """A range no code lies in: the bounds of a partner's region slots beyond its regions."""
 
 _NAME = re.compile(
-    VIEWER + r"(worker_id|employer_id|division_low|division_high|purpose"
+    VIEWER + r"(worker_id|employer_id|division_low|division_high|purpose|principal"
     r"|region_low_\d+|region_high_\d+)(?:_\d+)?"
 )
 
@@ -81,6 +83,11 @@ def in_partner_regions(column: ColumnElement[Any], grant: PartnerGrant) -> Colum
     )
 
 
+def viewer_principal(viewer: Viewer) -> BindParameter[Any]:
+    """Who the viewer is, as the records they made name them (`Viewer.principal`)."""
+    return _parameter(PRINCIPAL, viewer.principal, String)
+
+
 def partner_purpose(grant: PartnerGrant) -> BindParameter[Any]:
     """The consent purpose a partner's reads of personal data rely on."""
     return _parameter(PURPOSE, grant.purpose, String)
@@ -102,6 +109,8 @@ def viewer_value(viewer: Viewer, name: str) -> Any:
     """The value of the viewer parameter `name` (from `viewer_parameter`) for `viewer`."""
     if name in VIEWER_ID_FIELDS:
         return getattr(viewer, name)
+    if name == PRINCIPAL:
+        return viewer.principal
     if name in (DIVISION_LOW, DIVISION_HIGH):
         assert viewer.region_code is not None
         low, high = prefix_range(division_prefix(viewer.region_code))
@@ -154,6 +163,8 @@ def probe(viewer: Viewer) -> Viewer | None:
             grant, key_id=PROBE_ID, partner=PROBE_NAME, purpose=PROBE_NAME,
             regions=tuple(_probe_division(code, n) for n, code in enumerate(grant.regions)),
         )
+    if changes and viewer.subject is not None:  # and so of its principal
+        changes["subject"] = PROBE_NAME
     return dataclasses.replace(viewer, **changes) if changes else None
 
 

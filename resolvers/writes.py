@@ -18,8 +18,14 @@ at run time. The steps `perform` takes, each usable alone:
   domain's `reused` problem, and the key is recorded only when the work succeeded.
 - `versioned_update(connection, table, key, expected_version, values, viewer=...)`: changes a
   row only at the version its caller read, bumps that version, and tells a row the viewer can't
-  see (`Unchanged.MISSING`) from one that changed meanwhile (`Unchanged.STALE`).
-- an audit event for a write of personal data (`Write.audited`), in the same transaction.
+  see (`Unchanged.MISSING`) from one that changed meanwhile (`Unchanged.STALE`);
+  `versioned_outcome` turns what it did into the write's outcome.
+- `seen_row(connection, entity, key, viewer, lock=...)`: a row the viewer may see, locked for
+  the rest of the transaction when the write is to change it or what depends on it; and
+  `serialized(connection, *parts)`, a lock on a value (a posting's employer, title and county)
+  where there is no row to lock yet.
+- an audit event for a write of personal data (`Write.audited`), in the same transaction,
+  naming the row it returns and the other personal rows it made (`Tx.also_wrote`).
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
@@ -154,10 +160,7 @@ async def once(
     if retry is None:
         return await work(connection)
     # Concurrent retries with one key wait here for each other rather than both writing.
-    await connection.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:lock, 0))"),
-        {"lock": json.dumps([idempotency.operation, retry.principal, retry.key])},
-    )
+    await serialized(connection, idempotency.operation, retry.principal, retry.key)
     earlier = await _earlier_outcome(connection, idempotency, retry)
     if earlier is not None:
         return earlier
@@ -207,6 +210,38 @@ async def _earlier_outcome(
     return done(row)
 
 
+async def serialized(connection: AsyncConnection, *parts: Any) -> None:
+    """Wait until no other transaction holds the lock named by `parts` (JSON values), then
+    hold it until this one ends: for a check of what does not exist yet (a duplicate), where
+    no row can be locked."""
+    await connection.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:lock, 0))"),
+        {"lock": json.dumps(list(parts), default=str)},
+    )
+
+
+async def seen_row(
+    connection: AsyncConnection,
+    entity: Entity,
+    key: Any,
+    viewer: Viewer,
+    *,
+    lock: bool = False,
+    share: bool = False,
+) -> RowMapping | None:
+    """The row `key` of `entity` if `viewer` may see it; with `lock`, locked (FOR UPDATE)
+    until the transaction ends, so that what the write checks of it still holds when it
+    commits (the last opening of a job, hired twice at once); with `share`, kept from
+    changing meanwhile (FOR SHARE) while other writes may read it too."""
+    table = entity.table
+    statement = select(*readable_columns(table)).where(
+        _key_column(entity) == key, visible(viewer, table)
+    )
+    if lock or share:
+        statement = statement.with_for_update(of=table, read=not lock)
+    return (await connection.execute(statement)).mappings().first()
+
+
 class Unchanged(Enum):
     """Why `versioned_update` changed nothing."""
 
@@ -246,6 +281,21 @@ async def versioned_update(
     return Unchanged.MISSING if current.first() is None else Unchanged.STALE
 
 
+def versioned_outcome(
+    changed: RowMapping | Unchanged, missing: Problem[C], stale: C, version: int, noun: str
+) -> Outcome[RowMapping, C]:
+    """What a `versioned_update` did as a write's outcome: the row, `missing` when the viewer
+    may not see it, or `stale` naming the `version` field."""
+    if changed is Unchanged.MISSING:
+        return failed(missing)
+    if changed is Unchanged.STALE:
+        return failed(Problem(
+            ("version",), stale,
+            f"Version {version} is not the {noun}'s current one; read it again.",
+        ))
+    return done(changed)
+
+
 def _key_column(entity: Entity) -> Column[Any]:
     if entity.key is None:
         raise ValueError(f"{entity.name} has no key of its own to write by")
@@ -264,6 +314,12 @@ class Tx:
     connection: AsyncConnection
     viewer: Viewer
     vault: PersonalDataVault
+    # Global IDs of personal rows the work made besides the one it returns (audited with it).
+    also_written: list[str] = field(default_factory=list)
+
+    def also_wrote(self, type_name: str, key: Any) -> None:
+        """Note a personal row the work made besides its own (a hire's placement)."""
+        self.also_written.append(encode_global_id(type_name, key))
 
 
 Check = Callable[[Viewer, InputT], Iterable[Problem[C]]]
@@ -336,11 +392,13 @@ async def perform(
         return failed(*problems)
 
     async def work(connection: AsyncConnection) -> Outcome[RowMapping, C]:
-        outcome = await write.work(Tx(connection, viewer, vault), request)
+        tx = Tx(connection, viewer, vault)
+        outcome = await write.work(tx, request)
         if outcome.row is not None and write.audited:
             key = outcome.row[_key_column(write.returns).key]
             await record_audit_event(
-                connection, viewer, write.name, [encode_global_id(write.returns.name, key)],
+                connection, viewer, write.name,
+                [encode_global_id(write.returns.name, key), *tx.also_written],
                 write.audited, purpose=None,
             )
         return outcome

@@ -9,6 +9,7 @@ from schema.audit import AuditQuery
 from schema.employers import EmployerQuery
 from schema.extensions import AuditPartnerReads
 from schema.insurance import InsuranceQuery
+from schema.job_reports import JobReportQuery
 from schema.jobs import JobQuery
 from schema.mutations import mutation_type
 from schema.node import RECORD_TYPES
@@ -28,7 +29,8 @@ assert _declared == _typed, f"entities and their types differ: {_declared ^ _typ
 # Fields appear in the SDL from the last base to the first.
 @strawberry.type
 class Query(
-    ReferenceQuery, AuditQuery, InsuranceQuery, TrainingQuery, JobQuery, EmployerQuery,
+    ReferenceQuery, AuditQuery, InsuranceQuery, TrainingQuery, JobReportQuery, JobQuery,
+    EmployerQuery,
     WorkerQuery, NodeQuery,
 ):
     pass

@@ -27,8 +27,16 @@ class Employer(Node):
     industry_code: strawberry.Private[str]
     region_code: strawberry.Private[str]
     size: EmployerSize
-    verified_at: datetime | None
+    is_platform: bool = strawberry.field(
+        description="A platform of new employment forms (delivery, ride-hailing) paying per order."
+    )
+    verified_at: datetime | None = strawberry.field(
+        description="When staff last verified its registration; unset by a new name or region."
+    )
     created_at: datetime
+    version: int = strawberry.field(
+        description="Increases with every change; pass it back to change the employer."
+    )
     industry = to_one(EMPLOYER_INDUSTRY)
     region = to_one(EMPLOYER_REGION)
     jobs = paged(EMPLOYER_JOBS, "Job postings of this employer, newest first.")

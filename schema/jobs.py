@@ -8,8 +8,11 @@ from decimal import Decimal
 import strawberry
 
 from db.models.enums import ApplicationStatus, EmploymentType, JobStatus, SalaryUnit
+from resolvers.application_writes import ApplicationDecision
+from resolvers.job_lifecycle import JOB_OPENINGS_LEFT, JOB_STATUS
 from resolvers.jobs import (
     APPLICATION_JOB,
+    APPLICATION_PLACEMENTS,
     APPLICATION_WORKER,
     JOB,
     JOB_APPLICATIONS,
@@ -23,13 +26,18 @@ from resolvers.jobs import (
     PLACEMENT_JOB,
     PLACEMENT_WORKER,
 )
-from schema.fields import listed, paged, to_one
+from schema.fields import derived, listed, paged, to_many, to_one
 from schema.node import Node
 
-strawberry.enum(JobStatus, description="Lifecycle of a posting.")
+strawberry.enum(
+    JobStatus,
+    description="Lifecycle of a posting. A published job reads as EXPIRED from its "
+    "validThrough on.",
+)
 strawberry.enum(EmploymentType)
 strawberry.enum(SalaryUnit, description="What the salary figures are per.")
 strawberry.enum(ApplicationStatus)
+strawberry.enum(ApplicationDecision, description=ApplicationDecision.__doc__)
 
 
 @strawberry.type(description="A job posting. Fields map 1:1 to schema.org JobPosting.")
@@ -44,16 +52,24 @@ class Job(Node):
     salary_max: Decimal = strawberry.field(description="In CNY per salaryUnit.")
     salary_unit: SalaryUnit
     headcount: int
+    openings_filled: int = strawberry.field(
+        description="Openings filled by hires through the hub; at headcount the job closes."
+    )
     employment_type: EmploymentType
     lodging: bool = strawberry.field(description="Lodging (包住) is provided.")
     board: bool = strawberry.field(description="Meals (包吃) are provided.")
-    status: JobStatus
+    status: strawberry.Private[JobStatus]  # as stored; `status` below is the current one
     posted_at: datetime
     valid_through: datetime | None
     last_verified_at: datetime | None
     version: int = strawberry.field(
         description="Increases with every change; pass it back to change the job."
     )
+    current_status = derived(
+        JOB_STATUS, JobStatus,
+        "Now: EXPIRED from validThrough on, whatever was published.", name="status",
+    )
+    openings_left = derived(JOB_OPENINGS_LEFT, int, "headcount - openingsFilled.")
     employer = to_one(JOB_EMPLOYER)
     occupation = to_one(JOB_OCCUPATION)
     industry = to_one(JOB_INDUSTRY)
@@ -69,8 +85,14 @@ class Application(Node):
     status: ApplicationStatus
     submitted_at: datetime
     updated_at: datetime
+    version: int = strawberry.field(
+        description="Increases with every change; pass it back to change the application."
+    )
     worker = to_one(APPLICATION_WORKER, "Null when the viewer may not see this worker.")
     job = to_one(APPLICATION_JOB, "Null when the viewer may not see the job (e.g. expired).")
+    placements = to_many(
+        APPLICATION_PLACEMENTS, "The placement its HIRE made (at most one), as the viewer sees it."
+    )
 
 
 @strawberry.input(description="Narrows the job list; all given conditions must hold.")
@@ -83,7 +105,10 @@ class JobFilter:
         default=None, description="A section (C) or division (C39); matches everything under it."
     )
     employer_id: strawberry.ID | None = None
-    status: JobStatus | None = None
+    status: JobStatus | None = strawberry.field(
+        default=None,
+        description="The current status: PUBLISHED leaves out the expired, EXPIRED takes them in.",
+    )
     employment_type: EmploymentType | None = None
     salary_unit: SalaryUnit | None = None
     salary_min: Decimal | None = strawberry.field(

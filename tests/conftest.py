@@ -198,9 +198,12 @@ def answer(response: httpx.Response | dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def bearer(settings: Settings, role: str, **claims: Unpack[Claims]) -> dict[str, str]:
-    """Headers with a development token for `role`."""
-    token = mint_token(settings, role=role, subject=f"test-{role}", **claims)
+def bearer(
+    settings: Settings, role: str, subject: str | None = None, **claims: Unpack[Claims]
+) -> dict[str, str]:
+    """Headers with a development token for `role` (of subject `test-<role>` unless given:
+    one person, as the records they make name them)."""
+    token = mint_token(settings, role=role, subject=subject or f"test-{role}", **claims)
     return {"authorization": f"Bearer {token}"}
 
 

@@ -47,7 +47,8 @@ def province(code: str) -> str:
 async def post_job(gql: GraphQLClient, employer: Employer, status: str = "PUBLISHED") -> Any:
     """A new job of `employer` (posted by an admin): {id, status, version}."""
     values = {
-        "employerId": employer.id, "title": "电工", "regionCode": employer.region,
+        "employerId": employer.id, "title": f"电工 {uuid.uuid4().hex[:8]}",
+        "regionCode": employer.region,
         "salaryMin": "6000", "salaryMax": "8000", "salaryUnit": "MONTH", "headcount": 2,
         "employmentType": "FULL_TIME", "status": status,
     }
@@ -107,8 +108,8 @@ async def test_an_ended_job_does_not_close_again(
     job = await post_job(gql, employers[0])
     closed = (await close(gql, job))["job"]
     again = await close(gql, closed)
-    assert again["job"] is None and codes(again) == [(("input", "jobId"), "INVALID")]
-    assert "already CLOSED" in again["userErrors"][0]["message"]
+    assert again["job"] is None and codes(again) == [(("input", "jobId"), "INVALID_TRANSITION")]
+    assert "The job is CLOSED" in again["userErrors"][0]["message"]
     assert await read(gql, job) == closed
 
 
@@ -227,5 +228,5 @@ async def test_concurrent_closes_without_a_key_close_once(
     closed = [r for r in results if r["job"] is not None]
     assert len(closed) == 1 and closed[0]["job"]["version"] == 2
     refusals = {code for r in results if r["job"] is None for _, code in codes(r)}
-    assert refusals <= {"STALE_VERSION", "INVALID"}, refusals
+    assert refusals <= {"STALE_VERSION", "INVALID_TRANSITION"}, refusals
     assert (await read(gql, job))["version"] == 2

@@ -28,9 +28,11 @@ async def employer(gql: GraphQLClient) -> dict[str, str]:
 
 
 def job_input(employer: dict[str, str], **changes: Any) -> dict[str, Any]:
+    """A valid posting of a title of its own (the same title in the same county within 30
+    days would be DUPLICATE_POSTING)."""
     values: dict[str, Any] = {
         "employerId": employer["id"],
-        "title": "普工（包吃住）",
+        "title": f"普工（包吃住）{uuid.uuid4().hex[:8]}",
         "regionCode": employer["region"],
         "salaryMin": "5000",
         "salaryMax": "7000.50",
@@ -110,14 +112,12 @@ async def test_retries_with_one_idempotency_key_create_one_job(
     gql: GraphQLClient, employer: dict[str, str]
 ) -> None:
     before = (await gql.ok(COUNT))["jobs"]["totalCount"]
-    key = uuid.uuid4().hex
-    first = (await gql.ok(CREATE, {"input": job_input(employer, idempotencyKey=key)}))
-    second = (await gql.ok(CREATE, {"input": job_input(employer, idempotencyKey=key)}))
+    values = job_input(employer, idempotencyKey=uuid.uuid4().hex)
+    first = (await gql.ok(CREATE, {"input": values}))
+    second = (await gql.ok(CREATE, {"input": values}))
     assert first["createJob"]["job"]["id"] == second["createJob"]["job"]["id"]
     assert (await gql.ok(COUNT))["jobs"]["totalCount"] == before + 1
-    changed = await gql.ok(
-        CREATE, {"input": job_input(employer, idempotencyKey=key, headcount=3)}
-    )
+    changed = await gql.ok(CREATE, {"input": {**values, "headcount": 3}})
     assert changed["createJob"]["userErrors"][0]["code"] == "IDEMPOTENCY_KEY_REUSED"
     assert changed["createJob"]["userErrors"][0]["field"] == ["input", "idempotencyKey"]
 

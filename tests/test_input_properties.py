@@ -405,7 +405,8 @@ CREATE_JOB = """mutation ($input: CreateJobInput!) { createJob(input: $input) {
 
 def job_input(employer: dict[str, str], **changes: Any) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "employerId": employer["id"], "title": "普工", "regionCode": employer["region"],
+        "employerId": employer["id"], "title": f"普工 {uuid.uuid4().hex[:8]}",
+        "regionCode": employer["region"],
         "salaryMin": "5000", "salaryMax": "7000", "salaryUnit": "MONTH", "headcount": 1,
         "employmentType": "FULL_TIME",
     }

@@ -144,12 +144,15 @@ async def test_consent_and_regions_make_the_difference(cast: Cast, engine: Async
 def _policy_viewer(viewer: Viewer) -> PolicyViewer:
     """The app's viewer for an oracle's viewer (as its credentials make it)."""
     agreement = viewer.agreement
+    kind, _, name = (viewer.principal or "").partition(":")
     grant = None if agreement is None else PartnerGrant(
-        key_id=0, partner=viewer.name, scopes=agreement.scopes, regions=agreement.regions,
-        fields=agreement.fields, purpose=agreement.purpose, types=agreement.types,
+        key_id=int(name), partner=viewer.name, scopes=agreement.scopes,
+        regions=agreement.regions, fields=agreement.fields, purpose=agreement.purpose,
+        types=agreement.types,
     )
     return PolicyViewer(
-        Role(viewer.role), region_code=viewer.division, worker_id=viewer.worker_id,
+        Role(viewer.role), subject=name if kind == viewer.role else None,
+        region_code=viewer.division, worker_id=viewer.worker_id,
         employer_id=viewer.employer_id, partner=grant,
     )
 

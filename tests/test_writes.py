@@ -75,7 +75,8 @@ async def new_job(engine: AsyncEngine, status: JobStatus = JobStatus.PUBLISHED) 
             await connection.execute(select(employers.c.id, employers.c.region_code).limit(1))
         ).one()
     new = NewJob(
-        employer_id=GlobalId(encode_global_id("Employer", employer.id)), title="焊工",
+        employer_id=GlobalId(encode_global_id("Employer", employer.id)),
+        title=f"焊工 {uuid.uuid4().hex[:8]}",
         description="",
         occupation_code=None, industry_code=None, region_code=employer.region_code,
         salary_min=Decimal(5000), salary_max=Decimal(6000), salary_unit=SalaryUnit.MONTH,

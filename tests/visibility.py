@@ -8,10 +8,11 @@ prefixes (`division_prefix`), it walks the region tree (each region's parent) in
 `RULES` holds one `Rows` per entity: its table, its key, and for each role the condition (over
 the table aliased `t`) a row must meet to be seen; a role not named sees no row, an admin sees
 every row. The conditions take the viewer's facts as parameters: `:worker_id`,
-`:employer_id`, `:divisions` (a staff member's division, or a partner's regions) and
-`:purpose` (a partner's consent purpose). A new entity enters here, with one condition per
-role that sees any of its rows: tests/test_visibility.py fails for an entity of the catalog
-without one.
+`:employer_id`, `:divisions` (a staff member's division, or a partner's regions),
+`:purpose` (a partner's consent purpose) and `:principal` (who the viewer is, as the records
+it made name it: `worker:<token subject>`, `key:<API key id>`). A new entity enters here,
+with one condition per role that sees any of its rows: tests/test_visibility.py fails for an
+entity of the catalog without one.
 
 A partner key also bounds the types and fields it reaches (`reaches`, `allows`, `may_ask`);
 these follow the README too.
@@ -101,7 +102,14 @@ def public(table: str, key: str = "id") -> Rows:
 
 
 OWN = "t.worker_id = :worker_id"
-PUBLISHED = "t.status = 'published'"
+# "Published jobs" are the ones published now: not past their validity, and not taken out of
+# view by three or more open reports from different reporters until staff review them.
+PUBLISHED = (
+    "t.status = 'published' AND coalesce(t.valid_through > now(), true) AND "
+    "(SELECT count(DISTINCT r.reporter) FROM job_reports r "
+    " WHERE r.job_id = t.id AND r.status = 'open') < 3"
+)
+OWN_REPORT = "t.reporter = :principal"
 
 WORKERS = Rows(
     "workers",
@@ -190,6 +198,14 @@ RULES: Mapping[str, Rows] = {
         partner=both(within("t.region_code"), consented("t.worker_id")),
     ),
     "AuditEvent": Rows("audit_events"),  # admins only
+    "JobReport": Rows(  # the reporter's own; staff's on the jobs of their division; never
+        # the job's employer's (who might tell the reporter from the text)
+        "job_reports",
+        worker=OWN_REPORT,
+        employer=OWN_REPORT,
+        staff=either(OWN_REPORT, jobs_where(within("p.region_code"))),
+        partner=OWN_REPORT,
+    ),
 }
 
 
@@ -218,6 +234,7 @@ class Viewer:
     employer_id: int | None = None
     division: str | None = None  # staff
     agreement: Agreement | None = field(default=None)  # partners
+    principal: str | None = None  # whom the records it makes name
 
     def __post_init__(self) -> None:
         assert self.role in ROLES, self.role
@@ -232,6 +249,7 @@ class Viewer:
             "employer_id": self.employer_id,
             "divisions": [self.division] if self.division else regions,
             "purpose": agreement.purpose if agreement else None,
+            "principal": self.principal,
         }
 
 

@@ -5,6 +5,8 @@ kinds of records); staff serve two provinces, two prefectures and two counties (
 other divisions: a plan compiled for one must not answer for the other); partners differ in
 regions, consent, scopes, named types and field lists. What the seed lacks is made for the
 module and removed after: consents (some withdrawn) to the partners' purposes, their keys,
+reports of jobs (by the cast and by others: one job hidden by three open reports, one kept in
+view by a dismissed third), two jobs past their validity (expired, though stored published),
 and two audit events (which, append-only, stay).
 """
 
@@ -69,6 +71,33 @@ CONSENTS = """INSERT INTO consents (worker_id, purpose, version, withdrawn_at)
   SELECT id, :a, 'v1', CASE WHEN id % 3 = 0 THEN now() END FROM workers WHERE id % 6 <> 3
   UNION ALL
   SELECT id, :b, 'v2', CASE WHEN id % 2 = 1 THEN now() END FROM workers WHERE id % 4 <> 3"""
+# The published jobs with the most applications: the first gets three open reports (hidden
+# from the public view), the second two open and one dismissed (still in view); the next two
+# pass their validity (expired). Then one open report by each of the cast's principals on
+# the hidden job and on three others (which, reported by as many principals, are hidden too).
+JOBS_TO_REPORT = """SELECT j.id FROM jobs j WHERE j.status = 'published'
+  AND j.valid_through > now() + interval '1 day' AND j.posted_at < now() - interval '1 day'
+  ORDER BY (SELECT count(*) FROM applications a WHERE a.job_id = j.id) DESC, j.id LIMIT 4"""
+REPORTS = """WITH chosen(hidden, shown) AS (
+    SELECT CAST(:hidden AS bigint), CAST(:shown AS bigint))
+  INSERT INTO job_reports (job_id, reporter, reason, status)
+  SELECT job_id, reporter, 'fake', status FROM chosen, LATERAL (VALUES
+    (hidden, 'visibility-cast:1', 'open'), (hidden, 'visibility-cast:2', 'open'),
+    (hidden, 'visibility-cast:3', 'open'), (shown, 'visibility-cast:1', 'open'),
+    (shown, 'visibility-cast:2', 'open'), (shown, 'visibility-cast:3', 'dismissed')
+  ) AS made(job_id, reporter, status)
+  UNION ALL
+  SELECT j.id, p.principal, 'wrong_info', 'open'
+  FROM unnest(CAST(:principals AS text[])) AS p(principal)
+  CROSS JOIN ((SELECT id FROM jobs WHERE id <> ALL(CAST(:chosen AS bigint[]))
+               ORDER BY id DESC LIMIT 3)
+              UNION SELECT hidden FROM chosen) AS j
+  RETURNING id"""
+EXPIRE = """UPDATE jobs SET valid_through = now() - interval '1 hour' WHERE id = ANY(:ids)
+  RETURNING id"""
+RESTORE = "UPDATE jobs SET valid_through = now() + interval '30 days' WHERE id = ANY(:ids)"
+KEY_IDS = "SELECT prefix, id FROM api_keys WHERE prefix = ANY(:prefixes)"
+
 AUDIT_EVENTS = """INSERT INTO audit_events (actor, role, operation, record_ids, sensitive_fields)
   VALUES ('visibility-cast', 'partner', 'visibility-cast', '{}', '{}'),
          ('visibility-cast', 'partner', 'visibility-cast', '{}', '{Worker.name}')"""
@@ -130,6 +159,8 @@ async def casting(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Cast
     ]
     vault = PersonalDataVault(settings.master_key())
     keys: dict[str, str] = {}
+    reports: list[int] = []
+    expired: list[int] = []
     try:
         for viewer in viewers:
             if viewer.agreement is not None:
@@ -140,6 +171,18 @@ async def casting(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Cast
                     fields=None if viewer.agreement.fields is None
                     else sorted(viewer.agreement.fields),
                 )
+        viewers = await _with_principals(engine, viewers, keys)
+        async with engine.begin() as connection:
+            chosen = (await connection.execute(text(JOBS_TO_REPORT))).scalars().all()
+            hidden, shown, *to_expire = chosen
+            principals = sorted({v.principal for v in viewers if v.principal is not None})
+            reports = list((await connection.execute(text(REPORTS), {
+                "hidden": hidden, "shown": shown, "principals": principals, "chosen": chosen,
+            })).scalars())
+            expired = list(
+                (await connection.execute(text(EXPIRE), {"ids": to_expire})).scalars()
+            )
+        assert len(expired) == 2, "the seed has too few published jobs"
         yield Cast(
             {viewer.name: viewer for viewer in viewers},
             {viewer.name: _headers(settings, viewer, keys) for viewer in viewers},
@@ -149,8 +192,33 @@ async def casting(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Cast
             await revoke_api_key(engine, key[3:11])
         async with engine.begin() as connection:
             await connection.execute(
+                text("DELETE FROM job_reports WHERE id = ANY(:ids)"), {"ids": reports}
+            )
+            await connection.execute(text(RESTORE), {"ids": expired})
+            await connection.execute(
                 text("DELETE FROM consents WHERE purpose = ANY(:purposes)"), {"purposes": purposes}
             )
+
+
+async def _with_principals(
+    engine: AsyncEngine, viewers: list[Viewer], keys: dict[str, str]
+) -> list[Viewer]:
+    """The viewers with the principal their credentials make (`test-<role>` is the subject
+    of every development token the tests mint; a key is named by its id)."""
+    async with engine.connect() as connection:
+        found = await connection.execute(
+            text(KEY_IDS), {"prefixes": [key[3:11] for key in keys.values()]}
+        )
+        key_ids = {prefix: key_id for prefix, key_id in found}
+
+    def principal(viewer: Viewer) -> str | None:
+        if viewer.role == "anonymous":
+            return None
+        if viewer.role == "partner":
+            return f"key:{key_ids[keys[viewer.name][3:11]]}"
+        return f"{viewer.role}:test-{viewer.role}"
+
+    return [replace(viewer, principal=principal(viewer)) for viewer in viewers]
 
 
 def _headers(settings: Settings, viewer: Viewer, keys: dict[str, str]) -> dict[str, str]:

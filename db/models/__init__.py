@@ -6,6 +6,7 @@ from db.models.base import Base
 from db.models.employers import Employer
 from db.models.idempotency import IdempotencyKey
 from db.models.insurance import InsuranceRecord
+from db.models.job_reports import JobReport
 from db.models.jobs import Application, Job, Placement
 from db.models.rate_limits import RateBucket
 from db.models.reference import Industry, Occupation, OccupationGroup, Region, Skill
@@ -25,6 +26,7 @@ __all__ = [
     "InsuranceRecord",
     "Job",
     "JobIntention",
+    "JobReport",
     "Occupation",
     "OccupationGroup",
     "PersistedDocument",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, code_column, created_at_column, enum_column, id_column
@@ -25,6 +25,8 @@ class Employer(Base):
         code_column(6), ForeignKey("regions.code"), index=True
     )
     size: Mapped[EmployerSize] = mapped_column(enum_column(EmployerSize))
+    # A platform of new employment forms (delivery, ride-hailing): pays per order.
+    is_platform: Mapped[bool] = mapped_column(Boolean, server_default="false")
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
     version: Mapped[int] = mapped_column(Integer, server_default="1")

@@ -63,6 +63,24 @@ class ApplicationStatus(enum.Enum):
     WITHDRAWN = "withdrawn"
 
 
+class JobReportReason(enum.Enum):
+    """Why a user reports a job posting."""
+
+    CHARGES_FEES = "charges_fees"  # asks applicants for money (deposits, training fees...)
+    FAKE = "fake"
+    DISCRIMINATION = "discrimination"
+    WRONG_INFO = "wrong_info"
+    OTHER = "other"
+
+
+class JobReportStatus(enum.Enum):
+    """A report is open until staff review the job's reports."""
+
+    OPEN = "open"
+    DISMISSED = "dismissed"
+    TAKEN_DOWN = "taken_down"
+
+
 class TrainingKind(enum.Enum):
     EMPLOYMENT_SKILLS = "employment_skills"
     JOB_SKILLS_IMPROVEMENT = "job_skills_improvement"

@@ -32,6 +32,9 @@ class Job(Base):
         CheckConstraint("salary_min >= 0 AND salary_max >= salary_min", name="salary_range"),
         CheckConstraint("headcount > 0", name="headcount_positive"),
         CheckConstraint("valid_through IS NULL OR valid_through > posted_at", name="validity"),
+        CheckConstraint(
+            "openings_filled >= 0 AND openings_filled <= headcount", name="openings_filled"
+        ),
         Index("ix_jobs_posted_at_id", "posted_at", "id"),
         Index("ix_jobs_employer_id_posted_at", "employer_id", "posted_at", "id"),
         Index("ix_jobs_salary_max_id", "salary_max", "id"),
@@ -66,6 +69,9 @@ class Job(Base):
     last_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
     version: Mapped[int] = mapped_column(Integer, server_default="1")
+    # Openings filled by hiring through the hub (reviewApplication HIRE); at `headcount` the
+    # job closes.
+    openings_filled: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class Application(Base):
@@ -83,6 +89,7 @@ class Application(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
 
 
 class Placement(Base):

@@ -34,4 +34,8 @@ def employer_rows(world: World) -> Iterator[Row]:
         )  # fmt: skip
 
 
-LOADS = (Load.of(Employer, employer_rows, lambda s: s.employers, defaulted=("version",)),)
+LOADS = (
+    Load.of(
+        Employer, employer_rows, lambda s: s.employers, defaulted=("version", "is_platform")
+    ),
+)

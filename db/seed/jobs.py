@@ -7,8 +7,15 @@ import random
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from db.models import Application, Job, Placement
-from db.models.enums import ApplicationStatus, EmploymentType, JobStatus, SalaryUnit
+from db.models import Application, Job, JobReport, Placement
+from db.models.enums import (
+    ApplicationStatus,
+    EmploymentType,
+    JobReportReason,
+    JobReportStatus,
+    JobStatus,
+    SalaryUnit,
+)
 from db.seed.tables import Load
 from db.seed.vocabularies import (
     APPLICATION_STATUSES,
@@ -140,8 +147,35 @@ def placement_rows(world: World) -> Iterator[Row]:
         yield placement_id, worker_id, job_id, application_id, started, ended, wage, placed
 
 
+def job_report_rows(world: World) -> Iterator[Row]:
+    """Reports of one open job in ten: one or two still open (never the three that would hide
+    a job), and some that staff dismissed or took down (closing reviews are not modelled)."""
+    rng = world.side_rng()
+    reasons = list(JobReportReason)
+    report_id = 0
+    for job_id, (start, end) in world.job_windows.items():
+        if rng.random() >= 0.1:
+            continue
+        statuses = [JobReportStatus.OPEN] * rng.randint(1, 2)
+        statuses += [JobReportStatus.DISMISSED] * rng.randint(0, 2)
+        for n, status in enumerate(statuses):
+            report_id += 1
+            made = start + (end - start) * rng.random()  # not world.between: its own rng
+            reviewed = None if status is JobReportStatus.OPEN else min(
+                world.now, made + timedelta(days=rng.uniform(0.5, 5))
+            )
+            reason = rng.choice(reasons)
+            text = "要求先交押金和培训费" if reason is JobReportReason.CHARGES_FEES else ""
+            yield (
+                report_id, job_id, f"worker:seed-{rng.randint(1, world.scale.workers)}-{n}",
+                reason.value, text, status.value, made, reviewed,
+                None if reviewed is None else "staff:seed",
+            )
+
+
 LOADS = (
-    Load.of(Job, job_rows, lambda s: s.jobs, defaulted=("version",)),
-    Load.of(Application, application_rows, lambda s: s.applications),
+    Load.of(Job, job_rows, lambda s: s.jobs, defaulted=("version", "openings_filled")),
+    Load.of(Application, application_rows, lambda s: s.applications, defaulted=("version",)),
     Load.of(Placement, placement_rows),
+    Load.of(JobReport, job_report_rows),
 )
