@@ -5,7 +5,16 @@ then seals it (`resolvers.catalog`): whatever part of the package a caller uses,
 is complete and checked. The modules of writes declare theirs (`resolvers.writes.WRITES`).
 """
 
-from resolvers import audit, employers, insurance, job_writes, jobs, reference, trainings, workers
+from resolvers import (
+    audit,
+    employers,
+    insurance,
+    job_writes,
+    jobs,
+    reference,
+    trainings,
+    workers,
+)
 from resolvers.catalog import CATALOG
 
 DOMAINS = (reference, employers, jobs, trainings, workers, insurance, audit)
