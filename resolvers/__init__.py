@@ -12,11 +12,13 @@ from resolvers import (
     job_writes,
     jobs,
     reference,
+    survey_writes,
     trainings,
+    worker_writes,
     workers,
 )
 from resolvers.catalog import CATALOG
 
 DOMAINS = (reference, employers, jobs, trainings, workers, insurance, audit)
-WRITE_DOMAINS = (job_writes,)
+WRITE_DOMAINS = (job_writes, worker_writes, survey_writes)
 CATALOG.seal()
