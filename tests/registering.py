@@ -1,8 +1,9 @@
-"""Workers of a test's own: fresh valid ID numbers, registered through `registerWorker`.
+"""Workers of a test's own: fresh valid ID numbers, registered through `registerWorker` (and
+removed after the test by the fixture `registered_workers_removed`).
 
 The seeded workers are 18 to 60 years old today; the ID numbers made here are of people born
-in 1962 to 2004 on a random day with a random order code, so two tests (or one run twice on a
-database) hardly ever draw the same one, and a draw that is registered already is skipped.
+in 1962 to 2004 on a random day with a random order code, so two tests hardly ever draw the
+same one.
 """
 
 from __future__ import annotations
@@ -79,3 +80,4 @@ async def read(client: GraphQLClient, worker: Any) -> Any:
 
 async def worker_count(client: GraphQLClient) -> int:
     return int((await client.ok(COUNT))["workers"]["totalCount"])
+

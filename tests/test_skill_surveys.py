@@ -2,8 +2,8 @@
 first with the newest as `latestSurvey` on both read paths, shown by the row policy (never to
 employers), listed and filtered, retried with one key, audited, at a fixed statement count.
 
-Every test registers its own worker (tests/registering.py), so each passes alone and in any
-order.
+Every test registers its own workers (tests/registering.py), removed after it, so each passes
+alone and in any order and no other test meets them.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from tests.conftest import GraphQLClient, bearer
 from tests.partners import consented_partner_key
 from tests.registering import CURRENT, codes, registered
 
+pytestmark = pytest.mark.usefixtures("registered_workers_removed")
+
 SURVEY_FIELDS = """id skillCodes intendedOccupationCodes intendedRegionCodes expectedSalary
   willingToRelocate trainingNeeds servicePoint surveyedAt worker { id }"""
 RECORD = f"""mutation ($input: RecordSkillSurveyInput!) {{ recordSkillSurvey(input: $input) {{
@@ -37,6 +39,7 @@ SURVEYS_OF_WORKERS = """query ($n: Int!) { workers(first: $n) { nodes {
 AUDIT = """query ($id: ID!) {
   auditEvents(filter: {recordId: $id, operation: "recordSkillSurvey"}) {
     nodes { actor recordIds sensitiveFields } } }"""
+
 
 
 def survey_input(worker: Any, **changes: Any) -> dict[str, Any]:
@@ -239,8 +242,9 @@ async def test_the_list_is_filtered_and_ordered(gql: GraphQLClient) -> None:
     worker = await registered(gql)
     old = await recorded(gql, worker, surveyedAt=instant(10), willingToRelocate=False)
     new = await recorded(gql, worker, surveyedAt=instant(2))
-    mine = await gql.ok(LIST, {"filter": {"workerId": worker["id"]}})
-    assert [n["id"] for n in mine["skillSurveys"]["nodes"]] == [new["id"], old["id"]]
+    mine = await gql(LIST, {"filter": {"workerId": worker["id"]}})
+    assert mine.headers["x-read-path"] == "compiled"
+    assert [n["id"] for n in mine.data["skillSurveys"]["nodes"]] == [new["id"], old["id"]]
     ascending = await gql.ok(
         LIST, {"filter": {"workerId": worker["id"]},
                "order": {"field": "SURVEYED_AT", "direction": "ASC"}},

@@ -2,8 +2,8 @@
 invalid field named; who may write whom; duplicates, also raced; idempotent retries;
 versions; the audit of what was written.
 
-Every test registers its own workers (tests/registering.py), so each passes alone and in any
-order.
+Every test registers its own workers (tests/registering.py), removed after it, so each passes
+alone and in any order and no other test meets them.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -41,10 +42,13 @@ from tests.registering import (
     worker_input,
 )
 
+pytestmark = pytest.mark.usefixtures("registered_workers_removed")
+
 WORKERS = table_of(Worker)
 AUDIT = """query ($id: ID!, $operation: String!) {
   auditEvents(filter: {recordId: $id, operation: $operation}) {
     nodes { actor role recordIds sensitiveFields } } }"""
+
 
 
 def key_of(worker: Any) -> int:
