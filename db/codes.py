@@ -1,4 +1,5 @@
-"""National code standards: resident ID (GB 11643), credit code (GB 32100), formats, periods.
+"""National code standards: resident ID (GB 11643), credit code (GB 32100), mobile phone numbers,
+formats, periods.
 
 Pure functions without database access; every rejection is a `CodeError` with a message a
 user can act on.
@@ -29,6 +30,9 @@ _DIVISION = re.compile(r"\d{6}", re.ASCII)
 _OCCUPATION = re.compile(r"[1-8]-\d{2}-\d{2}-\d{2}", re.ASCII)
 _INDUSTRY = re.compile(r"[A-T](\d{2,4})?", re.ASCII)
 _PERIOD = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
+_MOBILE = re.compile(r"1[3-9]\d{9}", re.ASCII)
+_PHONE_SEPARATORS = re.compile(r"[ -]")
+COUNTRY_PREFIXES = ("+86", "0086")
 
 
 # Resident ID number (GB 11643, ISO 7064 MOD 11-2)
@@ -87,6 +91,24 @@ def generate_id_number(region_code: str, birth: date, sequence: int, male: bool)
     order = sequence * 2 + (1 if male else 0)
     first17 = f"{region_code}{birth:%Y%m%d}{order:03d}"
     return first17 + id_number_check_char(first17)
+
+
+# Mobile phone numbers (mainland China)
+
+
+def normalize_mobile_phone(value: str) -> str:
+    """The 11 digits of a mainland mobile number (`13812345678`), from text that may put the
+    country code (+86 or 0086) before it and spaces or hyphens between its digits."""
+    digits = _PHONE_SEPARATORS.sub("", value.strip())
+    for prefix in COUNTRY_PREFIXES:
+        if digits.startswith(prefix):
+            digits = digits[len(prefix) :]
+            break
+    if not _MOBILE.fullmatch(digits):
+        raise CodeError(
+            "A mobile number has 11 digits starting with 13 to 19 (+86 may come first)."
+        )
+    return digits
 
 
 # Unified social credit code (GB 32100)

@@ -17,7 +17,9 @@ from resolvers import (
     job_writes,
     jobs,
     reference,
+    survey_writes,
     trainings,
+    worker_writes,
     workers,
 )
 from resolvers.catalog import CATALOG
@@ -25,5 +27,6 @@ from resolvers.catalog import CATALOG
 DOMAINS = (reference, employers, jobs, job_reports, trainings, workers, insurance, audit)
 WRITE_DOMAINS = (
     job_writes, job_update_writes, job_report_writes, application_writes, employer_writes,
+    worker_writes, survey_writes,
 )
 CATALOG.seal()

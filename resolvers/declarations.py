@@ -102,6 +102,23 @@ Relation = ToOne | ToMany
 
 
 @dataclass(frozen=True, eq=False)
+class FirstOf:
+    """The first row of a paged to-many `relation` in its order, as one object (null when the
+    parent has none the viewer may see): a worker's latest survey is the first of their
+    surveys, newest first. Read as that relation's page of one row, on both paths."""
+
+    relation: ToMany
+
+    def __post_init__(self) -> None:
+        if self.relation.order is None:
+            raise ValueError(f"FirstOf({self.relation.target}) needs a relation with an order")
+
+    @property
+    def target(self) -> str:
+        return self.relation.target
+
+
+@dataclass(frozen=True, eq=False)
 class Derived:
     """A field computed from its own row: `value(obj, viewer)` computes it from the loaded
     object on the resolver path, `sql(row, viewer)` writes the same over the row's source
@@ -164,7 +181,7 @@ class Entity:
 
 
 __all__ = [
-    "Condition", "Derived", "Entity", "KeyLookup", "Policy", "Range", "Relation", "Rule", "ToMany",
-    "ToOne",
+    "Condition", "Derived", "Entity", "FirstOf", "KeyLookup", "Policy", "Range", "Relation",
+    "Rule", "ToMany", "ToOne",
     "declaration_of", "graphql_name",
 ]

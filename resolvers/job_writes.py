@@ -25,18 +25,24 @@ from sqlalchemy import func, insert, or_, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.codes import is_division_code_format, is_industry_code_format, is_occupation_code_format
-from db.models import Employer, Industry, Job, Occupation, Region
+from db.models import Employer, Job
 from db.models.base import table_of
 from db.models.enums import EmploymentType, JobStatus, SalaryUnit
 from resolvers.access import Role, Viewer
 from resolvers.catalog import visible
-from resolvers.divisions import lies_within
-from resolvers.filters import MAX_AMOUNT, is_amount
+from resolvers.divisions import writes_within
 from resolvers.global_ids import GlobalId
 from resolvers.job_lifecycle import current_status, published_now
 from resolvers.jobs import JOB
 from resolvers.pagination import readable_columns
+from resolvers.write_checks import (
+    CURRENT_REGIONS,
+    INDUSTRIES,
+    OCCUPATIONS,
+    Vocabulary,
+    amount_problem,
+    given,
+)
 from resolvers.writes import (
     Outcome,
     Problem,
@@ -122,18 +128,14 @@ def posting_field_problems(new: NewJob, posted_at: datetime) -> list[JobProblem]
         invalid("title", "The title must be at most 128 characters.")
     if len(new.description) > 20_000:
         invalid("description", "The description must be at most 20,000 characters.")
-    if not is_division_code_format(new.region_code):
-        invalid("regionCode", f"'{new.region_code[:32]}' is not a 6-digit division code.")
-    if new.occupation_code is not None and not is_occupation_code_format(new.occupation_code):
-        invalid("occupationCode", "An occupation code looks like 4-02-07-10.")
-    if new.industry_code is not None and not is_industry_code_format(new.industry_code):
-        invalid("industryCode", "An industry code is a section letter A–T, optionally 2–4 digits.")
+    for vocabulary, field, code in codes_of(new.region_code, new.occupation_code,
+                                            new.industry_code):
+        problems += vocabulary.malformed(given(field, code), JobErrorCode.INVALID)
     for field, amount in (("salaryMin", new.salary_min), ("salaryMax", new.salary_max)):
-        if not is_amount(amount):
-            invalid(field, f"Must be an amount from 0 to {MAX_AMOUNT}.")
-        elif amount != amount.quantize(Decimal("0.01")):
-            invalid(field, "At most two decimal places (fen).")
-    amounts = is_amount(new.salary_min) and is_amount(new.salary_max)
+        wrong = amount_problem(amount)
+        if wrong is not None:
+            invalid(field, wrong)
+    amounts = amount_problem(new.salary_min) is None and amount_problem(new.salary_max) is None
     if amounts and new.salary_min > new.salary_max:
         invalid("salaryMax", "The maximum salary is below the minimum.")
     if not 1 <= new.headcount <= MAX_HEADCOUNT:
@@ -155,26 +157,28 @@ def posting_permission_problem(
         return Problem(
             ("employerId",), JobErrorCode.NOT_ALLOWED, "Employers post only their own jobs."
         )
-    divisions: tuple[str, ...] | None = None
-    if viewer.role is Role.STAFF:
-        divisions = (viewer.region_code,) if viewer.region_code else ()
-    elif viewer.partner is not None:
-        divisions = viewer.partner.regions
-    if divisions is not None and not any(lies_within(region_code, d) for d in divisions):
+    if not writes_within(viewer, region_code):
         return Problem(("regionCode",), JobErrorCode.NOT_ALLOWED, "That region is outside yours.")
     return None
 
 
+def codes_of(
+    region_code: str | None, occupation_code: str | None, industry_code: str | None
+) -> list[tuple[Vocabulary, str, str | None]]:
+    """Each code of a posting: its vocabulary, its input field, the code (if given)."""
+    return [
+        (CURRENT_REGIONS, "regionCode", region_code),
+        (OCCUPATIONS, "occupationCode", occupation_code),
+        (INDUSTRIES, "industryCode", industry_code),
+    ]
+
+
 async def region_problem(connection: AsyncConnection, region_code: str) -> JobProblem | None:
-    regions = table_of(Region)
-    found = await connection.execute(
-        select(regions.c.code).where(regions.c.code == region_code, regions.c.valid_to.is_(None))
+    """A region code (well formed by now) that names no current region."""
+    missing = await CURRENT_REGIONS.unknown(
+        connection, given("regionCode", region_code), JobErrorCode.NOT_FOUND
     )
-    if found.first() is None:
-        return Problem(
-            ("regionCode",), JobErrorCode.NOT_FOUND, f"No current region '{region_code}'."
-        )
-    return None
+    return missing[0] if missing else None
 
 
 async def _missing_references(
@@ -198,20 +202,13 @@ async def missing_codes(
     occupation_code: str | None,
     industry_code: str | None,
 ) -> list[JobProblem]:
-    """The codes given (well formed by now) that the reference tables do not hold."""
-    problems = []
-    region = None if region_code is None else await region_problem(connection, region_code)
-    if region is not None:
-        problems.append(region)
-    for field, model, code in (
-        ("occupationCode", Occupation, occupation_code),
-        ("industryCode", Industry, industry_code),
-    ):
-        table = table_of(model)
-        if code is not None and (
-            await connection.execute(select(table.c.code).where(table.c.code == code))
-        ).first() is None:
-            problems.append(Problem((field,), JobErrorCode.NOT_FOUND, f"Unknown code '{code}'."))
+    """The codes given (well formed by now) that the reference tables do not hold, each
+    vocabulary looked up in one statement."""
+    problems: list[JobProblem] = []
+    for vocabulary, field, code in codes_of(region_code, occupation_code, industry_code):
+        problems += await vocabulary.unknown(
+            connection, given(field, code), JobErrorCode.NOT_FOUND
+        )
     return problems
 
 
@@ -303,9 +300,7 @@ def managing_problem(viewer: Viewer, job: RowMapping) -> JobProblem | None:
         return Problem(
             ("jobId",), JobErrorCode.NOT_ALLOWED, "Employers change only their own jobs."
         )
-    if viewer.role is Role.STAFF and not (
-        viewer.region_code and lies_within(job["region_code"], viewer.region_code)
-    ):
+    if viewer.role is Role.STAFF and not writes_within(viewer, job["region_code"]):
         return Problem(("jobId",), JobErrorCode.NOT_ALLOWED, "That job's region is outside yours.")
     return None
 

@@ -1,5 +1,5 @@
-"""Workers, declared, with what is theirs (skills, job intentions, consents), and who sees
-which part of a birth date."""
+"""Workers, declared, with what is theirs (skills, job intentions, consents, skill surveys), and
+who sees which part of a birth date."""
 
 from __future__ import annotations
 
@@ -30,14 +30,22 @@ from db.models import (
     InsuranceRecord,
     Job,
     JobIntention,
+    SkillSurvey,
     Worker,
     WorkerSkill,
 )
 from db.models.base import table_of
 from resolvers.access import Role, Viewer
 from resolvers.catalog import declare
-from resolvers.declarations import Condition, Derived, Entity, ToMany, ToOne
-from resolvers.filters import equals_rule, keyword_rule, region_rule
+from resolvers.declarations import Condition, Derived, Entity, FirstOf, Range, ToMany, ToOne
+from resolvers.filters import (
+    at_least_rule,
+    below_rule,
+    equals_rule,
+    keyword_rule,
+    node_rule,
+    region_rule,
+)
 from resolvers.pagination import Ordering
 from resolvers.policies import (
     has_live_consent,
@@ -55,6 +63,7 @@ APPLICATIONS = table_of(Application)
 ENROLLMENTS = table_of(Enrollment)
 RECORDS = table_of(InsuranceRecord)
 JOBS = table_of(Job)
+SURVEYS = table_of(SkillSurvey)
 
 
 def worker_policy(viewer: Viewer) -> Condition:
@@ -88,6 +97,16 @@ def consent_policy(viewer: Viewer) -> Condition:
     return false()
 
 
+def survey_policy(viewer: Viewer) -> Condition:
+    """A worker's surveys: their own, and where the worker is seen (staff of their division,
+    partners with consent), but never an employer's: surveys are not shared with employers."""
+    if viewer.role is Role.WORKER:
+        return SURVEYS.c.worker_id == viewer_id(viewer, "worker_id")
+    if viewer.role is Role.EMPLOYER:
+        return false()
+    return owned_by_visible(SURVEYS.c.worker_id, WORKERS, worker_policy)(viewer)
+
+
 WORKER_HUKOU_REGION = ToOne("Region", WORKERS.c.hukou_region_code)
 WORKER_CURRENT_REGION = ToOne("Region", WORKERS.c.current_region_code)
 WORKER_SKILLS = ToMany("WorkerSkill", SKILLS.c.worker_id)
@@ -102,10 +121,15 @@ WORKER_ENROLLMENTS = ToMany(
 WORKER_INSURANCE_RECORDS = ToMany(
     "InsuranceRecord", RECORDS.c.worker_id, Ordering.of(RECORDS.c.period, descending=True)
 )
+WORKER_SURVEYS = ToMany(
+    "SkillSurvey", SURVEYS.c.worker_id, Ordering.of(SURVEYS.c.surveyed_at, descending=True)
+)
+WORKER_LATEST_SURVEY = FirstOf(WORKER_SURVEYS)
 SKILL_OF_WORKER = ToOne("Skill", SKILLS.c.skill_code)
 SKILL_OWNER = ToOne("Worker", SKILLS.c.worker_id)
 INTENTION_OCCUPATION = ToOne("Occupation", INTENTIONS.c.occupation_code)
 INTENTION_REGION = ToOne("Region", INTENTIONS.c.region_code)
+SURVEY_WORKER = ToOne("Worker", SURVEYS.c.worker_id)
 
 WORKER = declare(Entity(
     "Worker", WORKERS, worker_policy, key=WORKERS.c.id, personal=True,
@@ -120,7 +144,7 @@ WORKER = declare(Entity(
     orderings={"CREATED_AT": WORKERS.c.created_at, "NAME": WORKERS.c.name},
     relations=(
         WORKER_HUKOU_REGION, WORKER_CURRENT_REGION, WORKER_SKILLS, WORKER_JOB_INTENTIONS,
-        WORKER_APPLICATIONS, WORKER_ENROLLMENTS, WORKER_INSURANCE_RECORDS,
+        WORKER_APPLICATIONS, WORKER_ENROLLMENTS, WORKER_INSURANCE_RECORDS, WORKER_SURVEYS,
     ),
 ))
 WORKER_SKILL = declare(Entity(
@@ -133,6 +157,18 @@ JOB_INTENTION = declare(Entity(
 ))
 CONSENT = declare(Entity(
     "Consent", CONSENTS, consent_policy, key=CONSENTS.c.id, personal=True
+))
+SKILL_SURVEY = declare(Entity(
+    "SkillSurvey", SURVEYS, survey_policy, key=SURVEYS.c.id, personal=True,
+    filters={
+        "worker_id": node_rule(SURVEY_WORKER),
+        "surveyed_after": at_least_rule(SURVEYS.c.surveyed_at),
+        "surveyed_before": below_rule(SURVEYS.c.surveyed_at),
+        "willing_to_relocate": equals_rule(SURVEYS.c.willing_to_relocate),
+    },
+    ranges=(Range("surveyed_after", "surveyed_before"),),
+    orderings={"SURVEYED_AT": SURVEYS.c.surveyed_at},
+    relations=(SURVEY_WORKER,),
 ))
 
 

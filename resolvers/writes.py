@@ -31,7 +31,6 @@ at run time. The steps `perform` takes, each usable alone:
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -41,6 +40,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Column, insert, select, text, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from strawberry import UNSET
 
 from db.models import IdempotencyKey
 from db.models.base import table_of
@@ -113,10 +113,13 @@ def decoded_key(value: str, type_name: str, field: str, invalid: C) -> int | Pro
         return Problem((field,), invalid, f"Not the ID of {article} {noun}.")
 
 
-def fingerprint(request: Any) -> str:
+def fingerprint(request: Any, vault: PersonalDataVault) -> str:
     """A hash of a request (a dataclass instance): the same request gives the same hash, a
-    retry with other values does not."""
-    return hashlib.sha256(json.dumps(asdict(request), default=str).encode()).hexdigest()
+    retry with other values does not. Keyed (the vault's lookup hash), because a request may
+    hold personal data (an ID number) that a plain hash of it would give away to a search of
+    its few possible values."""
+    text = json.dumps(asdict(request), default=repr, sort_keys=True)
+    return vault.lookup_hash("request", text).hex()
 
 
 @dataclass(frozen=True)
@@ -145,9 +148,11 @@ class Retry:
     fingerprint: str
 
 
-def retry_of(viewer: Viewer, key: str | None, request: Any) -> Retry | None:
+def retry_of(
+    viewer: Viewer, key: str | None, request: Any, vault: PersonalDataVault
+) -> Retry | None:
     """The retry identity of `request` (a dataclass instance); None when it has no key."""
-    return None if key is None else Retry(viewer.principal, key, fingerprint(request))
+    return None if key is None else Retry(viewer.principal, key, fingerprint(request, vault))
 
 
 async def once(
@@ -344,7 +349,9 @@ class Write(Generic[InputT, C]):
     work: WriteWork[InputT, C]
     check: Check[InputT, C] = no_problems
     idempotent: bool = False  # takes an `idempotencyKey` (writes that create)
-    audited: tuple[str, ...] = ()  # the personal fields it writes: each success is audited
+    # The personal fields it writes (`Worker.idNumber`), or a function of its input that
+    # names those a request writes: each success that writes any is audited.
+    audited: tuple[str, ...] | Callable[[InputT], tuple[str, ...]] = ()
 
     def __post_init__(self) -> None:
         members = self.codes.__members__
@@ -354,6 +361,9 @@ class Write(Generic[InputT, C]):
             raise TypeError(f"{self.name}: {self.codes.__name__} lacks {', '.join(missing)}")
         if not dataclasses.is_dataclass(self.input):
             raise TypeError(f"{self.name}: its input must be a dataclass")
+
+    def audited_fields(self, request: InputT) -> tuple[str, ...]:
+        return self.audited(request) if callable(self.audited) else self.audited
 
     @property
     def idempotency(self) -> Idempotency[C]:
@@ -391,20 +401,28 @@ async def perform(
     if problems:
         return failed(*problems)
 
+    audited = write.audited_fields(request)
+
     async def work(connection: AsyncConnection) -> Outcome[RowMapping, C]:
         tx = Tx(connection, viewer, vault)
         outcome = await write.work(tx, request)
-        if outcome.row is not None and write.audited:
+        if outcome.row is not None and audited:
             key = outcome.row[_key_column(write.returns).key]
             await record_audit_event(
                 connection, viewer, write.name,
                 [encode_global_id(write.returns.name, key), *tx.also_written],
-                write.audited, purpose=None,
+                audited, purpose=None,
             )
         return outcome
 
-    retry = retry_of(viewer, idempotency_key, request) if write.idempotent else None
+    retry = retry_of(viewer, idempotency_key, request, vault) if write.idempotent else None
     return await transaction(engine, lambda c: once(c, idempotency, retry, work))
+
+
+UNCHANGED: Any = UNSET
+"""The value of an update's input field the client left out, which the write leaves as it is
+(Strawberry gives an input's omitted field its `UNSET`; null stays None: a cleared value).
+Declared as a field's default: `phone: str | None = described("...", default=UNCHANGED)`."""
 
 
 def described(doc: str, **options: Any) -> Any:

@@ -16,7 +16,7 @@ from typing import Any, cast
 import strawberry
 
 from resolvers.catalog import CATALOG, shows_every_row
-from resolvers.declarations import Derived, Entity, ToMany, ToOne
+from resolvers.declarations import Derived, Entity, FirstOf, ToMany, ToOne
 from resolvers.lists import list_page
 from resolvers.pagination import page_request
 from schema.connections import Connection, OrderDirection, connection
@@ -91,6 +91,21 @@ def paged(relation: ToMany, description: str | None = None) -> Any:
         return connection(target, page, count)
 
     return _field(resolve, Connection[named(target)], description, relation)  # type: ignore[misc]
+
+
+FIRST_ROW = page_request(first=1, after=None, last=None, before=None)
+
+
+def first_of(declaration: FirstOf, description: str | None = None) -> Any:
+    """The first row of an ordered relation as one object, or null: the relation's first page
+    of one row, batched over every parent like its pages."""
+    relation, target = declaration.relation, declaration.target
+
+    async def resolve(self: Any, info: Info) -> Any:
+        page, _count = await info.context.reads.related_page(relation, self.pk, FIRST_ROW)
+        return from_row(target, page.rows[0]) if page.rows else None
+
+    return _field(resolve, named(target) | None, description, declaration)
 
 
 def counted(relation: ToMany, description: str | None = None) -> Any:

@@ -57,7 +57,7 @@ def mutation_field(write: Write[Any, Any]) -> StrawberryField:
                 "user_errors": list[error_type],  # type: ignore[valid-type]
             },
         }),
-        description=f"What `{write.name}` did: the {write.returns.name.lower()}, or why not.",
+        description=f"What `{write.name}` did: the {_words(write.returns.name)}, or why not.",
     )
     fields = [field.name for field in dataclasses.fields(write.input)]
     record = record_type(write.returns.name)
@@ -110,7 +110,9 @@ def _input_type(write: Write[Any, Any], name: str) -> type:
         namespace["idempotency_key"] = strawberry.field(
             default=None, description=IDEMPOTENCY_KEY_DOC
         )
-    return strawberry.input(type(name, (), namespace), description=write.input.__doc__)
+    doc = write.input.__doc__
+    description = None if doc is None else " ".join(doc.split())  # one paragraph
+    return strawberry.input(type(name, (), namespace), description=description)
 
 
 def _graphql_type(hint: Any) -> Any:
@@ -128,3 +130,8 @@ def _graphql_type(hint: Any) -> Any:
 def _snake(name: str) -> str:
     """`registerWorker` -> `register_worker`, `SkillSurvey` -> `skill_survey`."""
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+def _words(name: str) -> str:
+    """`SkillSurvey` -> `skill survey`."""
+    return _snake(name).replace("_", " ")

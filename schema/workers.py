@@ -1,4 +1,5 @@
-"""Workers: identity (masked), regions, education, skills, intentions and their records."""
+"""Workers: identity (masked), regions, education, skills, intentions, skill surveys and their
+records."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from resolvers.workers import (
     INTENTION_OCCUPATION,
     INTENTION_REGION,
     SKILL_OF_WORKER,
+    SKILL_SURVEY,
+    SURVEY_WORKER,
     WORKER,
     WORKER_AGE,
     WORKER_APPLICATIONS,
@@ -22,9 +25,11 @@ from resolvers.workers import (
     WORKER_HUKOU_REGION,
     WORKER_INSURANCE_RECORDS,
     WORKER_JOB_INTENTIONS,
+    WORKER_LATEST_SURVEY,
     WORKER_SKILLS,
+    WORKER_SURVEYS,
 )
-from schema.fields import derived, listed, paged, to_many, to_one
+from schema.fields import derived, first_of, listed, paged, to_many, to_one
 from schema.node import Node, Record
 
 strawberry.enum(Gender)
@@ -48,6 +53,31 @@ class JobIntention(Node):
     region = to_one(INTENTION_REGION)
 
 
+@strawberry.type(
+    description="A skill survey (摸底) of a worker: what they can do, want and need, as surveyed "
+    "at one time. Codes stay codes (the `skills`, `occupations` and `regions` lists name them)."
+)
+class SkillSurvey(Node):
+    worker_id: strawberry.Private[int]
+    skill_codes: list[str] = strawberry.field(description="Codes of the `skills` list.")
+    intended_occupation_codes: list[str] = strawberry.field(
+        description="Occupations sought (职业分类大典 codes, 6-18-02-04), first choice first."
+    )
+    intended_region_codes: list[str] = strawberry.field(
+        description="Divisions the worker would work in (GB/T 2260), first choice first."
+    )
+    expected_salary: Decimal | None = strawberry.field(description="CNY a month.")
+    willing_to_relocate: bool
+    training_needs: str | None = strawberry.field(description="In the worker's words.")
+    service_point: str | None = strawberry.field(
+        description="The grassroots service point that surveyed; null when the worker filled "
+        "it in themself."
+    )
+    surveyed_at: datetime
+    created_at: datetime
+    worker = to_one(SURVEY_WORKER, "Null when the viewer may not see this worker.")
+
+
 @strawberry.type(description="A migrant worker. Identity numbers and phones are masked.")
 class Worker(Node):
     name: str
@@ -64,6 +94,10 @@ class Worker(Node):
         description="Works in a new employment form (platform delivery, ride-hailing...)."
     )
     created_at: datetime
+    updated_at: datetime
+    version: int = strawberry.field(
+        description="Goes up by one with each change; `updateWorker` names the version it read."
+    )
 
     birth_date_shown = derived(
         WORKER_BIRTH_DATE, date | None,
@@ -88,6 +122,10 @@ class Worker(Node):
     insurance_records = paged(
         WORKER_INSURANCE_RECORDS, "Monthly social-insurance contributions, newest month first."
     )
+    surveys = paged(WORKER_SURVEYS, "Skill surveys (摸底), newest first: the worker's history.")
+    latest_survey = first_of(
+        WORKER_LATEST_SURVEY, "The newest skill survey, the one matching reads; null if none."
+    )
 
 
 @strawberry.input(description="Narrows the worker list; all given conditions must hold.")
@@ -102,6 +140,17 @@ class WorkerFilter:
     new_employment_form: bool | None = None
 
 
+@strawberry.input(description="Narrows the skill-survey list; all given conditions must hold.")
+class SkillSurveyFilter:
+    worker_id: strawberry.ID | None = None
+    surveyed_after: datetime | None = strawberry.field(default=None, description="Inclusive.")
+    surveyed_before: datetime | None = strawberry.field(default=None, description="Exclusive.")
+    willing_to_relocate: bool | None = None
+
+
 @strawberry.type
 class WorkerQuery:
     workers = listed(WORKER, WorkerFilter, "Workers, newest registration first by default.")
+    skill_surveys = listed(
+        SKILL_SURVEY, SkillSurveyFilter, "Skill surveys (摸底), newest first by default."
+    )

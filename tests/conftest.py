@@ -14,6 +14,7 @@ from typing import Any, TypedDict, Unpack
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.migrate import upgrade_to_head
@@ -177,6 +178,18 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(database_url, pool_size=2, max_overflow=0)
     yield engine
     await engine.dispose()
+
+
+@pytest.fixture
+async def registered_workers_removed(engine: AsyncEngine) -> AsyncIterator[None]:
+    """For a test that registers workers: they are deleted after it, with their skills,
+    intentions, surveys and consents (ON DELETE CASCADE; audit events stay, append-only), so
+    no other test meets them (lists of workers come newest first, before the seeded ones)."""
+    async with engine.connect() as connection:
+        last = (await connection.execute(text("SELECT max(id) FROM workers"))).scalar_one()
+    yield
+    async with engine.begin() as connection:
+        await connection.execute(text("DELETE FROM workers WHERE id > :last"), {"last": last})
 
 
 class Claims(TypedDict, total=False):

@@ -51,6 +51,7 @@ SEEDED_IDS = {
     "Job": "jobs", "Worker": "workers", "Employer": "employers", "Placement": "placements",
     "InsuranceRecord": "insurance_records", "Application": "applications",
     "Training": "trainings", "Enrollment": "enrollments", "JobIntention": "job_intentions",
+    "SkillSurvey": "skill_surveys",
 }
 SEEDED_VALUES = {
     "DateTime": ["SELECT posted_at FROM jobs", "SELECT created_at FROM workers"],

@@ -19,6 +19,7 @@ from db.codes import (
     is_occupation_code_format,
     normalize_credit_code,
     normalize_id_number,
+    normalize_mobile_phone,
     validate_period,
 )
 from db.models.enums import Gender
@@ -51,6 +52,25 @@ def test_id_number_is_stripped_and_x_uppercased() -> None:
 def test_invalid_id_numbers_are_rejected(value: str, message: str) -> None:
     with pytest.raises(CodeError, match=message):
         normalize_id_number(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["13800138000", "138 0013 8000", "138-0013-8000", "+8613800138000", "+86 138 0013 8000",
+     "008613800138000", " 13800138000 "],
+)
+def test_mobile_numbers_are_read_without_country_code_and_separators(value: str) -> None:
+    assert normalize_mobile_phone(value) == "13800138000"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["1380013800", "138001380001", "12800138000", "23800138000", "+85213800138000",
+     "138.0013.8000", "１３８００１３８０００", "", "8613800138000"],
+)
+def test_other_phone_numbers_are_rejected(value: str) -> None:
+    with pytest.raises(CodeError, match="mobile number has 11 digits"):
+        normalize_mobile_phone(value)
 
 
 def test_id_number_born_in_the_future_is_rejected() -> None:

@@ -33,7 +33,7 @@ def root_lists() -> list[tuple[str, Entity, type]]:
 def test_the_root_lists_are_declared() -> None:
     assert {name for name, _entity, _filter in root_lists()} == {
         "workers", "employers", "jobs", "placements", "trainings", "insurance_records",
-        "audit_events", "job_reports",
+        "audit_events", "job_reports", "skill_surveys",
     }
 
 

@@ -50,7 +50,7 @@ RELATIONS = [r for r in relations() if not RULES[r.target].is_public]
 SEES_SOME = {
     "anonymous": set(),
     "worker": PERSONAL_TYPES - {"AuditEvent"},
-    "employer": PERSONAL_TYPES - {"Consent", "AuditEvent"},
+    "employer": PERSONAL_TYPES - {"Consent", "SkillSurvey", "AuditEvent"},
     "staff": PERSONAL_TYPES - {"AuditEvent"},
     "partner": PERSONAL_TYPES - {"Consent", "AuditEvent"},
     "admin": PERSONAL_TYPES,

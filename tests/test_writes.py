@@ -159,7 +159,7 @@ async def test_once_does_the_work_once_per_key_and_refuses_another_request(
     assert await keys_under(engine, principal) == 1
 
 
-def test_a_fingerprint_tells_requests_apart() -> None:
+def test_a_fingerprint_tells_requests_apart_and_is_keyed() -> None:
     job = NewJob(
         employer_id=GlobalId("x"), title="t", description="", occupation_code=None,
         industry_code=None,
@@ -167,8 +167,12 @@ def test_a_fingerprint_tells_requests_apart() -> None:
         salary_unit=SalaryUnit.MONTH, headcount=1, employment_type=EmploymentType.FULL_TIME,
         lodging=False, board=False, status=JobStatus.DRAFT, posted_at=None, valid_through=None,
     )
-    assert fingerprint(job) == fingerprint(dataclasses.replace(job))
-    assert fingerprint(job) != fingerprint(dataclasses.replace(job, headcount=2))
+    assert fingerprint(job, VAULT) == fingerprint(dataclasses.replace(job), VAULT)
+    assert fingerprint(job, VAULT) != fingerprint(dataclasses.replace(job, headcount=2), VAULT)
+    # Keyed: a request may hold an ID number, which a plain hash would give away to a search.
+    other_key = PersonalDataVault(bytes(range(32)))
+    assert fingerprint(job, VAULT) != fingerprint(job, other_key)
+    assert len(fingerprint(job, VAULT)) == 64
 
 
 def test_keys_are_1_to_128_characters_with_the_domains_code() -> None:

@@ -40,7 +40,7 @@ ROLES = ("anonymous", "worker", "employer", "staff", "partner", "admin")
 PUBLIC_TYPES = frozenset({"Employer", "Region", "Occupation", "Industry", "Skill"})
 PERSONAL_TYPES = frozenset({
     "Worker", "Application", "Placement", "Enrollment", "InsuranceRecord", "JobIntention",
-    "WorkerSkill", "Consent", "AuditEvent",
+    "WorkerSkill", "Consent", "SkillSurvey", "AuditEvent",
 })
 
 
@@ -180,6 +180,10 @@ RULES: Mapping[str, Rows] = {
     "JobIntention": with_its_worker("job_intentions"),
     "Consent": Rows(  # the worker's own; staff's for the workers of their division
         "consents", worker=OWN, staff=of_worker(WORKERS.staff),
+    ),
+    "SkillSurvey": Rows(  # where the worker is seen, but not by employers (README)
+        "skill_surveys", worker=OWN, staff=of_worker(WORKERS.staff),
+        partner=of_worker(WORKERS.partner),
     ),
     "Application": where_its_job_is("applications"),
     "Placement": where_its_job_is("placements"),

@@ -50,7 +50,8 @@ KINDS_OF_WORKER_RECORDS = """SELECT w.id FROM workers w ORDER BY
      UNION ALL SELECT 'enrollment' FROM enrollments x WHERE x.worker_id = w.id
      UNION ALL SELECT 'insurance' FROM insurance_records x WHERE x.worker_id = w.id
      UNION ALL SELECT 'intention' FROM job_intentions x WHERE x.worker_id = w.id
-     UNION ALL SELECT 'skill' FROM worker_skills x WHERE x.worker_id = w.id) kinds) DESC,
+     UNION ALL SELECT 'skill' FROM worker_skills x WHERE x.worker_id = w.id
+     UNION ALL SELECT 'survey' FROM skill_surveys x WHERE x.worker_id = w.id) kinds) DESC,
   w.id LIMIT 2"""
 KINDS_OF_EMPLOYER_RECORDS = """SELECT e.id FROM employers e ORDER BY
   (SELECT count(DISTINCT kind) FROM (

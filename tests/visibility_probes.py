@@ -4,7 +4,8 @@ Three kinds of probes, each a document the viewer sends: a root list paged throu
 end (its `totalCount` on every page), `nodes(ids:)` with `node(id:)` beside it over rows it
 may and may not see, and every relation of the schema (found from the declarations, so a new
 relation is probed without anyone adding it) over the parents it may see: a page's
-`totalCount` and rows, a small list's rows, a count, a to-one target or null. A partner key's
+`totalCount` and rows, a small list's rows, a count, a to-one target or null, the first row of
+an ordered relation (`FirstOf`: a worker's latest survey) or null. A partner key's
 probe that reads a root field, type or field its agreement does not allow must be refused
 `FORBIDDEN` instead. Each answer's `X-Read-Path` is kept, to hold a test to the path it means.
 """
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resolvers.agreements import declared_entity
 from resolvers.catalog import CATALOG
-from resolvers.declarations import ToMany, ToOne, declaration_of, graphql_name
+from resolvers.declarations import FirstOf, ToMany, ToOne, declaration_of, graphql_name
 from resolvers.global_ids import encode_global_id
 from tests.conftest import GraphQLClient
 from tests.visibility import (
@@ -220,8 +221,10 @@ class Relation:
     parent: str
     field: str
     target: str
-    kind: str  # "one" (an object), "page" (a connection), "list" or "count"
-    declared: ToOne | ToMany
+    # "one" (an object), "first" (the first row of an ordered relation), "page" (a
+    # connection), "list" or "count"
+    kind: str
+    declared: ToOne | ToMany | FirstOf
 
     @property
     def identity(self) -> Identity:
@@ -235,6 +238,7 @@ class Relation:
         ident = self.identity.selection
         return {
             "one": f"{self.field} {{ {ident} }}",
+            "first": f"{self.field} {{ {ident} }}",
             "page": f"{self.field}(first: {PAGE}) {{ totalCount nodes {{ {ident} }} }}",
             "list": f"{self.field} {{ {ident} }}",
             "count": self.field,
@@ -260,10 +264,9 @@ def relations() -> list[Relation]:
             continue
         for name, graphql_field in named.fields.items():
             declared = declaration_of(graphql_field)
-            if isinstance(declared, ToOne | ToMany):
-                found.append(Relation(
-                    named.name, name, declared.target, _kind(graphql_field.type), declared
-                ))
+            if isinstance(declared, ToOne | ToMany | FirstOf):
+                kind = "first" if isinstance(declared, FirstOf) else _kind(graphql_field.type)
+                found.append(Relation(named.name, name, declared.target, kind, declared))
     return sorted(found, key=lambda r: (r.parent, r.field))
 
 
@@ -279,14 +282,23 @@ def _kind(output: Any) -> str:
 
 async def links(connection: AsyncConnection, relation: Relation) -> dict[Key, Any]:
     """For a to-many relation, each target row's key -> its parent's key (rows the relation's
-    own condition leaves out are absent); for a to-one, each parent row's key -> the target's
-    key it holds."""
+    own condition leaves out are absent); for the first of one, each target row's key ->
+    (its parent's key, its place in the relation's order); for a to-one, each parent row's
+    key -> the target's key it holds."""
     declared = relation.declared
-    owner = relation.target if isinstance(declared, ToMany) else relation.parent
+    many = declared.relation if isinstance(declared, FirstOf) else declared
+    owner = relation.target if isinstance(many, ToMany) else relation.parent
     table = CATALOG.entity(owner).table
-    where = declared.where if isinstance(declared, ToMany) else ()
+    where = many.where if isinstance(many, ToMany) else ()
     keys = [table.c[column] for column in RULES[owner].key]
-    rows = await connection.execute(select(*keys, declared.via).where(*where))
+    if isinstance(declared, FirstOf):
+        order = declared.relation.order
+        assert order is not None
+        rows = await connection.execute(
+            select(*keys, many.via, order.column, order.id_column).where(*where)
+        )
+        return {tuple(row[:-3]): (row[-3], tuple(row[-2:])) for row in rows}
+    rows = await connection.execute(select(*keys, many.via).where(*where))
     return {tuple(row[:-1]): row[-1] for row in rows}
 
 
@@ -322,6 +334,8 @@ def check_answer(
     the oracle lets the viewer see, by its count too; returns the rows shown."""
     where = f"{sight.viewer.name}: {relation.parent} {parent[0]} .{relation.field}"
     identity = relation.identity
+    if relation.kind == "first":
+        return _check_first(sight, relation, parent, answer, linked, where)
     if relation.kind == "one":
         target = linked[parent]
         seen = target is not None and (target,) in sight.through_node(relation.target)
@@ -344,3 +358,28 @@ def check_answer(
     whole = len(expected) if relation.kind == "list" else min(len(expected), page)
     assert len(shown) == whole, (where, shown, expected)
     return set(shown)
+
+
+def _check_first(
+    sight: Sight, relation: Relation, parent: Key, answer: Any, linked: dict[Key, Any],
+    where: str,
+) -> set[object]:
+    """The first row of an ordered relation: the first in its order of the rows the viewer
+    sees, or null when it sees none."""
+    assert isinstance(relation.declared, FirstOf)
+    order = relation.declared.relation.order
+    assert order is not None
+    places = {
+        key: place for key, (of, place) in linked.items()
+        if of == parent[0] and key in sight.through_node(relation.target)
+    }
+    if not places:
+        assert answer is None, (where, answer)
+        return set()
+    pick = max if order.descending else min
+    first = pick(places, key=lambda key: places[key])
+    name = relation.identity.of_row(first)
+    assert answer is not None and relation.identity.of_answer(parent[0], answer) == name, (
+        where, answer, name,
+    )
+    return {name}

@@ -11,7 +11,7 @@ from db.models.jobs import Application, Job, Placement
 from db.models.rate_limits import RateBucket
 from db.models.reference import Industry, Occupation, OccupationGroup, Region, Skill
 from db.models.trainings import Enrollment, Training
-from db.models.workers import JobIntention, Worker, WorkerSkill
+from db.models.workers import JobIntention, SkillSurvey, Worker, WorkerSkill
 
 __all__ = [
     "ApiKey",
@@ -34,6 +34,7 @@ __all__ = [
     "RateBucket",
     "Region",
     "Skill",
+    "SkillSurvey",
     "Training",
     "Worker",
     "WorkerSkill",

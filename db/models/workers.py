@@ -1,4 +1,5 @@
-"""Workers, their skills and job intentions. ID numbers and phones are stored encrypted."""
+"""Workers, their skills, job intentions and skill surveys. ID numbers and phones are stored
+encrypted."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -19,6 +21,7 @@ from sqlalchemy import (
     String,
     func,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, code_column, created_at_column, enum_column, id_column
@@ -81,3 +84,31 @@ class JobIntention(Base):
         code_column(6), ForeignKey("regions.code"), index=True
     )
     expected_salary: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+
+
+class SkillSurvey(Base):
+    """摸底: what a worker can do, wants and needs, as surveyed at one time. A worker's surveys
+    are kept as history; the newest is the one that counts. Codes are checked against their
+    reference tables when written (`skills`, `occupations`, current `regions`)."""
+
+    __tablename__ = "skill_surveys"
+    __table_args__ = (
+        CheckConstraint("expected_salary >= 0", name="expected_salary_non_negative"),
+        Index("ix_skill_surveys_worker_id_surveyed_at_id", "worker_id", "surveyed_at", "id"),
+        Index("ix_skill_surveys_surveyed_at_id", "surveyed_at", "id"),
+    )
+
+    id: Mapped[int] = id_column()
+    worker_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("workers.id", ondelete="CASCADE")
+    )
+    skill_codes: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
+    intended_occupation_codes: Mapped[list[str]] = mapped_column(ARRAY(String(10)))
+    intended_region_codes: Mapped[list[str]] = mapped_column(ARRAY(String(6)))
+    expected_salary: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))  # CNY a month
+    willing_to_relocate: Mapped[bool] = mapped_column(Boolean)
+    training_needs: Mapped[str | None] = mapped_column(String(1000))
+    service_point: Mapped[str | None] = mapped_column(String(128))
+    surveyed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    surveyed_by: Mapped[str] = mapped_column(String(160))  # the principal who recorded it
+    created_at: Mapped[datetime] = created_at_column()

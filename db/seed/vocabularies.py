@@ -99,6 +99,12 @@ CONTRIBUTION_STATUSES = Weighted(
 )
 SKILL_COUNTS = Weighted((0, 25), (1, 40), (2, 25), (3, 10))
 INTENTION_COUNTS = Weighted((0, 30), (1, 50), (2, 20))
+SURVEY_COUNTS = Weighted((0, 40), (1, 35), (2, 17), (3, 8))  # skill surveys (摸底) per worker
+SERVICE_POINTS = ("街道就业服务站", "乡镇劳动保障所", "社区就业服务站", "零工市场服务站")
+TRAINING_NEEDS = (
+    "想学电工，考低压电工证", "焊工技能提升", "育婴员、养老护理培训", "电商直播带货",
+    "叉车证", "数控车床操作", "家政服务培训", "创业培训（开小店）",
+)
 
 # Employer and personal shares of the contribution base, in basis points.
 EMPLOYEE_RATES = {

@@ -1,4 +1,4 @@
-"""Workers, their skills and the jobs they are looking for."""
+"""Workers, their skills, the jobs they are looking for and their skill surveys."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from db.codes import generate_id_number
-from db.models import JobIntention, Worker, WorkerSkill
+from db.models import JobIntention, SkillSurvey, Worker, WorkerSkill
 from db.seed.tables import Load
 from db.seed.vocabularies import (
     EDUCATION,
@@ -17,8 +17,11 @@ from db.seed.vocabularies import (
     GIVEN_MALE,
     INTENTION_COUNTS,
     SECTORS,
+    SERVICE_POINTS,
     SKILL_COUNTS,
     SURNAMES,
+    SURVEY_COUNTS,
+    TRAINING_NEEDS,
 )
 from db.seed.world import Row, World, unique
 
@@ -73,9 +76,13 @@ def worker_skill_rows(world: World) -> Iterator[Row]:
             yield worker_id, skill, rng.randint(1, 5)
 
 
+def _wanted_occupations() -> list[str]:
+    return sorted({code for sector in SECTORS.items for code in sector.occupations})
+
+
 def job_intention_rows(world: World) -> Iterator[Row]:
     rng = world.rng
-    wanted = sorted({code for sector in SECTORS.items for code in sector.occupations})
+    wanted = _wanted_occupations()
     for worker_id in range(1, world.scale.workers + 1):
         for _ in range(INTENTION_COUNTS.pick(rng)):
             region = world.places.pick_destination(rng) if rng.random() < 0.9 else None
@@ -83,8 +90,35 @@ def job_intention_rows(world: World) -> Iterator[Row]:
             yield worker_id, rng.choice(wanted), region, salary
 
 
+def skill_survey_rows(world: World) -> Iterator[Row]:
+    """Up to three surveys of three workers in five, oldest first, over the last two years:
+    skills, one to three occupations sought, current regions, a monthly salary, mostly taken
+    by a service point (the rest filled in by the worker). Drawn from a random source of its
+    own (no later table reads them), so the other tables keep their rows."""
+    rng, wanted = world.side_rng(), _wanted_occupations()
+    for worker_id in range(1, world.scale.workers + 1):
+        days_ago = [rng.uniform(0, 2 * 365) for _ in range(SURVEY_COUNTS.pick(rng))]
+        for surveyed_at in (world.now - timedelta(days=d) for d in sorted(days_ago, reverse=True)):
+            regions = {world.places.pick_destination(rng) for _ in range(rng.randint(0, 2))}
+            point = rng.choice(SERVICE_POINTS) if rng.random() < 0.85 else None
+            yield (
+                worker_id,
+                rng.sample(world.skills, SKILL_COUNTS.pick(rng)),
+                rng.sample(wanted, rng.randint(1, 3)),
+                sorted(regions),
+                Decimal(rng.randrange(3_500, 12_001, 500)) if rng.random() < 0.9 else None,
+                rng.random() < 0.4,
+                rng.choice(TRAINING_NEEDS) if rng.random() < 0.6 else None,
+                point,
+                surveyed_at,
+                "staff:seed" if point else f"worker:seed-{worker_id}",
+                surveyed_at,
+            )
+
+
 LOADS = (
     Load.of(Worker, worker_rows, lambda s: s.workers, defaulted=("version",)),
     Load.of(WorkerSkill, worker_skill_rows),
     Load.of(JobIntention, job_intention_rows, defaulted=("id",)),
+    Load.of(SkillSurvey, skill_survey_rows, defaulted=("id",)),
 )

@@ -61,6 +61,7 @@ from resolvers.declarations import (
     Condition,
     Derived,
     Entity,
+    FirstOf,
     ToMany,
     ToOne,
     declaration_of,
@@ -269,6 +270,8 @@ class Compiler:
             return self.to_one_json(declared, nodes, source)
         if isinstance(declared, ToMany):
             return self.to_many_json(entity, declared, field, nodes, source)
+        if isinstance(declared, FirstOf):
+            return self.first_json(entity, declared.relation, nodes, source)
         if isinstance(declared, Derived):
             return scalar(declared.sql(source, self.viewer), field.type)
         column = _python_name(field)
@@ -290,6 +293,21 @@ class Compiler:
         )
         return found.correlate_except(row).scalar_subquery()
 
+    def related(
+        self, entity: Entity, relation: ToMany, source: FromClause
+    ) -> tuple[Entity, FromClause, list[Condition]]:
+        """A to-many relation's target, an alias of its table, and the conditions of the rows
+        of the parent in `source` (the relation's own `where` with them; the target's policy
+        is the caller's to add)."""
+        assert entity.key is not None
+        target = CATALOG.entity(relation.target)
+        rows = target.table.alias()
+        mine = [
+            rows.c[relation.via.key] == source.c[entity.key.key],
+            *(adapt(c, target.table, rows) for c in relation.where),
+        ]
+        return target, rows, mine
+
     def to_many_json(
         self,
         entity: Entity,
@@ -298,29 +316,37 @@ class Compiler:
         nodes: list[FieldNode],
         source: FromClause,
     ) -> ColumnElement[Any]:
-        assert entity.key is not None
-        target = CATALOG.entity(relation.target)
-        parent_key = source.c[entity.key.key]
-        rows = target.table.alias()
-        mine = [
-            rows.c[relation.via.key] == parent_key,
-            self.visible_in(target, rows),
-            *(adapt(c, target.table, rows) for c in relation.where),
-        ]
+        target, rows, mine = self.related(entity, relation, source)
+        seen = [*mine, self.visible_in(target, rows)]
         named = get_named_type(field.type)
         if named.name == "Int":  # a count of the relation
-            count = select(func.count()).select_from(rows).where(*mine)
+            count = select(func.count()).select_from(rows).where(*seen)
             return count.correlate_except(rows).scalar_subquery()
         if relation.order is None:  # a small list, in key order
             fields = self.fields_of(nodes, target)
             order = [rows.c[c.key] for c in target.table.primary_key.columns]
             items = func.json_agg(aggregate_order_by(self.object_json(target, fields, rows),
                                                      *order))
-            listed = select(func.coalesce(items, literal_json("[]"))).where(*mine)
+            listed = select(func.coalesce(items, literal_json("[]"))).where(*seen)
             return listed.correlate_except(rows).scalar_subquery()
         request = self.page_request(self.arguments(field, nodes[0]))
-        where = [rows.c[relation.via.key] == parent_key, *mine[2:]]
-        return self.page_json(target, nodes, field.type, relation.order, request, rows, where)
+        return self.page_json(target, nodes, field.type, relation.order, request, rows, mine)
+
+    def first_json(
+        self, entity: Entity, relation: ToMany, nodes: list[FieldNode], source: FromClause
+    ) -> ColumnElement[Any]:
+        """The JSON of the first row the viewer sees of an ordered relation of the parent in
+        `source`, or null (`FirstOf`)."""
+        assert relation.order is not None
+        target, rows, mine = self.related(entity, relation, source)
+        order = [adapt(o, target.table, rows) for o in relation.order.order_by(False)]
+        first = (
+            select(self.object_json(target, self.fields_of(nodes, target), rows))
+            .where(*mine, self.visible_in(target, rows))
+            .order_by(*order)
+            .limit(1)
+        )
+        return first.correlate_except(rows).scalar_subquery()
 
     def object_type(self, entity: Entity) -> GraphQLObjectType:
         object_type = self.schema.get_type(entity.name)
