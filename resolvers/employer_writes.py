@@ -16,7 +16,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -27,15 +27,13 @@ from db.codes import (
     is_industry_code_format,
     normalize_credit_code,
 )
-from db.models import Industry
-from db.models.base import table_of
 from db.models.enums import EmployerSize
 from resolvers.access import Role, Viewer
-from resolvers.divisions import lies_within
+from resolvers.divisions import writes_within
 from resolvers.employers import EMPLOYER, EMPLOYERS
 from resolvers.global_ids import GlobalId
-from resolvers.job_writes import region_problem
 from resolvers.pagination import readable_columns
+from resolvers.write_checks import CURRENT_REGIONS, INDUSTRIES, given
 from resolvers.writes import (
     Outcome,
     Problem,
@@ -148,12 +146,7 @@ def credit_code_problem(value: str) -> EmployerProblem | None:
 
 def _region_permission(viewer: Viewer, region_code: str) -> EmployerProblem | None:
     """Staff act within their division, partners within their regions."""
-    divisions: tuple[str, ...] | None = None
-    if viewer.role is Role.STAFF:
-        divisions = (viewer.region_code,) if viewer.region_code else ()
-    elif viewer.partner is not None:
-        divisions = viewer.partner.regions
-    if divisions is not None and not any(lies_within(region_code, d) for d in divisions):
+    if not writes_within(viewer, region_code):
         return Problem(("regionCode",), Code.NOT_ALLOWED, "That region is outside yours.")
     return None
 
@@ -162,19 +155,11 @@ async def _unknown_codes(
     connection: AsyncConnection, industry_code: str | None, region_code: str | None
 ) -> list[EmployerProblem]:
     problems: list[EmployerProblem] = []
-    if region_code is not None:
-        missing = await region_problem(connection, region_code)
-        if missing is not None:
-            problems.append(Problem(missing.field, Code.NOT_FOUND, missing.message))
-    industries = table_of(Industry)
-    if industry_code is not None and (
-        await connection.execute(
-            select(industries.c.code).where(industries.c.code == industry_code)
-        )
-    ).first() is None:
-        problems.append(Problem(
-            ("industryCode",), Code.NOT_FOUND, f"Unknown industry code '{industry_code}'."
-        ))
+    for vocabulary, field, code in (
+        (CURRENT_REGIONS, "regionCode", region_code),
+        (INDUSTRIES, "industryCode", industry_code),
+    ):
+        problems += await vocabulary.unknown(connection, given(field, code), Code.NOT_FOUND)
     return problems
 
 
@@ -252,17 +237,11 @@ async def _managed_employer(tx: Tx, employer_id: str) -> RowMapping | EmployerPr
     employer = await seen_row(tx.connection, EMPLOYER, key, tx.viewer, lock=True)
     if employer is None:
         return NO_SUCH_EMPLOYER
-    if _outside(tx.viewer, employer["region_code"]):
+    if not writes_within(tx.viewer, employer["region_code"]):
         return Problem(
             ("employerId",), Code.NOT_ALLOWED, "That employer's region is outside yours."
         )
     return employer
-
-
-def _outside(viewer: Viewer, region_code: str) -> bool:
-    return viewer.role is Role.STAFF and not (
-        viewer.region_code and lies_within(region_code, viewer.region_code)
-    )
 
 
 async def _change_employer(

@@ -173,14 +173,6 @@ def codes_of(
     ]
 
 
-async def region_problem(connection: AsyncConnection, region_code: str) -> JobProblem | None:
-    """A region code (well formed by now) that names no current region."""
-    missing = await CURRENT_REGIONS.unknown(
-        connection, given("regionCode", region_code), JobErrorCode.NOT_FOUND
-    )
-    return missing[0] if missing else None
-
-
 async def _missing_references(
     connection: AsyncConnection, viewer: Viewer, new: NewJob, employer_id: int
 ) -> list[JobProblem]:

@@ -174,16 +174,22 @@ async def partner_key(
 
 @pytest.fixture(scope="module")
 def viewers(subjects: Subjects, partner: Viewer) -> dict[str, Viewer]:
-    """The roles, as the oracle (tests/visibility.py) knows them."""
+    """The roles, as the oracle (tests/visibility.py) knows them: each token role by the
+    principal its tokens make (`bearer`'s subject `test-<role>`), whose records (job reports)
+    other tests may have made too."""
     return {
         "anonymous": Viewer("anonymous", "anonymous"),
-        "worker": Viewer("worker", "worker", worker_id=_key(subjects.worker, "Worker")),
-        "employer": Viewer(
-            "employer", "employer", employer_id=_key(subjects.employer, "Employer")
+        "worker": Viewer(
+            "worker", "worker", worker_id=_key(subjects.worker, "Worker"),
+            principal="worker:test-worker",
         ),
-        "staff": Viewer("staff", "staff", division=subjects.province),
+        "employer": Viewer(
+            "employer", "employer", employer_id=_key(subjects.employer, "Employer"),
+            principal="employer:test-employer",
+        ),
+        "staff": Viewer("staff", "staff", division=subjects.province, principal="staff:test-staff"),
         "partner": partner,
-        "admin": Viewer("admin", "admin"),
+        "admin": Viewer("admin", "admin", principal="admin:test-admin"),
     }
 
 
