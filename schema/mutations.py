@@ -40,8 +40,8 @@ IDEMPOTENCY_KEY_DOC = (
 
 def mutation_type(*bases: type) -> type:
     """The root `Mutation` type: `bases` (types with mutations of their own), then every
-    declared write, in the order they were declared."""
-    namespace = {_snake(write.name): mutation_field(write) for write in WRITES.values()}
+    declared write, by name (whatever order their modules were imported in)."""
+    namespace = {_snake(name): mutation_field(WRITES[name]) for name in sorted(WRITES)}
     return strawberry.type(type("Mutation", bases, namespace))
 
 

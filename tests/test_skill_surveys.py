@@ -119,13 +119,13 @@ async def test_the_latest_survey_is_the_newest_the_viewer_may_see(
 ) -> None:
     """Employers see the applicants to their jobs, never their surveys: the latest is null."""
     data = await gql.ok(
-        """{ jobs(first: 50) { nodes { employer { id } applications(first: 5) {
-             nodes { worker { id latestSurvey { id } } } } } } }"""
+        """{ skillSurveys(first: 100) { nodes { worker { id latestSurvey { id }
+             applications(first: 1) { nodes { job { employer { id } } } } } } } }"""
     )
     employer, applicant = next(
-        (job["employer"]["id"], application["worker"])
-        for job in data["jobs"]["nodes"] for application in job["applications"]["nodes"]
-        if application["worker"]["latestSurvey"] is not None
+        (worker["applications"]["nodes"][0]["job"]["employer"]["id"], worker)
+        for worker in (survey["worker"] for survey in data["skillSurveys"]["nodes"])
+        if worker["applications"]["nodes"]
     )
     as_employer = gql.as_(bearer(settings, "employer", employer_id=employer))
     seen = await history(as_employer, applicant)

@@ -35,6 +35,7 @@ class Job(Base):
         CheckConstraint(
             "openings_filled >= 0 AND openings_filled <= headcount", name="openings_filled"
         ),
+        CheckConstraint("open_reports >= 0", name="open_reports"),
         Index("ix_jobs_posted_at_id", "posted_at", "id"),
         Index("ix_jobs_employer_id_posted_at", "employer_id", "posted_at", "id"),
         Index("ix_jobs_salary_max_id", "salary_max", "id"),
@@ -72,6 +73,9 @@ class Job(Base):
     # Openings filled by hiring through the hub (reviewApplication HIRE); at `headcount` the
     # job closes.
     openings_filled: Mapped[int] = mapped_column(Integer, server_default="0")
+    # Its open reports (one per reporter at most), kept by a trigger on job_reports
+    # (migration 0011), so the public view tests a column, not the reports.
+    open_reports: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class Application(Base):

@@ -174,7 +174,10 @@ def job_report_rows(world: World) -> Iterator[Row]:
 
 
 LOADS = (
-    Load.of(Job, job_rows, lambda s: s.jobs, defaulted=("version", "openings_filled")),
+    Load.of(
+        Job, job_rows, lambda s: s.jobs,
+        defaulted=("version", "openings_filled", "open_reports"),
+    ),
     Load.of(Application, application_rows, lambda s: s.applications, defaulted=("version",)),
     Load.of(Placement, placement_rows),
     Load.of(JobReport, job_report_rows),

@@ -17,6 +17,21 @@ branch_labels = None
 depends_on = None
 
 
+OPEN_REPORTS_FUNCTION = """
+CREATE FUNCTION job_reports_open_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.status = 'open' THEN
+    UPDATE jobs SET open_reports = open_reports - 1 WHERE id = OLD.job_id;
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.status = 'open' THEN
+    UPDATE jobs SET open_reports = open_reports + 1 WHERE id = NEW.job_id;
+  END IF;
+  RETURN NULL;
+END
+$$
+"""
+
+
 def upgrade() -> None:
     op.add_column('employers', sa.Column('is_platform', sa.Boolean(), server_default='false', nullable=False))
     op.add_column('applications', sa.Column('version', sa.Integer(), server_default='1', nullable=False))
@@ -49,9 +64,22 @@ def upgrade() -> None:
     op.create_index('ix_job_reports_job_id_created_at_id', 'job_reports', ['job_id', 'created_at', 'id'], unique=False)
     op.create_index('ix_job_reports_reporter', 'job_reports', ['reporter'], unique=False)
     op.create_index('uq_job_reports_open_job_id_reporter', 'job_reports', ['job_id', 'reporter'], unique=True, postgresql_where=sa.text("status = 'open'"))
+    # A job's open reports, counted on the job by increments (safe under concurrent reports:
+    # the job's row lock orders them), so the public view tests a column.
+    op.add_column('jobs', sa.Column('open_reports', sa.Integer(), server_default='0', nullable=False))
+    op.create_check_constraint(op.f('ck_jobs_open_reports'), 'jobs', 'open_reports >= 0')
+    op.execute(OPEN_REPORTS_FUNCTION)
+    op.execute(
+        "CREATE TRIGGER job_reports_open_count AFTER INSERT OR DELETE OR UPDATE OF status, job_id "
+        "ON job_reports FOR EACH ROW EXECUTE FUNCTION job_reports_open_count()"
+    )
 
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER job_reports_open_count ON job_reports")
+    op.execute("DROP FUNCTION job_reports_open_count()")
+    op.drop_constraint(op.f('ck_jobs_open_reports'), 'jobs', type_='check')
+    op.drop_column('jobs', 'open_reports')
     op.drop_index('uq_job_reports_open_job_id_reporter', table_name='job_reports', postgresql_where=sa.text("status = 'open'"))
     op.drop_index('ix_job_reports_reporter', table_name='job_reports')
     op.drop_index('ix_job_reports_job_id_created_at_id', table_name='job_reports')
