@@ -100,11 +100,11 @@ def declared_entity(field: GraphQLField | None) -> Entity | None:
 
 def columns_read(entity: Entity, arguments: dict[str, Any]) -> list[tuple[str, Column[Any]]]:
     """(argument, column) for each filter field given and the `orderBy` field chosen."""
-    read = []
+    read: list[tuple[str, Column[Any]]] = []
     given = arguments.get("filter") or {}
     for name, rule in entity.filters.items():
         if given.get(graphql_name(name)) is not None:
-            read.append((f"filter.{graphql_name(name)}", rule.column))
+            read.extend((f"filter.{graphql_name(name)}", column) for column in rule.columns)
     order = arguments.get("orderBy") or {}
     field = order.get("field")
     if field is not None:

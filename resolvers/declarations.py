@@ -46,12 +46,19 @@ class Bound:
 class Rule:
     """What one filter field means: `condition(reads, value, argument)` is the SQL condition
     a value asks for (or a BadArgument naming `argument`); `column` is what it compares, so
-    filtering needs the right to read the field that shows that column. `bound`: the same
-    condition over a parameter, for a rule whose SQL does not depend on the value."""
+    filtering needs the right to read the field that shows that column (and those showing
+    `also_reads`, for a rule that looks into several). `bound`: the same condition over a
+    parameter, for a rule whose SQL does not depend on the value."""
 
     column: Column[Any]
     condition: Callable[[KeyLookup, Any, str], Awaitable[Condition]] = field(repr=False)
     bound: Bound | None = field(default=None, repr=False)
+    also_reads: tuple[Column[Any], ...] = ()
+
+    @property
+    def columns(self) -> tuple[Column[Any], ...]:
+        """Every column whose field a viewer must be able to read to filter by this rule."""
+        return (self.column, *self.also_reads)
 
 
 def declaration_of(field: Any) -> object | None:

@@ -61,13 +61,22 @@ async def is_occupation(
     return column == code
 
 
-def keyword_pattern(keyword: str, argument: str) -> str:
-    """The ILIKE pattern (escaped with a backslash) of rows containing `keyword`."""
+MAX_KEYWORD_CHARS = 64
+
+
+def keyword_text(keyword: str, argument: str) -> str:
+    """A search term: trimmed, not blank, at most 64 characters."""
     text = keyword.strip()
     if not text:
         raise BadArgument(argument, "must not be blank")
-    if len(text) > 64:
-        raise BadArgument(argument, "must be at most 64 characters")
+    if len(text) > MAX_KEYWORD_CHARS:
+        raise BadArgument(argument, f"must be at most {MAX_KEYWORD_CHARS} characters")
+    return text
+
+
+def keyword_pattern(keyword: str, argument: str) -> str:
+    """The ILIKE pattern (escaped with a backslash) of rows containing `keyword`."""
+    text = keyword_text(keyword, argument)
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
@@ -145,6 +154,7 @@ def bound_rule(
     over: Callable[[ColumnElement[Any]], Condition],
     value_of: Callable[[Any, str], Any] = _as_is,
     type_: Any = None,
+    also_reads: tuple[Column[Any], ...] = (),
 ) -> Rule:
     """The rule on `column` whose condition is `over(parameter)` for every value, the
     parameter holding `value_of(value, argument)` (of `type_`, by default the column's)."""
@@ -153,7 +163,7 @@ def bound_rule(
     async def condition(_reads: KeyLookup, value: Any, argument: str) -> Condition:
         return form.over(bindparam(None, form.value_of(value, argument), type_=form.type))
 
-    return Rule(column, condition, form)
+    return Rule(column, condition, form, also_reads)
 
 
 def region_rule(column: Column[Any]) -> Rule:

@@ -18,12 +18,12 @@ from resolvers.filters import (
     equals_rule,
     industry_rule,
     is_set_rule,
-    keyword_rule,
     node_rule,
     occupation_rule,
     region_rule,
 )
 from resolvers.job_lifecycle import STATUS_RULE, in_public_view
+from resolvers.job_search import EMPLOYER_VERIFIED_RULE, KEYWORD_RULE, VALID_AT_RULE
 from resolvers.pagination import Ordering
 from resolvers.policies import in_partner_regions, in_staff_division, worker_records_under
 from resolvers.viewer_parameters import viewer_id
@@ -79,12 +79,23 @@ JOB = declare(Entity(
         "salary_max": amount_rule(JOBS.c.salary_min, operator.le),  # starts at or below this
         "posted_after": at_least_rule(JOBS.c.posted_at),
         "posted_before": below_rule(JOBS.c.posted_at),
-        "keyword": keyword_rule(JOBS.c.title),
+        "keyword": KEYWORD_RULE,
+        "lodging": equals_rule(JOBS.c.lodging),
+        "board": equals_rule(JOBS.c.board),
+        "valid_at": VALID_AT_RULE,
+        "employer_verified": EMPLOYER_VERIFIED_RULE,
+        "monthly_salary_min": amount_rule(JOBS.c.monthly_salary_max, operator.ge),
+        "monthly_salary_max": amount_rule(JOBS.c.monthly_salary_min, operator.le),
     },
-    ranges=(Range("salary_min", "salary_max"), Range("posted_after", "posted_before")),
+    ranges=(
+        Range("salary_min", "salary_max"),
+        Range("posted_after", "posted_before"),
+        Range("monthly_salary_min", "monthly_salary_max"),
+    ),
     orderings={
         "POSTED_AT": JOBS.c.posted_at,
         "SALARY_MAX": JOBS.c.salary_max,
+        "MONTHLY_SALARY": JOBS.c.monthly_salary_max,
         "CREATED_AT": JOBS.c.created_at,
     },
     relations=(

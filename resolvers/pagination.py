@@ -23,9 +23,11 @@ from sqlalchemy import (
     Numeric,
     Select,
     Table,
+    and_,
     any_,
     bindparam,
     func,
+    or_,
     select,
     true,
     tuple_,
@@ -70,19 +72,40 @@ class Ordering:
         self, reverse: bool, within: FromClause | None = None
     ) -> list[ColumnElement[Any]]:
         """The ORDER BY terms, on the table's columns or on those of `within`, a subquery of
-        the table."""
+        the table. Rows without a sort value (a nullable column's NULLs) come last in either
+        direction, so first when reversed."""
         down = self.descending != reverse
-        table_columns = (self.column, self.id_column)
-        columns: tuple[ColumnElement[Any], ...] = table_columns
+        column: ColumnElement[Any] = self.column
+        id_column: ColumnElement[Any] = self.id_column
         if within is not None:
-            columns = tuple(within.c[c.key] for c in table_columns)
-        return [c.desc() if down else c.asc() for c in columns]
+            column, id_column = within.c[self.column.key], within.c[self.id_column.key]
+        sort = column.desc() if down else column.asc()
+        if self.column.nullable:
+            sort = sort.nulls_first() if reverse else sort.nulls_last()
+        return [sort, id_column.desc() if down else id_column.asc()]
 
     def after(self, key: tuple[Any, Any], reverse: bool) -> ColumnElement[bool]:
-        """Rows that come after `key` in this ordering (before it when `reverse`)."""
+        """Rows that come after `key` in this ordering (before it when `reverse`). The sort
+        value is None for a row without one, or a parameter that may hold NULL (a plan's)."""
         down = self.descending != reverse
+        value, id_key = key
         row = tuple_(self.column, self.id_column)
-        return row < tuple_(*key) if down else row > tuple_(*key)
+        beyond = row < tuple_(value, id_key) if down else row > tuple_(value, id_key)
+        if not self.column.nullable:
+            return beyond
+        # NULLs sort last: after a row with a value come greater values, then every NULL;
+        # after a NULL only NULLs with a greater id (reversed: the other way round).
+        unset = self.column.is_(None)
+        beyond_id = self.id_column < id_key if down else self.id_column > id_key
+        after_value = beyond if reverse else or_(beyond, unset)
+        after_null = and_(unset, beyond_id)
+        if reverse:
+            after_null = or_(after_null, self.column.is_not(None))
+        if isinstance(value, BindParameter):
+            return or_(
+                and_(value.is_not(None), after_value), and_(value.is_(None), after_null)
+            )
+        return after_null if value is None else after_value
 
 
 @dataclass(frozen=True)
@@ -128,10 +151,13 @@ class Page:
 
 
 def encode_cursor(ordering: Ordering, row: RowMapping) -> str:
-    """URL-safe base64 of the JSON `[ordering name, sort value as text, id]`, UTF-8 as it is
+    """URL-safe base64 of the JSON `[ordering name, sort value as text or null, id]`, UTF-8 as it is
     (`resolvers.compiler.json_sql.cursor_json` writes the same in SQL)."""
     value = row[ordering.column.key]
-    text = value.isoformat() if isinstance(value, date | datetime) else str(value)
+    text: str | None = (
+        None if value is None
+        else value.isoformat() if isinstance(value, date | datetime) else str(value)
+    )
     raw = json.dumps([ordering.name, text, row[ordering.id_column.key]], ensure_ascii=False)
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
@@ -148,6 +174,10 @@ def decode_cursor(ordering: Ordering, request: PageRequest) -> tuple[Any, Any] |
     name, text, key = parts
     if name != ordering.name:
         raise BadArgument(argument, "the cursor was made for a different orderBy")
+    if text is None:
+        if not ordering.column.nullable:
+            raise BadArgument(argument, NOT_A_CURSOR)
+        return None, key
     try:
         return _sort_value(ordering.column, text), key
     except (InvalidValue, ValueError):
@@ -164,8 +194,8 @@ NOT_A_CURSOR = "not a cursor of this list"
 MAX_CURSOR_CHARS = 512
 
 
-def _cursor_parts(cursor: str) -> tuple[str, str, int] | None:
-    """The [ordering name, sort value text, id] inside a canonical cursor, or None."""
+def _cursor_parts(cursor: str) -> tuple[str, str | None, int] | None:
+    """The [ordering name, sort value text or null, id] inside a canonical cursor, or None."""
     if len(cursor) > MAX_CURSOR_CHARS:
         return None
     try:
@@ -178,7 +208,9 @@ def _cursor_parts(cursor: str) -> tuple[str, str, int] | None:
     if not isinstance(parts, list) or len(parts) != 3:
         return None
     name, text, key = parts
-    if not isinstance(name, str) or not isinstance(text, str) or text_problem(text):
+    if not isinstance(name, str):
+        return None
+    if text is not None and (not isinstance(text, str) or text_problem(text)):
         return None
     if isinstance(key, bool) or not isinstance(key, int) or not 0 <= key <= MAX_INT_KEY:
         return None
@@ -215,8 +247,11 @@ def _column_holds(column_type: Any, value: Decimal) -> bool:
 
 
 def readable_columns(table: Table) -> list[ColumnElement[Any]]:
-    """Every column but ciphertexts and lookup hashes, which no read path needs."""
-    return [c for c in table.c if not c.key.endswith(("_encrypted", "_hash"))]
+    """Every column but ciphertexts, lookup hashes and others no read path needs (`UNREAD`)."""
+    return [
+        c for c in table.c
+        if not c.key.endswith(("_encrypted", "_hash")) and c.info.get("read", True)
+    ]
 
 
 def page_query(

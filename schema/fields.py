@@ -132,7 +132,11 @@ def order_input(entity: Entity) -> type:
             "direction": OrderDirection.DESC,
         },
     )
-    return strawberry.input(order)
+    return strawberry.input(
+        order,
+        description="The order of a list; ties go by ID in the same direction. Rows with no "
+        "value of the field (a piece-rate job's MONTHLY_SALARY) come last either way.",
+    )
 
 
 def listed(entity: Entity, filter_input: type, description: str) -> Any:

@@ -51,6 +51,13 @@ class Job(Node):
     salary_min: Decimal = strawberry.field(description="In CNY per salaryUnit.")
     salary_max: Decimal = strawberry.field(description="In CNY per salaryUnit.")
     salary_unit: SalaryUnit
+    monthly_salary_min: Decimal | None = strawberry.field(
+        description="salaryMin a month (a day's pay times 21.75, an hour's times 174); null "
+        "for piece rates."
+    )
+    monthly_salary_max: Decimal | None = strawberry.field(
+        description="salaryMax a month, figured as monthlySalaryMin is; null for piece rates."
+    )
     headcount: int
     openings_filled: int = strawberry.field(
         description="Openings filled by hires through the hub; at headcount the job closes."
@@ -119,7 +126,31 @@ class JobFilter:
     )
     posted_after: datetime | None = strawberry.field(default=None, description="Inclusive.")
     posted_before: datetime | None = strawberry.field(default=None, description="Exclusive.")
-    keyword: str | None = strawberry.field(default=None, description="Part of the title.")
+    keyword: str | None = strawberry.field(
+        default=None,
+        description="Part of the title, the description, the employer's name or the "
+        "occupation's name (any letters' case; one character or more, e.g. 普工).",
+    )
+    lodging: bool | None = strawberry.field(
+        default=None, description="true: lodging (包住) provided; false: not."
+    )
+    board: bool | None = strawberry.field(
+        default=None, description="true: meals (包吃) provided; false: not."
+    )
+    valid_at: datetime | None = strawberry.field(
+        default=None, description="Jobs posted by then and not past their validThrough."
+    )
+    employer_verified: bool | None = strawberry.field(
+        default=None, description="true: the employer was verified by staff; false: not yet."
+    )
+    monthly_salary_min: Decimal | None = strawberry.field(
+        default=None,
+        description="Jobs that can pay at least this a month, whatever their unit (piece "
+        "rates, with no monthly figure, never match).",
+    )
+    monthly_salary_max: Decimal | None = strawberry.field(
+        default=None, description="Jobs whose monthly pay starts at or below this."
+    )
 
 
 @strawberry.type(description="A worker placed in a job (就业安置), from an application or not.")

@@ -22,6 +22,10 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+UNREAD = {"read": False}
+"""`info` of a column no read path returns (a search index's text, say)."""
+
+
 def code_column(length: int) -> Any:
     """A national-standard code: compared byte-wise so prefix ranges work on every server."""
     return String(length, collation="C")

@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     Date,
     DateTime,
     ForeignKey,
@@ -20,10 +21,26 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models.base import Base, code_column, created_at_column, enum_column, id_column
+from db.models.base import (
+    UNREAD,
+    Base,
+    code_column,
+    created_at_column,
+    enum_column,
+    id_column,
+)
 from db.models.enums import ApplicationStatus, EmploymentType, JobStatus, SalaryUnit
+
+
+def monthly_pay(column: str) -> str:
+    """The monthly figure of a salary bound, by unit (21.75 paid days a month, 8 hours each)."""
+    return (
+        f"CASE salary_unit WHEN 'month' THEN {column} "
+        f"WHEN 'day' THEN round({column} * 21.75, 2) WHEN 'hour' THEN {column} * 174 END"
+    )
 
 
 class Job(Base):
@@ -42,6 +59,9 @@ class Job(Base):
         Index("ix_jobs_salary_min", "salary_min"),
         Index("ix_jobs_employment_type", "employment_type"),
         Index("ix_jobs_salary_unit", "salary_unit"),
+        Index("ix_jobs_search_grams", "search_grams", postgresql_using="gin"),
+        Index("ix_jobs_monthly_salary_max_id", "monthly_salary_max", "id"),
+        Index("ix_jobs_monthly_salary_min", "monthly_salary_min"),
     )
 
     id: Mapped[int] = id_column()
@@ -76,6 +96,23 @@ class Job(Base):
     # Its open reports (one per reporter at most), kept by a trigger on job_reports
     # (migration 0011), so the public view tests a column, not the reports.
     open_reports: Mapped[int] = mapped_column(Integer, server_default="0")
+    # Pay per month whatever the unit (a day's pay times 21.75, an hour's times 174); none
+    # for piece rates.
+    monthly_salary_min: Mapped[Decimal | None] = mapped_column(
+        Numeric, Computed(monthly_pay("salary_min"), persisted=True)
+    )
+    monthly_salary_max: Mapped[Decimal | None] = mapped_column(
+        Numeric, Computed(monthly_pay("salary_max"), persisted=True)
+    )
+    # What `keyword` searches: title, description, employer's and occupation's names,
+    # lowercased, and its one- and two-character grams (GIN-indexed), kept by triggers
+    # (migration 0012). No read path returns them.
+    search_text: Mapped[str] = mapped_column(
+        Text, server_default="", info=UNREAD
+    )
+    search_grams: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), server_default="{}", info=UNREAD
+    )
 
 
 class Application(Base):

@@ -19,8 +19,10 @@ from db.models.enums import (
 from db.seed.tables import Load
 from db.seed.vocabularies import (
     APPLICATION_STATUSES,
+    COMMON_TITLES,
     JOB_STATUSES,
     MONTHLY_CAP,
+    POSTING_TERMS,
     SALARY_BOUNDS,
     TITLE_SUFFIXES,
 )
@@ -60,8 +62,21 @@ def _job_dates(
     return posted, posted + validity, None
 
 
+def _posting_text(
+    words: random.Random, occupation: str, unit: SalaryUnit, lodging: bool, board: bool
+) -> tuple[str, list[str]]:
+    """A common name for the job, if postings have one, and the terms its text promises."""
+    names = next((n for key, n in COMMON_TITLES.items() if key in occupation), ())
+    common = words.choice(names) if names and words.random() < 0.7 else ""
+    terms = ["包吃住" if board else "包住"] if lodging else []
+    terms += {SalaryUnit.DAY: ["日结"], SalaryUnit.PIECE: ["计件"]}.get(unit, [])
+    terms += words.sample(POSTING_TERMS, words.randint(1, 3))
+    return common, terms
+
+
 def job_rows(world: World) -> Iterator[Row]:
     rng, places = world.rng, world.places
+    words = world.side_rng()  # the postings' wording: other rows stay as they were
     for job_id in range(1, world.scale.jobs + 1):
         employer = rng.randrange(world.scale.employers)
         sector = world.employer_sectors[employer]
@@ -77,10 +92,12 @@ def job_rows(world: World) -> Iterator[Row]:
         lodging = rng.random() < sector.lodging
         board = lodging and rng.random() < 0.8
         suffix = "（包吃住）" if board else rng.choice(TITLE_SUFFIXES)
-        title = world.occupations[occupation] + suffix
+        name = world.occupations[occupation]
+        common, terms = _posting_text(words, name, unit, lodging, board)
+        title = (common or name) + suffix
         description = (
-            f"{world.employer_names[employer]}招聘{world.occupations[occupation]}{headcount}名，"
-            f"工作地点：{places.address(region)}。"
+            f"{world.employer_names[employer]}招聘{common or name}{headcount}名"
+            f"（{name}），{'，'.join(terms)}。工作地点：{places.address(region)}。"
         )
         status = JOB_STATUSES.pick(rng)
         posted, valid_through, verified = _job_dates(world, status)
@@ -176,7 +193,7 @@ def job_report_rows(world: World) -> Iterator[Row]:
 LOADS = (
     Load.of(
         Job, job_rows, lambda s: s.jobs,
-        defaulted=("version", "openings_filled", "open_reports"),
+        defaulted=("version", "openings_filled", "open_reports", "search_text", "search_grams"),
     ),
     Load.of(Application, application_rows, lambda s: s.applications, defaulted=("version",)),
     Load.of(Placement, placement_rows),

@@ -42,10 +42,13 @@ class Load:
         prepare: Prepare | None = None,
     ) -> Load:
         """Every column of `model`'s table in the table's order (which the rows follow), but
-        the `defaulted` ones, which the server fills."""
+        the `defaulted` ones and the generated ones, which the server fills."""
         table = table_of(model)
         missing = sorted(set(defaulted).difference(table.c.keys()))
         if missing:
             raise ValueError(f"defaulted: table {table.name} has no column {', '.join(missing)}")
-        columns = tuple(column.name for column in table.c if column.name not in defaulted)
+        columns = tuple(
+            column.name for column in table.c
+            if column.name not in defaulted and column.computed is None
+        )
         return cls(table.name, columns, rows, expected, prepare)

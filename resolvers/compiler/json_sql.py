@@ -147,7 +147,7 @@ def date_time(column: ColumnElement[Any]) -> ColumnElement[Any]:
 
 def cursor_json(ordering: Ordering, source: FromClause) -> ColumnElement[Any]:
     """The cursor of the row `source` holds, as `resolvers.pagination.encode_cursor` writes
-    it: URL-safe base64 of `["<ordering>", "<sort value>", <id>]`."""
+    it: URL-safe base64 of `["<ordering>", "<sort value>" or null, <id>]`."""
     column = source.c[ordering.column.key]
     python_type = ordering.column.type.python_type
     if python_type is datetime:
@@ -156,10 +156,9 @@ def cursor_json(ordering: Ordering, source: FromClause) -> ColumnElement[Any]:
         value = func.to_char(column, constant("YYYY-MM-DD"))
     else:
         value = cast(column, Text)
-    value = func.coalesce(value, constant("None"))  # str(None), as the resolver path writes it
     raw = (
         constant(f"[{json.dumps(ordering.name, ensure_ascii=False)}, ", String)
-        + cast(func.to_json(value), Text)
+        + func.coalesce(cast(func.to_json(value), Text), constant("null"))
         + constant(", ", String)
         + cast(source.c[ordering.id_column.key], Text)
         + constant("]", String)
