@@ -118,6 +118,8 @@ def upgrade() -> None:
         "WHEN (OLD.name IS DISTINCT FROM NEW.name) EXECUTE FUNCTION occupation_renamed_jobs()"
     )
     op.execute("UPDATE jobs SET title = title")
+    # The title's trigram index served the old title-only keyword; nothing reads it now.
+    op.execute("DROP INDEX IF EXISTS ix_jobs_title_trgm")
     op.create_index(
         'ix_jobs_search_grams', 'jobs', ['search_grams'], unique=False, postgresql_using='gin'
     )
@@ -130,6 +132,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute(
+        "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN "
+        "CREATE INDEX ix_jobs_title_trgm ON jobs USING gin (title gin_trgm_ops); END IF; END $$"
+    )
     op.drop_index('ix_jobs_monthly_salary_min', table_name='jobs')
     op.drop_index('ix_jobs_monthly_salary_max_id', table_name='jobs')
     op.drop_index('ix_jobs_search_grams', table_name='jobs')
