@@ -64,19 +64,14 @@ $$
 """
 
 # A renamed employer or occupation rewrites its jobs' text (through the trigger above).
-RENAMED_EMPLOYER = """
-CREATE FUNCTION employer_renamed_jobs() RETURNS trigger LANGUAGE plpgsql AS $$
+RENAMED = """
+CREATE FUNCTION renamed_jobs_text() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  UPDATE jobs SET title = title WHERE employer_id = NEW.id;
-  RETURN NULL;
-END
-$$
-"""
-
-RENAMED_OCCUPATION = """
-CREATE FUNCTION occupation_renamed_jobs() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  UPDATE jobs SET title = title WHERE occupation_code = NEW.code;
+  IF TG_TABLE_NAME = 'employers' THEN
+    UPDATE jobs SET title = title WHERE employer_id = NEW.id;
+  ELSE
+    UPDATE jobs SET title = title WHERE occupation_code = NEW.code;
+  END IF;
   RETURN NULL;
 END
 $$
@@ -103,20 +98,16 @@ def upgrade() -> None:
     op.execute(TEXT_GRAMS)
     op.execute(TERM_GRAMS)
     op.execute(JOB_SEARCH_TEXT)
-    op.execute(RENAMED_EMPLOYER)
-    op.execute(RENAMED_OCCUPATION)
+    op.execute(RENAMED)
     op.execute(
         "CREATE TRIGGER job_search_text BEFORE INSERT OR UPDATE OF title, description, "
         "employer_id, occupation_code ON jobs FOR EACH ROW EXECUTE FUNCTION job_search_text()"
     )
-    op.execute(
-        "CREATE TRIGGER employer_renamed_jobs AFTER UPDATE OF name ON employers FOR EACH ROW "
-        "WHEN (OLD.name IS DISTINCT FROM NEW.name) EXECUTE FUNCTION employer_renamed_jobs()"
-    )
-    op.execute(
-        "CREATE TRIGGER occupation_renamed_jobs AFTER UPDATE OF name ON occupations FOR EACH ROW "
-        "WHEN (OLD.name IS DISTINCT FROM NEW.name) EXECUTE FUNCTION occupation_renamed_jobs()"
-    )
+    for table in ('employers', 'occupations'):
+        op.execute(
+            f"CREATE TRIGGER renamed_jobs_text AFTER UPDATE OF name ON {table} FOR EACH ROW "
+            "WHEN (OLD.name IS DISTINCT FROM NEW.name) EXECUTE FUNCTION renamed_jobs_text()"
+        )
     op.execute("UPDATE jobs SET title = title")
     # The title's trigram index served the old title-only keyword; nothing reads it now.
     op.execute("DROP INDEX IF EXISTS ix_jobs_title_trgm")
@@ -139,11 +130,11 @@ def downgrade() -> None:
     op.drop_index('ix_jobs_monthly_salary_min', table_name='jobs')
     op.drop_index('ix_jobs_monthly_salary_max_id', table_name='jobs')
     op.drop_index('ix_jobs_search_grams', table_name='jobs')
-    op.execute("DROP TRIGGER occupation_renamed_jobs ON occupations")
-    op.execute("DROP TRIGGER employer_renamed_jobs ON employers")
+    op.execute("DROP TRIGGER renamed_jobs_text ON occupations")
+    op.execute("DROP TRIGGER renamed_jobs_text ON employers")
     op.execute("DROP TRIGGER job_search_text ON jobs")
     for function in (
-        'occupation_renamed_jobs()', 'employer_renamed_jobs()', 'job_search_text()',
+        'renamed_jobs_text()', 'job_search_text()',
         'term_grams(text)', 'text_grams(text)',
     ):
         op.execute(f"DROP FUNCTION {function}")
