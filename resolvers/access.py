@@ -15,6 +15,10 @@ class Role(enum.Enum):
     ADMIN = "admin"
 
 
+SIGNED_IN = frozenset(Role) - {Role.ANONYMOUS}
+"""Every role but the anonymous visitor's."""
+
+
 @dataclass(frozen=True)
 class PartnerGrant:
     """What a partner agency's API key allows, per its agreement."""

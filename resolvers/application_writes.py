@@ -77,9 +77,9 @@ AppProblem = Problem[ApplicationErrorCode]
 AppOutcome = Outcome[RowMapping, ApplicationErrorCode]
 Code = ApplicationErrorCode
 
-APPLYING_ROLES = {Role.WORKER, Role.STAFF, Role.ADMIN}
-WITHDRAWING_ROLES = {Role.WORKER, Role.ADMIN}
-REVIEWING_ROLES = {Role.EMPLOYER, Role.STAFF, Role.ADMIN}
+APPLYING_ROLES = frozenset({Role.WORKER, Role.STAFF, Role.ADMIN})
+WITHDRAWING_ROLES = frozenset({Role.WORKER, Role.ADMIN})
+REVIEWING_ROLES = frozenset({Role.EMPLOYER, Role.STAFF, Role.ADMIN})
 LIVE = {ApplicationStatus.SUBMITTED, ApplicationStatus.SHORTLISTED}
 MOVES = {  # decision -> (the statuses it moves from, the status it moves to)
     ApplicationDecision.SHORTLIST: ({ApplicationStatus.SUBMITTED}, ApplicationStatus.SHORTLISTED),
@@ -138,8 +138,6 @@ def _applying_problems(viewer: Viewer, new: NewApplication) -> list[AppProblem]:
     problems = _keys(workerId=(new.worker_id, "Worker"), jobId=(new.job_id, "Job"))
     if problems:
         return problems
-    if viewer.role not in APPLYING_ROLES:
-        return [_not_allowed("Workers apply, or staff on their behalf.")]
     own = _key(new.worker_id, "Worker", "workerId") == viewer.worker_id
     if viewer.role is Role.WORKER and not own:
         return [_not_allowed("Workers apply only for themselves.", "workerId")]
@@ -190,7 +188,7 @@ APPLY_TO_JOB = declare_write(Write(
     "applyToJob", "Apply to a job published now (the worker; staff of their division and "
     "admins on their behalf); once per worker and job.",
     NewApplication, APPLICATION, ApplicationErrorCode, _apply, _applying_problems,
-    idempotent=True, audited=AUDITED,
+    APPLYING_ROLES, "Workers apply, or staff on their behalf.", idempotent=True, audited=AUDITED,
 ))
 
 
@@ -220,10 +218,7 @@ async def _change(
 
 
 def _withdrawal_problems(viewer: Viewer, withdrawal: Withdrawal) -> list[AppProblem]:
-    problems = _keys(applicationId=(withdrawal.application_id, "Application"))
-    if not problems and viewer.role not in WITHDRAWING_ROLES:
-        problems.append(_not_allowed("Only the worker withdraws an application."))
-    return problems
+    return _keys(applicationId=(withdrawal.application_id, "Application"))
 
 
 async def _withdraw(tx: Tx, withdrawal: Withdrawal) -> AppOutcome:
@@ -240,7 +235,7 @@ async def _withdraw(tx: Tx, withdrawal: Withdrawal) -> AppOutcome:
 WITHDRAW_APPLICATION = declare_write(Write(
     "withdrawApplication", "Withdraw a submitted or shortlisted application (its worker).",
     Withdrawal, APPLICATION, ApplicationErrorCode, _withdraw, _withdrawal_problems,
-    audited=AUDITED,
+    WITHDRAWING_ROLES, "Only the worker withdraws an application.", audited=AUDITED,
 ))
 
 
@@ -257,8 +252,6 @@ def _review_problems(viewer: Viewer, review: Review) -> list[AppProblem]:
     if review.decision is not ApplicationDecision.HIRE and placing:
         field = "startedOn" if review.started_on is not None else "monthlyWage"
         problems.append(Problem((field,), Code.INVALID, "Only a HIRE makes a placement."))
-    if not problems and viewer.role not in REVIEWING_ROLES:
-        problems.append(_not_allowed("The job's employer or staff review applications."))
     return problems
 
 
@@ -336,6 +329,7 @@ REVIEW_APPLICATION = declare_write(Write(
     "reviewApplication", "Shortlist, reject or hire an applicant (the job's employer, staff of "
     "its division, admins). HIRE makes the placement and fills an opening; the last one closes "
     "the job.",
-    Review, APPLICATION, ApplicationErrorCode, _review, _review_problems, audited=AUDITED,
+    Review, APPLICATION, ApplicationErrorCode, _review, _review_problems,
+    REVIEWING_ROLES, "The job's employer or staff review applications.", audited=AUDITED,
 ))
 

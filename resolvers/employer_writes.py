@@ -65,9 +65,9 @@ EmployerProblem = Problem[EmployerErrorCode]
 EmployerOutcome = Outcome[RowMapping, EmployerErrorCode]
 Code = EmployerErrorCode
 
-REGISTERING_ROLES = {Role.STAFF, Role.PARTNER, Role.ADMIN}
-CHANGING_ROLES = {Role.EMPLOYER, Role.STAFF, Role.ADMIN}
-VERIFYING_ROLES = {Role.STAFF, Role.ADMIN}
+REGISTERING_ROLES = frozenset({Role.STAFF, Role.PARTNER, Role.ADMIN})
+CHANGING_ROLES = frozenset({Role.EMPLOYER, Role.STAFF, Role.ADMIN})
+VERIFYING_ROLES = frozenset({Role.STAFF, Role.ADMIN})
 MAX_NAME = 128
 VERSION_DOC = "The employer's version as read; another version is STALE_VERSION."
 NO_SUCH_EMPLOYER = Problem(("employerId",), Code.NOT_FOUND, "No such employer.")
@@ -169,8 +169,6 @@ def _registering_problems(viewer: Viewer, new: NewEmployer) -> list[EmployerProb
     problems += [invalid_code] if invalid_code else []
     if problems:
         return problems
-    if viewer.role not in REGISTERING_ROLES:
-        return [Problem((), Code.NOT_ALLOWED, "Staff, partners and admins register employers.")]
     denied = _region_permission(viewer, new.region_code)
     return [denied] if denied else []
 
@@ -199,7 +197,7 @@ REGISTER_EMPLOYER = declare_write(Write(
     "registerEmployer", "Register an employer (staff in their division, partners in their "
     "regions, admins); its credit code once.",
     NewEmployer, EMPLOYER, EmployerErrorCode, _register, _registering_problems,
-    idempotent=True,
+    REGISTERING_ROLES, "Staff, partners and admins register employers.", idempotent=True,
 ))
 
 
@@ -216,8 +214,6 @@ def _changing_problems(viewer: Viewer, changes: EmployerChanges) -> list[Employe
         problems.append(Problem((), Code.INVALID, "Give at least one field to change."))
     if problems:
         return problems
-    if viewer.role not in CHANGING_ROLES:
-        return [Problem((), Code.NOT_ALLOWED, "Your role may not change employers.")]
     if viewer.role is Role.EMPLOYER and key != viewer.employer_id:
         return [Problem(("employerId",), Code.NOT_ALLOWED, "Employers change only themselves.")]
     if changes.region_code is not None:
@@ -273,16 +269,13 @@ UPDATE_EMPLOYER = declare_write(Write(
     "updateEmployer", "Change an employer (itself, staff of its division, admins); a new name "
     "or region unsets verifiedAt.",
     EmployerChanges, EMPLOYER, EmployerErrorCode, _update, _changing_problems,
+    CHANGING_ROLES, "Your role may not change employers.",
 ))
 
 
 def _verifying_problems(viewer: Viewer, verifying: EmployerVerifying) -> list[EmployerProblem]:
     key = _employer_key(verifying.employer_id)
-    if isinstance(key, Problem):
-        return [key]
-    if viewer.role not in VERIFYING_ROLES:
-        return [Problem((), Code.NOT_ALLOWED, "Staff of its division verify an employer.")]
-    return []
+    return [key] if isinstance(key, Problem) else []
 
 
 async def _verify(tx: Tx, verifying: EmployerVerifying) -> EmployerOutcome:
@@ -296,4 +289,5 @@ VERIFY_EMPLOYER = declare_write(Write(
     "verifyEmployer", "Record that an employer's registration was checked, now (staff of its "
     "division, admins).",
     EmployerVerifying, EMPLOYER, EmployerErrorCode, _verify, _verifying_problems,
+    VERIFYING_ROLES, "Staff of its division verify an employer.",
 ))

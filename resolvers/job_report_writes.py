@@ -16,7 +16,7 @@ from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert
 
 from db.models.enums import JobReportReason, JobReportStatus, JobStatus
-from resolvers.access import Role, Viewer
+from resolvers.access import SIGNED_IN, Role, Viewer
 from resolvers.global_ids import GlobalId
 from resolvers.job_lifecycle import REPORTS
 from resolvers.job_reports import JOB_REPORT
@@ -43,7 +43,7 @@ from resolvers.writes import (
 )
 
 MAX_REPORT_TEXT = 2000
-REVIEWING_ROLES = {Role.STAFF, Role.ADMIN}
+REVIEWING_ROLES = frozenset({Role.STAFF, Role.ADMIN})
 
 
 class JobReportDecision(enum.Enum):
@@ -86,8 +86,6 @@ def _reporting_problems(viewer: Viewer, reporting: JobReporting) -> list[JobProb
         ))
     elif reporting.reason is JobReportReason.OTHER and not reporting.text.strip():
         problems.append(Problem(("text",), JobErrorCode.INVALID, "Say what is wrong."))
-    if viewer.role is Role.ANONYMOUS:
-        problems.append(Problem((), JobErrorCode.NOT_ALLOWED, "Sign in to report a job."))
     return problems
 
 
@@ -119,17 +117,14 @@ async def _report(tx: Tx, reporting: JobReporting) -> JobOutcome:
 REPORT_JOB = declare_write(Write(
     "reportJob", "Report a job (any signed-in viewer, one open report per job); three open "
     "reports take it out of public view until staff review them.",
-    JobReporting, JOB_REPORT, JobErrorCode, _report, _reporting_problems, idempotent=True,
+    JobReporting, JOB_REPORT, JobErrorCode, _report, _reporting_problems,
+    SIGNED_IN, "Sign in to report a job.", idempotent=True,
 ))
 
 
 def _review_problems(viewer: Viewer, review: ReportsReview) -> list[JobProblem]:
     job_id = decoded_key(review.job_id, "Job", "jobId", JobErrorCode.INVALID)
-    if isinstance(job_id, Problem):
-        return [job_id]
-    if viewer.role not in REVIEWING_ROLES:
-        return [Problem((), JobErrorCode.NOT_ALLOWED, "Only staff review reports.")]
-    return []
+    return [job_id] if isinstance(job_id, Problem) else []
 
 
 async def _review(tx: Tx, review: ReportsReview) -> JobOutcome:
@@ -159,5 +154,6 @@ REVIEW_JOB_REPORTS = declare_write(Write(
     "reviewJobReports", "Decide a job's open reports (staff of its division, admins): DISMISS "
     "puts the job back in public view, TAKE_DOWN closes it.",
     ReportsReview, JOB, JobErrorCode, _review, _review_problems,
+    REVIEWING_ROLES, "Only staff review reports.",
 ))
 

@@ -8,7 +8,6 @@ read, with the checks `createJob` makes of the fields it changes (resolvers.job_
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -21,14 +20,16 @@ from resolvers.access import Viewer
 from resolvers.global_ids import GlobalId, encode_global_id
 from resolvers.job_writes import (
     CREATABLE_STATUSES,
+    MANAGING_REFUSAL,
+    MANAGING_ROLES,
     JobErrorCode,
     JobOutcome,
     JobProblem,
     NewJob,
     change_job,
     duplicate_posting_problem,
+    job_key_problems,
     managed_job,
-    managing_checks,
     missing_codes,
     posting_field_problems,
     posting_permission_problem,
@@ -101,7 +102,7 @@ def _given(changes: JobChanges) -> dict[str, Any]:
 
 
 def _update_checks(viewer: Viewer, changes: JobChanges) -> list[JobProblem]:
-    problems = _checks_with_validity("change")(viewer, changes)
+    problems = _validity_checks(viewer, changes)
     if not problems and not _given(changes):
         problems.append(Problem((), JobErrorCode.INVALID, "Give at least one field to change."))
     return problems
@@ -153,18 +154,14 @@ async def _update(tx: Tx, changes: JobChanges) -> JobOutcome:
 UPDATE_JOB = declare_write(Write(
     "updateJob", "Change a draft or published job's fields (its employer, staff of its "
     "division, admins).",
-    JobChanges, JOB, JobErrorCode, _update, _update_checks,
+    JobChanges, JOB, JobErrorCode, _update, _update_checks, MANAGING_ROLES, MANAGING_REFUSAL,
 ))
 
 
-def _checks_with_validity(change: str) -> Callable[[Viewer, Any], list[JobProblem]]:
+def _validity_checks(viewer: Viewer, request: Any) -> list[JobProblem]:
     """The checks of a write to a job that may give a new `validThrough`."""
-
-    def check(viewer: Viewer, request: Any) -> list[JobProblem]:
-        future = _future_problem(request.valid_through)
-        return managing_checks(change)(viewer, request) + ([future] if future else [])
-
-    return check
+    future = _future_problem(request.valid_through)
+    return job_key_problems(viewer, request) + ([future] if future else [])
 
 
 async def _publish(tx: Tx, publishing: JobPublishing) -> JobOutcome:
@@ -198,7 +195,8 @@ async def _publish(tx: Tx, publishing: JobPublishing) -> JobOutcome:
 PUBLISH_JOB = declare_write(Write(
     "publishJob", "Publish a draft, or an expired job again with a new validThrough (its "
     "employer, staff of its division, admins); it counts as posted now.",
-    JobPublishing, JOB, JobErrorCode, _publish, _checks_with_validity("publish"),
+    JobPublishing, JOB, JobErrorCode, _publish, _validity_checks,
+    MANAGING_ROLES, MANAGING_REFUSAL,
 ))
 
 
@@ -218,5 +216,6 @@ async def _reverify(tx: Tx, reverifying: JobReverifying) -> JobOutcome:
 REVERIFY_JOB = declare_write(Write(
     "reverifyJob", "Confirm a published job still holds, optionally until a later "
     "validThrough (its employer, staff of its division, admins); sets lastVerifiedAt.",
-    JobReverifying, JOB, JobErrorCode, _reverify, _checks_with_validity("reverify"),
+    JobReverifying, JOB, JobErrorCode, _reverify, _validity_checks,
+    MANAGING_ROLES, MANAGING_REFUSAL,
 ))

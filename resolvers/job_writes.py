@@ -14,7 +14,6 @@ the end of the transaction, so two postings raced at once make one job.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -79,8 +78,9 @@ JobOutcome = Outcome[RowMapping, JobErrorCode]
 JOBS = table_of(Job)
 MAX_HEADCOUNT = 100_000
 CREATABLE_STATUSES = {JobStatus.DRAFT, JobStatus.PUBLISHED}
-POSTING_ROLES = {Role.EMPLOYER, Role.STAFF, Role.PARTNER, Role.ADMIN}
-MANAGING_ROLES = {Role.EMPLOYER, Role.STAFF, Role.ADMIN}
+POSTING_ROLES = frozenset({Role.EMPLOYER, Role.STAFF, Role.PARTNER, Role.ADMIN})
+MANAGING_ROLES = frozenset({Role.EMPLOYER, Role.STAFF, Role.ADMIN})
+MANAGING_REFUSAL = "Only its employer, staff of its division and admins manage a job."
 DUPLICATE_WINDOW = timedelta(days=30)
 NO_SUCH_JOB = Problem(("jobId",), JobErrorCode.NOT_FOUND, "No such job.")
 
@@ -150,9 +150,8 @@ def posting_field_problems(new: NewJob, posted_at: datetime) -> list[JobProblem]
 def posting_permission_problem(
     viewer: Viewer, employer_id: int, region_code: str
 ) -> JobProblem | None:
-    """Who may post: an employer for itself; staff and partners within their regions."""
-    if viewer.role not in POSTING_ROLES:
-        return Problem((), JobErrorCode.NOT_ALLOWED, "Your role may not post jobs.")
+    """Where a viewer of a role that posts may post: an employer for itself; staff and
+    partners within their regions."""
     if viewer.role is Role.EMPLOYER and employer_id != viewer.employer_id:
         return Problem(
             ("employerId",), JobErrorCode.NOT_ALLOWED, "Employers post only their own jobs."
@@ -266,7 +265,8 @@ async def duplicate_posting_problem(
 
 CREATE_JOB = declare_write(Write(
     "createJob", "Post a job (employers for themselves, staff in region).",
-    NewJob, JOB, JobErrorCode, _post, _posting_problems, idempotent=True,
+    NewJob, JOB, JobErrorCode, _post, _posting_problems,
+    POSTING_ROLES, "Your role may not post jobs.", idempotent=True,
 ))
 
 
@@ -313,19 +313,10 @@ def transition_problem(job: RowMapping, allowed: set[JobStatus], change: str) ->
     )
 
 
-def managing_checks(change: str) -> Callable[[Viewer, Any], list[JobProblem]]:
-    """The check of a write to an existing job (its `job_id`): a well-formed ID and a role
-    that may manage jobs, before any SQL."""
-
-    def check(viewer: Viewer, request: Any) -> list[JobProblem]:
-        job_id = decoded_key(request.job_id, "Job", "jobId", JobErrorCode.INVALID)
-        if isinstance(job_id, Problem):
-            return [job_id]
-        if viewer.role not in MANAGING_ROLES:
-            return [Problem((), JobErrorCode.NOT_ALLOWED, f"Your role may not {change} jobs.")]
-        return []
-
-    return check
+def job_key_problems(_viewer: Viewer, request: Any) -> list[JobProblem]:
+    """The check of a write to an existing job: its `job_id` is a job's ID."""
+    job_id = decoded_key(request.job_id, "Job", "jobId", JobErrorCode.INVALID)
+    return [job_id] if isinstance(job_id, Problem) else []
 
 
 async def managed_job(tx: Tx, job_id: Any) -> RowMapping | JobProblem:
@@ -360,5 +351,6 @@ async def _close(tx: Tx, closing: JobClosing) -> JobOutcome:
 
 CLOSE_JOB = declare_write(Write(
     "closeJob", "Close a job (its employer, staff of its division, admins).",
-    JobClosing, JOB, JobErrorCode, _close, managing_checks("close"), idempotent=True,
+    JobClosing, JOB, JobErrorCode, _close, job_key_problems,
+    MANAGING_ROLES, MANAGING_REFUSAL, idempotent=True,
 ))

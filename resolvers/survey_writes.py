@@ -45,7 +45,7 @@ from resolvers.writes import (
 
 SURVEYS = table_of(SkillSurvey)
 WORKERS = table_of(Worker)
-SURVEYING_ROLES = {Role.WORKER, Role.STAFF, Role.PARTNER, Role.ADMIN}
+SURVEYING_ROLES = frozenset({Role.WORKER, Role.STAFF, Role.PARTNER, Role.ADMIN})
 MAX_CODES = 20
 MAX_TRAINING_NEEDS = 1_000
 MAX_SERVICE_POINT = 128
@@ -117,8 +117,6 @@ def _survey_problems(viewer: Viewer, new: NewSkillSurvey) -> list[WorkerProblem]
     key = decoded_key(new.worker_id, "Worker", "workerId", INVALID)
     if isinstance(key, Problem):
         return [key]
-    if viewer.role not in SURVEYING_ROLES:
-        return [Problem((), WorkerErrorCode.NOT_ALLOWED, "Your role may not survey workers.")]
     if viewer.role is Role.WORKER and key != viewer.worker_id:
         return [Problem(
             ("workerId",), WorkerErrorCode.NOT_ALLOWED, "Workers record only their own surveys."
@@ -167,7 +165,8 @@ RECORD_SKILL_SURVEY = declare_write(Write(
     "recordSkillSurvey",
     "Add a skill survey (摸底) to a worker's history (the worker themself, staff of their "
     "division, partners with their consent in their regions, admins; never employers).",
-    NewSkillSurvey, SKILL_SURVEY, WorkerErrorCode, _record, _survey_problems, idempotent=True,
+    NewSkillSurvey, SKILL_SURVEY, WorkerErrorCode, _record, _survey_problems,
+    SURVEYING_ROLES, "Your role may not survey workers.", idempotent=True,
     audited=(
         "SkillSurvey.skillCodes", "SkillSurvey.intendedOccupationCodes",
         "SkillSurvey.intendedRegionCodes", "SkillSurvey.expectedSalary",

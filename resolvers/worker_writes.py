@@ -87,8 +87,8 @@ WORKERS = table_of(Worker)
 WORKER_SKILLS = table_of(WorkerSkill)
 MAX_NAME = 64
 MAX_SKILLS = 50
-REGISTERING_ROLES = {Role.STAFF, Role.PARTNER, Role.ADMIN}
-CHANGING_ROLES = {Role.WORKER, Role.STAFF, Role.PARTNER, Role.ADMIN}
+REGISTERING_ROLES = frozenset({Role.STAFF, Role.PARTNER, Role.ADMIN})
+CHANGING_ROLES = frozenset({Role.WORKER, Role.STAFF, Role.PARTNER, Role.ADMIN})
 # The ID number's first two digits: a province (its code may be historical below that).
 ID_NUMBER_PROVINCES = Vocabulary(
     REGIONS.c.code, is_division_code_format, "a 6-digit division code",
@@ -267,8 +267,6 @@ def _registration_problems(viewer: Viewer, new: NewWorker) -> list[WorkerProblem
         problems.append(Problem(("idNumber",), INVALID, str(error)))
     if problems:
         return problems
-    if viewer.role not in REGISTERING_ROLES:
-        return [Problem((), NOT_ALLOWED, "Staff, partners and admins register workers.")]
     outside = _outside(viewer, new.hukou_region_code, new.current_region_code)
     return [] if outside is None else [outside]
 
@@ -309,7 +307,8 @@ REGISTER_WORKER = declare_write(Write(
     "registerWorker",
     "Register a worker (staff of the division of their current or hukou region, partners in "
     "their regions, admins). A registered ID number is DUPLICATE.",
-    NewWorker, WORKER, WorkerErrorCode, _register, _registration_problems, idempotent=True,
+    NewWorker, WORKER, WorkerErrorCode, _register, _registration_problems,
+    REGISTERING_ROLES, "Staff, partners and admins register workers.", idempotent=True,
     audited=lambda new: _written(f.name for f in fields(new) if getattr(new, f.name) is not None),
 ))
 
@@ -323,8 +322,6 @@ def _change_problems(viewer: Viewer, change: WorkerChange) -> list[WorkerProblem
     key = decoded_key(change.worker_id, "Worker", "workerId", INVALID)
     if isinstance(key, Problem):
         return [key]
-    if viewer.role not in CHANGING_ROLES:
-        return [Problem((), NOT_ALLOWED, "Your role may not change workers.")]
     if viewer.role is Role.WORKER and key != viewer.worker_id:
         return [Problem(("workerId",), NOT_ALLOWED, "Workers change only their own record.")]
     values = _given(change, CHANGEABLE)
@@ -374,6 +371,7 @@ UPDATE_WORKER = declare_write(Write(
     "Change a worker at the version read: only the fields given (the worker themself, staff "
     "of their division, partners with their consent in their regions, admins).",
     WorkerChange, WORKER, WorkerErrorCode, _change, _change_problems,
+    CHANGING_ROLES, "Your role may not change workers.",
     audited=lambda change: _written(_given(change, CHANGEABLE)),
 ))
 

@@ -3,10 +3,12 @@ retries, versions, the audit of personal data.
 
 A mutation is a `Write`, declared in its domain's `resolvers/<domain>_writes.py` with
 `declare_write`: its name, its input (a frozen dataclass whose fields are the GraphQL input's),
-the entity of the row it returns, its domain's error codes, and two functions: `check` (the
-problems found without SQL: malformed fields, a role that may not) and `work` (the rest, inside
-the transaction). `schema/mutations.py` makes its `<Name>Input`, `<Name>Payload` and root field
-from the declaration alone, and `perform` runs it. A write returns an `Outcome`: the row it made
+the entity of the row it returns, its domain's error codes, the roles that may call it (any
+other is refused with the domain's NOT_ALLOWED and the write's `refusal`, before anything else
+is looked at), and two functions: `check` (the problems found without SQL: malformed fields,
+a viewer who may not act on those) and `work` (the rest, inside the transaction).
+`schema/mutations.py` makes its `<Name>Input`, `<Name>Payload` and root field from the
+declaration alone, and `perform` runs it. A write returns an `Outcome`: the row it made
 or changed, or the `Problem`s that kept it from changing anything, each with a member of its
 domain's code enum (`JobErrorCode.NOT_FOUND`), so a misspelt code is a type error, not a failure
 at run time. The steps `perform` takes, each usable alone:
@@ -45,7 +47,7 @@ from strawberry import UNSET
 from db.models import IdempotencyKey
 from db.models.base import table_of
 from db.pii import PersonalDataVault
-from resolvers.access import Viewer
+from resolvers.access import Role, Viewer
 from resolvers.audit import record_audit_event
 from resolvers.catalog import visible
 from resolvers.declarations import Entity
@@ -348,6 +350,9 @@ class Write(Generic[InputT, C]):
     codes: type[C]  # the domain's error codes: INVALID, and IDEMPOTENCY_KEY_REUSED if idempotent
     work: WriteWork[InputT, C]
     check: Check[InputT, C] = no_problems
+    # The roles that may call it (all when None), and what the others are told.
+    roles: frozenset[Role] | None = None
+    refusal: str = ""
     idempotent: bool = False  # takes an `idempotencyKey` (writes that create)
     # The personal fields it writes (`Worker.idNumber`), or a function of its input that
     # names those a request writes: each success that writes any is audited.
@@ -355,7 +360,11 @@ class Write(Generic[InputT, C]):
 
     def __post_init__(self) -> None:
         members = self.codes.__members__
-        needed = ("INVALID", "IDEMPOTENCY_KEY_REUSED") if self.idempotent else ("INVALID",)
+        needed = ["INVALID", "IDEMPOTENCY_KEY_REUSED"] if self.idempotent else ["INVALID"]
+        if self.roles is not None:
+            needed.append("NOT_ALLOWED")
+            if not self.refusal:
+                raise TypeError(f"{self.name}: roles need a refusal to tell the others")
         missing = [name for name in needed if name not in members]
         if missing:
             raise TypeError(f"{self.name}: {self.codes.__name__} lacks {', '.join(missing)}")
@@ -394,6 +403,8 @@ async def perform(
     """Run `write` for `viewer`: its checks, then its work in one transaction (once per
     idempotency key), audited when it writes personal data."""
     idempotency = write.idempotency
+    if write.roles is not None and viewer.role not in write.roles:
+        return failed(Problem((), write.codes.__members__["NOT_ALLOWED"], write.refusal))
     problems = list(write.check(viewer, request))
     key_problem = idempotency.key_problem(idempotency_key) if write.idempotent else None
     if key_problem is not None:

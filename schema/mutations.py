@@ -74,7 +74,7 @@ def mutation_field(write: Write[Any, Any]) -> StrawberryField:
         return payload_type(**{object_field: found, "user_errors": errors})
 
     resolve.__annotations__ = {"info": Info, "input": input_type, "return": payload_type}
-    return strawberry.mutation(resolver=resolve, name=write.name, description=write.description)
+    return strawberry.mutation(resolver=resolve, name=write.name, description=_described(write))
 
 
 _ERROR_TYPES: dict[type[Enum], Any] = {}
@@ -135,3 +135,11 @@ def _snake(name: str) -> str:
 def _words(name: str) -> str:
     """`SkillSurvey` -> `skill survey`."""
     return _snake(name).replace("_", " ")
+
+
+def _described(write: Write[Any, Any]) -> str:
+    """The write's description, and the roles that may call it (the others get NOT_ALLOWED)."""
+    if write.roles is None:
+        return write.description
+    roles = ", ".join(sorted(role.name for role in write.roles))
+    return f"{write.description} Roles: {roles}; others get NOT_ALLOWED."
