@@ -154,23 +154,25 @@ SELECT
             AND column_name = 'search_grams') AS search_grams
 """
 
-# Worker n (by id) with the open job (n * 7919) mod (open jobs): every worker once, the jobs
-# spread; a pair that has an application already is left out.
+# Worker n (by id) with the open job number (n * 7919) mod (open jobs): every worker once, the
+# jobs spread (a hash join on the number); a pair that has an application already is left out.
 APPLY_PAIRS_SQL = """
 WITH open AS (
-  SELECT id, row_number() OVER (ORDER BY id) - 1 AS n, count(*) OVER () AS total
+  SELECT id, row_number() OVER (ORDER BY id) - 1 AS n
   FROM jobs
   WHERE status = 'published' AND (valid_through IS NULL OR valid_through > now() + interval '1 day')
     AND open_reports < 3 AND openings_filled < headcount
 ), worker AS (
-  SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM workers ORDER BY id LIMIT $1
+  SELECT id, (row_number() OVER (ORDER BY id) - 1) * 7919
+             % nullif((SELECT count(*) FROM open), 0) AS job_n
+  FROM workers ORDER BY id LIMIT $1
 )
 SELECT worker.id AS worker_id, open.id AS job_id
-FROM worker JOIN open ON open.n = (worker.n * 7919) % open.total
+FROM worker JOIN open ON open.n = worker.job_n
 WHERE NOT EXISTS (
   SELECT 1 FROM applications AS a WHERE a.worker_id = worker.id AND a.job_id = open.id
 )
-ORDER BY worker.n
+ORDER BY worker.id
 """
 
 
