@@ -10,6 +10,7 @@ small asyncio server: chunked answers, and kept-alive connections the server has
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import shutil
 from collections.abc import AsyncIterator
@@ -18,7 +19,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from bench.catalog import WORKLOADS
+from bench.catalog import WORKLOADS, bigrams, pg_search, search_sql
 from bench.harness import Endpoint, sanity_check
 from bench.http1 import Http1Pool
 from bench.npm import installed
@@ -157,3 +158,19 @@ def test_the_client_refuses_what_it_cannot_reach() -> None:
         Http1Pool("https://127.0.0.1:443", 1)
     with pytest.raises(ValueError, match="size"):
         Http1Pool("http://127.0.0.1:80", 0)
+
+
+def test_an_anonymous_request_leaves_out_the_pools_credentials() -> None:
+    connections = Http1Pool("http://127.0.0.1:80", 1, {"Authorization": "Bearer admin"})
+    request = connections.request_bytes("/graphql", b"{}", {"Authorization": None})
+    assert b"Authorization" not in request and request.endswith(b"\r\n\r\n{}")
+
+
+def test_search_matches_where_the_database_keeps_the_keyword(subject: Subject) -> None:
+    """Before migration 0012 the title; after it `search_text` (narrowed by its bigrams), on
+    the peers and in the SQL alike."""
+    assert "title: {includesInsensitive" in pg_search(subject) or subject.search_text
+    indexed = dataclasses.replace(subject, search_text=True, search_grams=True)
+    assert "searchText: {includes: $keyword}" in pg_search(indexed)
+    assert "search_grams @> $3::text[] AND search_text LIKE $2" in search_sql(indexed)
+    assert bigrams("电工") == ["电工"] and bigrams("电工证") == ["电工", "工证"]
