@@ -709,6 +709,14 @@ def search_variants(subject: Subject) -> int:
     return len(SEARCH_KEYWORDS) * len(subject.search_counties)
 
 
+def search_checks(subject: Subject) -> tuple[int, ...]:
+    """Each keyword once, each in another county (12 of the 25), for the sanity check: every
+    server must find the same jobs (and count) for each."""
+    counties = len(subject.search_counties)
+    keywords = len(SEARCH_KEYWORDS)
+    return tuple(k + keywords * ((k * 7) % counties) for k in range(keywords)) if counties else ()
+
+
 def search_terms(subject: Subject, variant: int) -> tuple[str, str]:
     """The keyword and the county of `variant`."""
     county = subject.search_counties[variant // len(SEARCH_KEYWORDS)]
@@ -955,6 +963,7 @@ WORKLOADS: tuple[Workload, ...] = (
         search_variables,
         variants=search_variants,
         asker=anonymous,
+        checked=search_checks,
     ),
     Workload(
         "apply",

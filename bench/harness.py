@@ -171,12 +171,13 @@ async def sanity_check(
     workload: Workload, subject: Subject, endpoints: list[Endpoint], pool: asyncpg.Pool
 ) -> Sanity:
     """Each endpoint's data, made plain, value for value against the asyncpg fetch's, for
-    each of the `checked_variants`."""
+    each of the `checked_variants` (or those the workload names)."""
     endpoints = [endpoint for endpoint in endpoints if workload.serves(endpoint.name)]
     variants = workload.variants(subject)
     expected: dict[int, object] = {}
     objects = 0
-    for variant in checked_variants(variants):
+    checked = workload.checked(subject) if workload.checked else checked_variants(variants)
+    for variant in checked:
         async with pool.acquire() as connection:
             reference = await workload.fetch(CountingConnection(connection), subject, variant)
         expected[variant] = plain(reference, ASYNCPG)

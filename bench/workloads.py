@@ -269,6 +269,9 @@ class Workload:
     """How many distinct requests (variants 0 .. n-1) the clients cycle through, one after
     the other, given the run's subject."""
     asker: Asker | None = None
+    checked: Callable[[Subject], tuple[int, ...]] | None = None
+    """The variants the sanity check compares, when not `harness.checked_variants`' first,
+    middle and last."""
     reset: Reset | None = None
     """For a workload that writes: run after its reference answers, after its sanity check of
     each server and after each measurement, so that each starts from the same data."""
