@@ -82,7 +82,8 @@ class Subject:
     workers (living or registered there) first, then codes of made-up counties under its
     prefectures (the reference data holds a sample of China's 2,800)."""
     search_counties: tuple[str, ...] = ()
-    """Up to SEARCH_COUNTIES counties with the most jobs in the public view, most first."""
+    """Up to SEARCH_COUNTIES counties (level `county`, with no divisions under them) with the
+    most jobs in the public view, most first."""
     search_text: bool = False
     """Whether the database has `jobs.search_text` (migration 0012: the lowercased title,
     description, employer and occupation names that `keyword` searches); without it `keyword`
@@ -144,7 +145,9 @@ SEARCH_SUBJECT_SQL = f"""
 SELECT
   ARRAY(SELECT j.region_code FROM jobs AS j
         WHERE {PUBLIC_JOBS}
-          AND NOT EXISTS (SELECT 1 FROM regions AS c WHERE c.parent_code = j.region_code)
+          AND EXISTS (SELECT 1 FROM regions AS c WHERE c.code = j.region_code
+                      AND c.level = 'county'
+                      AND NOT EXISTS (SELECT 1 FROM regions AS d WHERE d.parent_code = c.code))
         GROUP BY j.region_code ORDER BY count(*) DESC, j.region_code LIMIT $1) AS counties,
   EXISTS (SELECT 1 FROM information_schema.columns
           WHERE table_schema = current_schema() AND table_name = 'jobs'
