@@ -162,6 +162,7 @@ async def measure_all(
             )
         )
         subject = await find_subject(pool)
+        note(f"search: keyword matched in {search_columns(subject)}")
         names = ", ".join([*(e.name for e in endpoints), "asyncpg"])
         for workload in workloads:
             check = await sanity_check(workload, subject, endpoints, pool)
@@ -211,11 +212,24 @@ def run_info(
                 "first": subject.job_ids[0],
                 "last": subject.job_ids[-1],
             },
+            "search": {
+                "keyword_in": search_columns(subject),
+                "counties": list(subject.search_counties),
+            },
+            "apply_pairs": len(subject.apply_pairs),
         },
         "git_commit": git_commit(),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
     }
+
+
+def search_columns(subject: Subject) -> str:
+    """What `search`'s keyword matched in this database (before and after migration 0012)."""
+    if subject.search_text:
+        grams = " (narrowed by jobs.search_grams)" if subject.search_grams else ""
+        return f"jobs.search_text{grams}"
+    return "jobs.title (ILIKE)"
 
 
 def git_commit() -> str | None:

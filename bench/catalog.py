@@ -1,6 +1,6 @@
-"""The read workloads (issue 8's six, `job_by_varying_id`, and two over insurance records:
-a worker's summary and a province's yearly statistic), each for laborhub, PostGraphile and
-asyncpg.
+"""The workloads (issue 8's six, `job_by_varying_id`, two over insurance records: a worker's
+summary and a province's yearly statistic, two as many workers or staff, a job search, and
+workers applying to jobs), each for laborhub, PostGraphile and asyncpg.
 
 Each asyncpg fetch is what a competent engineer would write by hand: one statement, the
 narrowest column list, joins or LATERAL subqueries instead of extra round trips. It returns the
@@ -17,18 +17,20 @@ from a plan that binds the id (`job_by_id` is its variant 0, the newest job, eve
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import asyncpg
 
 from bench.workloads import (
     LABORHUBS,
+    PUBLIC_JOBS,
     Claims,
     CountingConnection,
     Fetch,
     JSONObject,
     Subject,
     Workload,
+    anonymous,
     connection,
     decimal,
     enum_name,
@@ -42,6 +44,7 @@ from db.models.enums import (
     JobStatus,
     SalaryUnit,
 )
+from resolvers.filters import keyword_pattern
 from resolvers.global_ids import encode_global_id
 
 # --- the seven job fields the flat workloads read ------------------------------------------
@@ -628,6 +631,238 @@ async def fetch_county_workers(
     }
 
 
+# --- 11. a job search: a keyword in a county, as a visitor ---------------------------------
+
+SEARCH_KEYWORDS = (
+    "服务", "普工", "电工", "焊工", "保姆", "司机", "保安", "保洁", "快递", "包吃", "急招", "学徒",
+)
+"""Two-character keywords a migrant worker types (some match no title: 普工, 保姆)."""
+
+SEARCH_QUERY = """
+query Search($keyword: String!, $county: String!) {
+  jobs(first: 20, filter: {keyword: $keyword, regionCode: $county}) {
+    totalCount
+    nodes { id title salaryMin salaryMax salaryUnit employer { name } }
+  }
+}
+"""
+
+
+def pg_search(subject: Subject) -> str:
+    """The public view (published, valid at `$now`, not hidden by reports) of the county, and
+    the keyword as laborhub matches it: in `searchText` (lowercased) when the database has the
+    column, else in the title, case-insensitively (laborhub's ILIKE)."""
+    match = (
+        "searchText: {includes: $keyword}"
+        if subject.search_text
+        else "title: {includesInsensitive: $keyword}"
+    )
+    return f"""
+query Search($keyword: String!, $county: String!, $now: Datetime!) {{
+  jobs: allJobs(first: 20, orderBy: {NEWEST}, filter: {{
+    regionCode: {{equalTo: $county}}
+    status: {{equalTo: "published"}}
+    openReports: {{lessThan: 3}}
+    or: [{{validThrough: {{isNull: true}}}}, {{validThrough: {{greaterThan: $now}}}}]
+    {match}
+  }}) {{
+    totalCount
+    nodes {{
+      id: rowId title salaryMin salaryMax salaryUnit
+      employer: employerByEmployerId {{ name }}
+    }}
+  }}
+}}
+"""
+
+
+def search_sql(subject: Subject) -> str:
+    """One statement: the count beside the page (as JOBS_FILTERED_SQL), the page's employers
+    joined after its LIMIT. `$2` is `keyword_pattern`'s: ILIKE on the title, or LIKE on the
+    lowercased `search_text` (narrowed first by its bigrams, `$3`, when they are indexed)."""
+    if subject.search_text:
+        match = "search_text LIKE $2"
+        if subject.search_grams:
+            match = "search_grams @> $3::text[] AND " + match
+    else:
+        match = "title ILIKE $2"
+    where = f"region_code = $1 AND {PUBLIC_JOBS} AND {match}"
+    return f"""
+SELECT (SELECT count(*) FROM jobs WHERE {where}) AS total_count,
+       page.id, page.title, page.salary_min, page.salary_max, page.salary_unit,
+       e.name AS employer_name
+FROM (
+  SELECT id, title, salary_min, salary_max, salary_unit, employer_id, posted_at
+  FROM jobs
+  WHERE {where}
+  ORDER BY posted_at DESC, id DESC
+  LIMIT 20
+) AS page
+JOIN employers AS e ON e.id = page.employer_id
+ORDER BY page.posted_at DESC, page.id DESC
+"""
+
+
+def search_variants(subject: Subject) -> int:
+    """Every keyword in every county of `subject.search_counties`: consecutive requests change
+    the keyword, and the county every len(SEARCH_KEYWORDS) requests."""
+    return len(SEARCH_KEYWORDS) * len(subject.search_counties)
+
+
+def search_checks(subject: Subject) -> tuple[int, ...]:
+    """Each keyword once, each in another county (12 of the 25), for the sanity check: every
+    server must find the same jobs (and count) for each."""
+    counties = len(subject.search_counties)
+    keywords = len(SEARCH_KEYWORDS)
+    return tuple(k + keywords * ((k * 7) % counties) for k in range(keywords)) if counties else ()
+
+
+def search_terms(subject: Subject, variant: int) -> tuple[str, str]:
+    """The keyword and the county of `variant`."""
+    county = subject.search_counties[variant // len(SEARCH_KEYWORDS)]
+    return SEARCH_KEYWORDS[variant % len(SEARCH_KEYWORDS)], county
+
+
+def search_variables(subject: Subject, server: str, variant: int = 0) -> dict[str, object]:
+    keyword, county = search_terms(subject, variant)
+    if server in LABORHUBS:
+        return {"keyword": keyword, "county": county}
+    # The page is built once, before the clock: a job expiring during a run still shows on the
+    # peers (they filter at the time the request was built), as it would not on laborhub.
+    now = datetime.now(UTC).isoformat()
+    return {"keyword": keyword.lower() if subject.search_text else keyword, "county": county,
+            "now": now}
+
+
+def bigrams(text: str) -> list[str]:
+    """The overlapping two-character pieces of `text` (itself when shorter)."""
+    return [text[i : i + 2] for i in range(len(text) - 1)] or [text]
+
+
+async def fetch_search(db: CountingConnection, subject: Subject, variant: int = 0) -> JSONObject:
+    keyword, county = search_terms(subject, variant)
+    if subject.search_text:
+        keyword = keyword.strip().lower()
+    args: list[object] = [county, keyword_pattern(keyword, "keyword")]
+    if subject.search_text and subject.search_grams:
+        args.append(bigrams(keyword))
+    rows = await db.fetch(search_sql(subject), *args)
+    nodes = [
+        {
+            "id": encode_global_id("Job", row["id"]),
+            "title": row["title"],
+            "salaryMin": decimal(row["salary_min"]),
+            "salaryMax": decimal(row["salary_max"]),
+            "salaryUnit": enum_name(SalaryUnit, row["salary_unit"]),
+            "employer": {"name": row["employer_name"]},
+        }
+        for row in rows
+    ]
+    return {"jobs": {"totalCount": rows[0]["total_count"] if rows else 0, "nodes": nodes}}
+
+
+# --- 12. workers applying to jobs, each a new application ----------------------------------
+
+APPLY_MUTATION = """
+mutation Apply($input: ApplyToJobInput!) {
+  applyToJob(input: $input) {
+    application { status job { id } worker { id } }
+    userErrors { code field message }
+  }
+}
+"""
+
+# The same checks as applyToJob (the worker exists; the job is published, valid, not hidden by
+# reports, not full, kept so until the commit; one application per worker and job) in one
+# INSERT; none of its audit event or idempotency key.
+APPLY_SQL = """
+INSERT INTO applications (worker_id, job_id, status)
+SELECT w.id, j.id, 'submitted'
+FROM workers AS w, jobs AS j
+WHERE w.id = $1 AND j.id = $2
+  AND j.status = 'published' AND (j.valid_through IS NULL OR j.valid_through > now())
+  AND j.open_reports < 3 AND j.openings_filled < j.headcount
+FOR SHARE OF j
+ON CONFLICT (worker_id, job_id) DO NOTHING
+RETURNING status, job_id, worker_id
+"""
+
+APPLY_KEY_PREFIX = "bench-apply-"
+"""The idempotency keys (and token subjects) of `apply`: how a later run finds what an
+interrupted one left."""
+
+
+def apply_pairs(subject: Subject) -> int:
+    """A variant for each pair of `subject.apply_pairs`: every request a new application."""
+    return len(subject.apply_pairs)
+
+
+def apply_variables(subject: Subject, server: str, variant: int = 0) -> dict[str, object]:
+    worker, job = subject.apply_pairs[variant]
+    return {
+        "input": {
+            "workerId": encode_global_id("Worker", worker),
+            "jobId": encode_global_id("Job", job),
+            "idempotencyKey": f"{APPLY_KEY_PREFIX}{worker}-{job}",
+        }
+    }
+
+
+def applying_worker(subject: Subject, variant: int) -> Claims:
+    worker = subject.apply_pairs[variant][0]
+    return {"role": "worker", "subject": f"{APPLY_KEY_PREFIX}{worker}", "worker_id": str(worker)}
+
+
+async def fetch_apply(db: CountingConnection, subject: Subject, variant: int = 0) -> JSONObject:
+    worker, job = subject.apply_pairs[variant]
+    rows = await db.fetch(APPLY_SQL, worker, job)
+    if not rows:
+        raise RuntimeError(f"worker {worker} could not apply to job {job}")
+    application = {
+        "status": enum_name(ApplicationStatus, rows[0]["status"]),
+        "job": {"id": encode_global_id("Job", job)},
+        "worker": {"id": encode_global_id("Worker", worker)},
+    }
+    return {"applyToJob": {"application": application, "userErrors": []}}
+
+
+# The applications of this run's pairs (whoever made them) and those laborhub made under
+# `apply`'s idempotency keys (in any run), with the keys.
+REMOVE_APPLICATIONS_SQL = f"""
+WITH keys AS (
+  DELETE FROM idempotency_keys
+  WHERE operation = 'applyToJob' AND key LIKE '{APPLY_KEY_PREFIX}%'
+  RETURNING result_id
+)
+DELETE FROM applications
+WHERE id IN (SELECT result_id FROM keys)
+   OR (worker_id, job_id) IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))
+"""
+
+# The audit trail is append-only (a trigger refuses deletes); a superuser (the bench connects
+# as the database owner, on the local server `postgres`) can skip the trigger for this delete.
+REMOVE_AUDIT_SQL = f"""
+DELETE FROM audit_events
+WHERE operation = 'applyToJob' AND actor LIKE 'worker:{APPLY_KEY_PREFIX}%'
+"""
+
+
+async def remove_applications(pool: asyncpg.Pool, subject: Subject) -> int:
+    """Undo `apply`: its applications, idempotency keys and, when allowed, audit events."""
+    workers = [worker for worker, _ in subject.apply_pairs]
+    jobs = [job for _, job in subject.apply_pairs]
+    async with pool.acquire() as connection, connection.transaction():
+        status = await connection.execute(REMOVE_APPLICATIONS_SQL, workers, jobs)
+        removed = int(status.split()[-1])
+        try:
+            async with connection.transaction():  # a savepoint: refused, the rest stays
+                await connection.execute("SET LOCAL session_replication_role = replica")
+                await connection.execute(REMOVE_AUDIT_SQL)
+        except asyncpg.InsufficientPrivilegeError:
+            pass
+    return removed
+
+
 WORKLOADS: tuple[Workload, ...] = (
     Workload(
         "job_by_id",
@@ -717,6 +952,31 @@ WORKLOADS: tuple[Workload, ...] = (
         fetch_job_by_id,
         job_id_variables,
         variants=newest_jobs,
+    ),
+    Workload(
+        "search",
+        "a visitor's job search: totalCount and 20 newest jobs (6 fields and the employer's"
+        " name) of a 2-character keyword in a county, 12 keywords x 25 counties in turn",
+        SEARCH_QUERY,
+        pg_search,
+        fetch_search,
+        search_variables,
+        variants=search_variants,
+        asker=anonymous,
+        checked=search_checks,
+    ),
+    Workload(
+        "apply",
+        "a worker applies to a job, each request a new (worker, job), with the worker's token"
+        " (no PostGraphile: it has no such mutation here)",
+        APPLY_MUTATION,
+        None,
+        fetch_apply,
+        apply_variables,
+        variants=apply_pairs,
+        asker=applying_worker,
+        reset=remove_applications,
+        expect=b'"userErrors":[]',
     ),
 )
 

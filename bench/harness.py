@@ -121,9 +121,13 @@ def graphql_request(
     endpoint: Endpoint, workload: Workload, subject: Subject, variant: int
 ) -> bytes:
     body = workload.body(endpoint.name, subject, variant)
-    headers = HEADERS
+    headers: dict[str, str | None] = {**HEADERS}
     if workload.asker is not None:
-        headers = {**HEADERS, **bearer_headers(BENCH_KEY, **workload.asker(subject, variant))}
+        claims = workload.asker(subject, variant)
+        # None: anonymous, without the pool's (admin) credentials.
+        headers.update(
+            {"Authorization": None} if claims is None else bearer_headers(BENCH_KEY, **claims)
+        )
     return endpoint.connections.request_bytes("/graphql", body, headers)
 
 
@@ -135,11 +139,14 @@ def endpoint_operation(endpoint: Endpoint, workload: Workload, subject: Subject)
     ]
     next_request = itertools.cycle(requests).__next__
 
+    expect = workload.expect
+
     async def call() -> int | None:
         response = await endpoint.connections.send(next_request())
         content = response.content
         # `"errors":[` can only be the top-level key: inside a string its quotes are escaped.
-        if response.status != 200 or b'"errors":[' in content:
+        failed = b'"errors":[' in content or (expect is not None and expect not in content)
+        if response.status != 200 or failed:
             raise BadResponse(f"HTTP {response.status}: {content[:300]!r}")
         statements = response.headers.get("x-sql-statements")
         return None if statements is None else int(statements)
@@ -164,19 +171,29 @@ async def sanity_check(
     workload: Workload, subject: Subject, endpoints: list[Endpoint], pool: asyncpg.Pool
 ) -> Sanity:
     """Each endpoint's data, made plain, value for value against the asyncpg fetch's, for
-    each of the `checked_variants`."""
+    each of the `checked_variants` (or those the workload names)."""
     endpoints = [endpoint for endpoint in endpoints if workload.serves(endpoint.name)]
     variants = workload.variants(subject)
     expected: dict[int, object] = {}
     objects = 0
-    for variant in checked_variants(variants):
+    checked = workload.checked(subject) if workload.checked else checked_variants(variants)
+    for variant in checked:
         async with pool.acquire() as connection:
             reference = await workload.fetch(CountingConnection(connection), subject, variant)
         expected[variant] = plain(reference, ASYNCPG)
         objects += count_objects(list(reference.values()))
-    checks = [await check_endpoint(endpoint, workload, subject, expected) for endpoint in endpoints]
+    await reset(workload, pool, subject)
+    checks = []
+    for endpoint in endpoints:
+        checks.append(await check_endpoint(endpoint, workload, subject, expected))
+        await reset(workload, pool, subject)
     checks.append(Check(ASYNCPG, REFERENCE, objects))
     return Sanity(workload.name, tuple(checks), variants, tuple(expected))
+
+
+async def reset(workload: Workload, pool: asyncpg.Pool, subject: Subject) -> int:
+    """Undo what a writing workload wrote (`Workload.reset`); 0 for a reading one."""
+    return 0 if workload.reset is None else await workload.reset(pool, subject)
 
 
 async def check_endpoint(
@@ -266,6 +283,7 @@ async def bench_workload(
             warmup=warmup,
             cpu=sampler,
         )
+        await reset(workload, pool, subject)
         verdict = sanity.verdict(implementation)
         results.append(Result(workload.name, implementation, measurement, verdict, variants))
         share = (paced or {}).get(implementation)
@@ -278,6 +296,7 @@ async def bench_workload(
                 cpu=sampler,
                 rate=share * measurement.requests_per_second,
             )
+            await reset(workload, pool, subject)
             name = f"{implementation} @{share:.0%}"
             results.append(Result(workload.name, name, steady, verdict, variants))
     return results

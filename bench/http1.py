@@ -10,6 +10,7 @@ encoding, nothing else (no redirects, TLS, compression or cookies), over a pool 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -56,11 +57,14 @@ class Http1Pool:
         self._idle: list[_Connection] = []
         self._slots = asyncio.Semaphore(size)
 
-    def request_bytes(self, path: str, body: bytes, headers: dict[str, str]) -> bytes:
-        """A POST of `body` to `path`, ready to send again and again."""
+    def request_bytes(
+        self, path: str, body: bytes, headers: Mapping[str, str | None]
+    ) -> bytes:
+        """A POST of `body` to `path`, ready to send again and again; a header given as None
+        leaves out the pool's own (its credentials, for an anonymous request)."""
         lines = [f"POST {path} HTTP/1.1"]
         all_headers = {**self.headers, **headers, "Content-Length": str(len(body))}
-        lines += [f"{name}: {value}" for name, value in all_headers.items()]
+        lines += [f"{name}: {value}" for name, value in all_headers.items() if value is not None]
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
     async def send(self, request: bytes) -> Response:

@@ -75,6 +75,9 @@ PEERS: tuple[PeerSpec, ...] = (
             "--disable-graphiql",
             # Show a partitioned table (insurance_records), not its partitions; 5 does that.
             "--use-partitioned-parent",
+            # `filter:` arguments (`includes`, `or`, ...), as `search` asks; 5 loads its preset.
+            "--append-plugins",
+            "postgraphile-plugin-connection-filter",
         ),
     ),
     # serve.mjs reads DATABASE_URL, PEER_HOST and PEER_PORT.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import socket
@@ -42,9 +43,14 @@ def admin_headers(key: bytes) -> dict[str, str]:
 
 def bearer_headers(key: bytes, **claims: Any) -> dict[str, str]:
     """A development token of the bench's key, valid for a day."""
-    settings = Settings(secret_key=base64.b64encode(key).decode())
-    token = mint_token(settings, ttl_seconds=24 * 3600, **claims)
+    token = mint_token(key_settings(key), ttl_seconds=24 * 3600, **claims)
     return {"Authorization": f"Bearer {token}"}
+
+
+@functools.lru_cache(maxsize=4)
+def key_settings(key: bytes) -> Settings:
+    """Settings with `key` as the secret, made once (a workload mints a token per variant)."""
+    return Settings(secret_key=base64.b64encode(key).decode())
 
 
 def free_port() -> int:

@@ -50,10 +50,15 @@ class CountingConnection:
 
 
 NEWEST_JOBS = 1000
-APPLICANTS = 3000  # more than a process keeps plans of (server.compiled_reads.PLANS)
-STAFF_COUNTIES = 3000  # about as many as China has; more than a process keeps plans of
 """How many of the newest jobs a run picks for the workloads that ask for a different job each
 request."""
+APPLICANTS = 3000  # more than a process keeps plans of (server.compiled_reads.PLANS)
+STAFF_COUNTIES = 3000  # about as many as China has; more than a process keeps plans of
+SEARCH_COUNTIES = 25
+"""The counties with the most jobs in the public view that `search` cycles through."""
+APPLY_PAIRS = 30_000
+"""The (worker, job) pairs `apply` can make: more than one measurement sends (a pair applied
+twice is a DUPLICATE, counted as an error)."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,19 @@ class Subject:
     """STAFF_COUNTIES county codes: every county of the reference data, those with the most
     workers (living or registered there) first, then codes of made-up counties under its
     prefectures (the reference data holds a sample of China's 2,800)."""
+    search_counties: tuple[str, ...] = ()
+    """Up to SEARCH_COUNTIES counties (level `county`, with no divisions under them) with the
+    most jobs in the public view, most first."""
+    search_text: bool = False
+    """Whether the database has `jobs.search_text` (migration 0012: the lowercased title,
+    description, employer and occupation names that `keyword` searches); without it `keyword`
+    is a title ILIKE."""
+    search_grams: bool = False
+    """Whether it has `jobs.search_grams` (0012's bigrams of `search_text`, GIN-indexed)."""
+    apply_pairs: tuple[tuple[int, int], ...] = ()
+    """Up to APPLY_PAIRS (worker, job) pairs that can apply: the job open (published,
+    valid a day longer at least, not hidden by reports, not full), no application of that
+    worker to it; each worker once, the jobs spread over the open ones."""
 
     @property
     def job_id(self) -> int:
@@ -117,12 +135,59 @@ SELECT
 """
 
 
+# The public view: what an anonymous caller sees of the jobs (`job_lifecycle.in_public_view`).
+PUBLIC_JOBS = (
+    "status = 'published' AND (valid_through IS NULL OR valid_through > now()) "
+    "AND open_reports < 3"
+)
+
+SEARCH_SUBJECT_SQL = f"""
+SELECT
+  ARRAY(SELECT j.region_code FROM jobs AS j
+        WHERE {PUBLIC_JOBS}
+          AND EXISTS (SELECT 1 FROM regions AS c WHERE c.code = j.region_code
+                      AND c.level = 'county'
+                      AND NOT EXISTS (SELECT 1 FROM regions AS d WHERE d.parent_code = c.code))
+        GROUP BY j.region_code ORDER BY count(*) DESC, j.region_code LIMIT $1) AS counties,
+  EXISTS (SELECT 1 FROM information_schema.columns
+          WHERE table_schema = current_schema() AND table_name = 'jobs'
+            AND column_name = 'search_text') AS search_text,
+  EXISTS (SELECT 1 FROM information_schema.columns
+          WHERE table_schema = current_schema() AND table_name = 'jobs'
+            AND column_name = 'search_grams') AS search_grams
+"""
+
+# Worker n (by id) with the open job number (n * 7919) mod (open jobs): every worker once, the
+# jobs spread (a hash join on the number); a pair that has an application already is left out.
+APPLY_PAIRS_SQL = """
+WITH open AS (
+  SELECT id, row_number() OVER (ORDER BY id) - 1 AS n
+  FROM jobs
+  WHERE status = 'published' AND (valid_through IS NULL OR valid_through > now() + interval '1 day')
+    AND open_reports < 3 AND openings_filled < headcount
+), worker AS (
+  SELECT id, (row_number() OVER (ORDER BY id) - 1) * 7919
+             % nullif((SELECT count(*) FROM open), 0) AS job_n
+  FROM workers ORDER BY id LIMIT $1
+)
+SELECT worker.id AS worker_id, open.id AS job_id
+FROM worker JOIN open ON open.n = worker.job_n
+WHERE NOT EXISTS (
+  SELECT 1 FROM applications AS a WHERE a.worker_id = worker.id AND a.job_id = open.id
+)
+ORDER BY worker.id
+"""
+
+
 async def find_subject(pool: asyncpg.Pool) -> Subject:
     row = await pool.fetchrow(SUBJECT_SQL, NEWEST_JOBS, APPLICANTS, STAFF_COUNTIES)
     if row is None or not row["job_ids"] or row["county"] is None:
         raise RuntimeError("the bench database has no published jobs to pick a subject from")
     if row["insured_worker"] is None or row["province"] is None:
         raise RuntimeError("the bench database has no insurance records to pick a subject from")
+    search = await pool.fetchrow(SEARCH_SUBJECT_SQL, SEARCH_COUNTIES)
+    assert search is not None
+    pairs = await pool.fetch(APPLY_PAIRS_SQL, APPLY_PAIRS)
     return Subject(
         job_ids=tuple(row["job_ids"]),
         county=row["county"],
@@ -131,6 +196,10 @@ async def find_subject(pool: asyncpg.Pool) -> Subject:
         insurance_year=row["insurance_year"],
         applicants=tuple(row["applicants"]),
         counties=tuple(row["counties"]),
+        search_counties=tuple(search["counties"]),
+        search_text=search["search_text"],
+        search_grams=search["search_grams"],
+        apply_pairs=tuple((pair["worker_id"], pair["job_id"]) for pair in pairs),
     )
 
 
@@ -162,9 +231,19 @@ class Claims(TypedDict, total=False):
     region: str
 
 
-Asker = Callable[[Subject, int], Claims]
+Asker = Callable[[Subject, int], Claims | None]
 """The token claims (`role`, `subject` and the role's own: `worker_id`, `region`) a workload's
-variant asks with, on laborhub; without an asker it asks as admin."""
+variant asks with, on laborhub, or None to ask with no credentials (`anonymous`); without an
+asker it asks as admin."""
+
+Reset = Callable[[asyncpg.Pool, Subject], Awaitable[int]]
+"""Undo what a writing workload's requests wrote (rows it made, by any implementation, and of
+earlier runs); returns how many rows it removed."""
+
+
+def anonymous(subject: Subject, variant: int) -> None:
+    """Ask with no credentials, as a visitor of the public site."""
+    return None
 
 
 def no_variables(subject: Subject, server: str, variant: int = 0) -> dict[str, object]:
@@ -182,31 +261,42 @@ class Workload:
     description: str
     query: str
     """laborhub's document."""
-    postgraphile: str | None
-    """PostGraphile 5's document; `postgraphile_document` spells it for 4. None when stock
-    PostGraphile cannot ask for it in one request (it has equality conditions only: no
-    ranges, no code prefixes); the peers then sit the workload out."""
+    postgraphile: str | Callable[[Subject], str] | None
+    """PostGraphile 5's document (or how to write it for the subject's database);
+    `postgraphile_document` spells it for 4. None when PostGraphile cannot ask for it in one
+    request (stock PostGraphile has equality conditions only, no ranges, no code prefixes; no
+    worker or staff role; no mutations): the peers then sit the workload out."""
     fetch: Fetch
     variables: Variables = field(default=no_variables)
     variants: Variants = field(default=one_variant)
     """How many distinct requests (variants 0 .. n-1) the clients cycle through, one after
     the other, given the run's subject."""
     asker: Asker | None = None
+    checked: Callable[[Subject], tuple[int, ...]] | None = None
+    """The variants the sanity check compares, when not `harness.checked_variants`' first,
+    middle and last."""
+    reset: Reset | None = None
+    """For a workload that writes: run after its reference answers, after its sanity check of
+    each server and after each measurement, so that each starts from the same data."""
+    expect: bytes | None = None
+    """Bytes every answer of a GraphQL server must hold to count as a success (a mutation's
+    `"userErrors":[]`: its expected failures are data, not `errors`)."""
 
     def serves(self, server: str) -> bool:
         """Whether `server` (one of SERVERS) has a document for this workload."""
         return server in LABORHUBS or self.postgraphile is not None
 
-    def document(self, server: str) -> str:
+    def document(self, server: str, subject: Subject) -> str:
         if server in LABORHUBS:
             return self.query
         if self.postgraphile is None:
             raise ValueError(f"workload {self.name} has no document for {server}")
-        return postgraphile_document(self.postgraphile, server)
+        text = self.postgraphile
+        return postgraphile_document(text if isinstance(text, str) else text(subject), server)
 
     def body(self, server: str, subject: Subject, variant: int) -> bytes:
         """The JSON request body of `variant` for `server` (one of SERVERS)."""
-        request: JSONObject = {"query": self.document(server)}
+        request: JSONObject = {"query": self.document(server, subject)}
         variables = self.variables(subject, server, variant)
         if variables:
             request["variables"] = variables
