@@ -30,7 +30,7 @@ from db.models.enums import ApplicationStatus, JobStatus
 from resolvers.access import Role, Viewer
 from resolvers.filters import MAX_AMOUNT, is_amount
 from resolvers.global_ids import GlobalId
-from resolvers.job_lifecycle import JOBS, current_status, is_hidden
+from resolvers.job_lifecycle import HIDING_REPORTS, JOBS, current_status
 from resolvers.jobs import APPLICATION, APPLICATIONS, JOB, PLACEMENTS
 from resolvers.pagination import readable_columns
 from resolvers.workers import CALENDAR, WORKER
@@ -165,10 +165,7 @@ async def _apply(tx: Tx, new: NewApplication) -> AppOutcome:
     closed = _job_closed_problem(job)
     if closed is not None:
         return failed(closed)
-    hidden = await tx.connection.execute(
-        select(JOBS.c.id).where(JOBS.c.id == job_id, is_hidden())
-    )
-    if hidden.first() is not None:
+    if job["open_reports"] >= HIDING_REPORTS:  # the row read holds what hides it
         return failed(Problem(("jobId",), Code.JOB_NOT_OPEN, "The job is under review."))
     made = await tx.connection.execute(
         upsert(APPLICATIONS)

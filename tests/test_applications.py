@@ -193,6 +193,20 @@ async def test_only_a_job_published_now_and_not_full_takes_applications(
         assert codes(await run(me, APPLY, workerId=worker_id, jobId=full["id"])) == [
             (("input", "jobId"), "JOB_FULL")
         ]
+    # hidden by three open reports (the count the reports' trigger keeps), until reviewed
+    reported = await post_job(gql, employers[0])
+    hide = "UPDATE jobs SET open_reports = :n WHERE id = :id"
+    async with engine.begin() as connection:
+        await connection.execute(text(hide), {"n": 3, "id": key_of(reported["id"])})
+    try:
+        assert codes(await run(me, APPLY, workerId=worker_id, jobId=reported["id"])) == [
+            (("input", "jobId"), "NOT_FOUND")
+        ]
+        under_review = await run(staff, APPLY, workerId=worker_id, jobId=reported["id"])
+        assert codes(under_review) == [(("input", "jobId"), "JOB_NOT_OPEN")]
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(text(hide), {"n": 0, "id": key_of(reported["id"])})
 
 
 async def test_a_worker_withdraws_a_live_application_once(
