@@ -73,9 +73,10 @@ FIELD_LIST = [
     "Application.*", "Placement.*", "InsuranceRecord.*", "SkillSurvey.*", "JobReport.*",
     "Worker.latestSurvey",
 ]
-# Roles in families: each generated operation is asked as every role of some families. The
-# roles of a family after its first run on the plans compiled for the first (their own ids,
-# divisions, regions and purposes set as the plans' parameters; server.compiled_reads).
+# Roles in families: each generated operation is asked as every role of some families, in
+# order. A role of a family's shape after its first (another worker, employer, division,
+# consent) runs on the plans compiled for the first, its own ids, divisions, regions and
+# purposes set as the plans' parameters (server.compiled_reads).
 FAMILIES = (
     ("anonymous",),
     ("worker", "another worker"),
