@@ -288,9 +288,10 @@ def focused(values: Values, actors: Actors, reports: list[str]) -> list[tuple[st
          "nodes { id reason text status createdAt reviewedAt job { id title version status "
          "openingsLeft employer { id name } } } } }", {}),
         ("query ReportsOf($status: JobReportStatus, $job: ID) { open: jobReports(last: 4, "
-         "filter: {status: $status}, orderBy: {field: CREATED_AT, direction: ASC}) { "
-         "totalCount nodes { id status reason } } ofJob: jobReports(first: 3, filter: "
-         "{jobId: $job}) { totalCount nodes { id reason createdAt } } }",
+         "filter: {status: $status, reason: FAKE}, orderBy: {field: CREATED_AT, direction: "
+         "ASC}) { totalCount nodes { id status reason } } ofJob: jobReports(first: 3, filter: "
+         "{jobId: $job}, orderBy: {field: CREATED_AT, direction: DESC}) { totalCount nodes { "
+         "id reason createdAt } } }",
          {"status": "OPEN", "job": actors.reported_job}),
         ("query Surveyed { workers(first: 6) { totalCount nodes { id version updatedAt "
          "latestSurvey { id surveyedAt worker { id } } surveys(first: 2) { totalCount pageInfo "
