@@ -51,10 +51,13 @@ SEEDED_IDS = {
     "Job": "jobs", "Worker": "workers", "Employer": "employers", "Placement": "placements",
     "InsuranceRecord": "insurance_records", "Application": "applications",
     "Training": "trainings", "Enrollment": "enrollments", "JobIntention": "job_intentions",
-    "SkillSurvey": "skill_surveys",
+    "SkillSurvey": "skill_surveys", "JobReport": "job_reports",
 }
 SEEDED_VALUES = {
-    "DateTime": ["SELECT posted_at FROM jobs", "SELECT created_at FROM workers"],
+    "DateTime": [
+        "SELECT posted_at FROM jobs", "SELECT created_at FROM workers",
+        "SELECT surveyed_at FROM skill_surveys",
+    ],
     "Date": [
         "SELECT started_on FROM placements", "SELECT starts_on FROM trainings",
         "SELECT ends_on FROM trainings",
