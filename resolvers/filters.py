@@ -187,6 +187,8 @@ def filter_fields(entity: Entity, filter: object | None) -> Iterator[tuple[Path,
     conditions = 0
     for path, current in filter_objects(filter):
         conditions += 1 if path else 0
+        if conditions > MAX_FILTER_CONDITIONS:
+            raise BadArgument(path_argument(path), _too_many())
         for name in entity.filters:
             value = _given(current, name)
             if value is not None:
