@@ -340,7 +340,7 @@ async def test_nested_variables_share_a_plan(
     compiled, resolved = GraphQLClient(http, headers), GraphQLClient(http_resolvers, headers)
     values = [("工", "3000", "FULL_TIME"), ("员", "9000", "PART_TIME"), ("有限", "0", "FULL_TIME")]
     for keyword, pay, kind in values:
-        cases = [
+        cases: list[tuple[str, dict[str, Any]]] = [
             (inline, {"k": keyword, "pay": pay, "type": kind}),
             (whole, {"f": {"or": [
                 {"keyword": keyword},
@@ -418,14 +418,15 @@ async def test_a_partner_filters_with_logic_on_its_fields(gender_only: GraphQLCl
 
 def test_every_filter_takes_and_or_not_of_itself() -> None:
     graphql = schema._schema
+    assert graphql.query_type is not None
     filters = {
         get_named_type(field.args["filter"].type)
-        for field in graphql.query_type.fields.values()  # type: ignore[union-attr]
+        for field in graphql.query_type.fields.values()
         if "filter" in field.args
     }
     assert len(filters) == 9
     for filter_type in filters:
-        fields = filter_type.fields  # type: ignore[union-attr]
+        fields = filter_type.fields
         assert str(fields["and"].type) == f"[{filter_type.name}!]"
         assert str(fields["or"].type) == f"[{filter_type.name}!]"
         assert str(fields["not"].type) == filter_type.name
