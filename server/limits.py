@@ -358,6 +358,7 @@ __all__ = [
     "anonymous_introspection_check",
     "default_document_checks",
     "is_anonymous",
+    "operation_cost",
     "partner_agreement_check",
     "query_cost",
     "query_cost_check",
