@@ -47,6 +47,8 @@ from sqlalchemy import Column
 from resolvers.access import PartnerGrant
 from resolvers.catalog import CATALOG, personal_data_types, public_types
 from resolvers.declarations import Entity, ToMany, ToOne, declaration_of, graphql_name
+from resolvers.errors import BadArgument
+from resolvers.filters import filter_fields, path_argument
 
 # Fields on these types describe the shape of an answer, not data of its own.
 STRUCTURAL_SUFFIXES = ("Connection", "Edge", "Payload", "Error")
@@ -99,12 +101,14 @@ def declared_entity(field: GraphQLField | None) -> Entity | None:
 
 
 def columns_read(entity: Entity, arguments: dict[str, Any]) -> list[tuple[str, Column[Any]]]:
-    """(argument, column) for each filter field given and the `orderBy` field chosen."""
-    read: list[tuple[str, Column[Any]]] = []
-    given = arguments.get("filter") or {}
-    for name, rule in entity.filters.items():
-        if given.get(graphql_name(name)) is not None:
-            read.extend((f"filter.{graphql_name(name)}", column) for column in rule.columns)
+    """(argument, column) for each filter field given, at any depth of `and`, `or` and `not`
+    (`filter.or[1].regionCode`), each column the field's rule reads, and the `orderBy` field
+    chosen; a BadArgument for a filter past its caps (`resolvers.filters.filter_objects`)."""
+    read: list[tuple[str, Column[Any]]] = [
+        (path_argument(path, name), column)
+        for path, name, _value in filter_fields(entity, arguments.get("filter"))
+        for column in entity.filters[name].columns
+    ]
     order = arguments.get("orderBy") or {}
     field = order.get("field")
     if field is not None:
@@ -259,7 +263,12 @@ class _AgreementVisitor(Visitor):
         target = self.schema.get_type(entity.name)
         assert isinstance(target, GraphQLObjectType)
         arguments = self._arguments(field, node)
-        for argument, column in columns_read(entity, arguments):
+        try:
+            read = columns_read(entity, arguments)
+        except BadArgument as error:
+            self.errors.append(GraphQLError(error.message, [node], extensions=error.extensions))
+            return SKIP
+        for argument, column in read:
             shown = field_showing(target, column)
             if shown is None or not _allowed(self.grant, entity.name, shown):
                 where = f"{entity.name}.{shown or graphql_name(column.key)}"

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, String, any_, bindparam
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    String,
+    and_,
+    any_,
+    bindparam,
+    false,
+    func,
+    not_,
+    or_,
+    true,
+)
 
 from resolvers.catalog import canonical_global_id
 from resolvers.declarations import (
@@ -102,37 +114,165 @@ def check_range(low: Any, high: Any, argument: str) -> None:
 
 # --- filter inputs as data ------------------------------------------------------------------
 
-Binder = Callable[[str, Rule, Any, str], Awaitable[Condition | None]]
-"""`bind(field, rule, value, argument)`: the condition of one filter field in another form
-(a compiled plan's, over a parameter), or None for the rule's own."""
+LOGIC = ("and_", "or_", "not_")
+"""The attributes every `<Type>Filter` has besides its fields (`schema.fields.listed` adds
+them): `and` (a list of filters that all hold; an empty list holds for every row), `or` (a
+list of which at least one holds; an empty list holds for none) and `not` (a filter that does
+not hold, a row where its condition is NULL included)."""
+
+MAX_FILTER_CONDITIONS = 1_000
+"""Conditions one filter argument may hold: each field given and each filter object in an
+`and`, `or` or `not` counts one."""
+MAX_FILTER_DEPTH = 10
+"""How deep `and`, `or` and `not` may nest in one filter argument."""
+
+Path = tuple[str | int, ...]
+"""Where a filter object stands in its argument: GraphQL names and list indices
+(`("or", 3, "and", 0)` is `filter.or[3].and[0]`)."""
+
+Binder = Callable[[Path, str, Rule, Any, str], Awaitable[Condition | None]]
+"""`bind(path, field, rule, value, argument)`: the condition of one field (its Python name)
+of the filter object at `path` in another form (a compiled plan's, over a parameter), or
+None for the rule's own."""
+
+
+def path_argument(path: Path, field: str | None = None) -> str:
+    """The argument a path names, as errors name it: `filter.or[1].regionCode`."""
+    text = "filter"
+    for step in path:
+        text += f"[{step}]" if isinstance(step, int) else f".{step}"
+    return text if field is None else f"{text}.{graphql_name(field)}"
+
+
+def _given(filter: object, name: str) -> Any:
+    """A field of a filter object, an input object or a coerced dict (GraphQL names)."""
+    if isinstance(filter, dict):
+        return filter.get(graphql_name(name))
+    return getattr(filter, name, None)
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def filter_objects(filter: object | None) -> Iterator[tuple[Path, object]]:
+    """Each filter object of a filter argument (itself first) with its path, depth first, in
+    the order they are written; a BadArgument naming the first object past a cap."""
+    if filter is None:
+        return
+    pending: list[tuple[Path, object]] = [((), filter)]
+    conditions = 0
+    while pending:
+        path, current = pending.pop()
+        if sum(1 for step in path if isinstance(step, str)) > MAX_FILTER_DEPTH:
+            raise BadArgument(
+                path_argument(path),
+                f"and, or and not may nest at most {MAX_FILTER_DEPTH} deep in one filter",
+            )
+        conditions += 1 if path else 0
+        inner = []
+        for name in LOGIC:
+            value = _given(current, name)
+            if value is None:
+                continue
+            step = graphql_name(name)
+            if name == "not_":
+                inner.append(((*path, step), value))
+            else:
+                inner += [((*path, step, i), item) for i, item in enumerate(_listed(value))]
+        if conditions > MAX_FILTER_CONDITIONS:
+            raise BadArgument(path_argument(path), _too_many())
+        yield path, current
+        pending += reversed(inner)
+
+
+def _too_many() -> str:
+    return f"a filter may hold at most {MAX_FILTER_CONDITIONS} conditions"
+
+
+def filter_fields(entity: Entity, filter: object | None) -> Iterator[tuple[Path, str, Any]]:
+    """(path, field's Python name, value) of each field given in a filter argument, at any
+    depth; a BadArgument past a cap (`filter_objects`)."""
+    conditions = 0
+    for path, current in filter_objects(filter):
+        conditions += 1 if path else 0
+        if conditions > MAX_FILTER_CONDITIONS:
+            raise BadArgument(path_argument(path), _too_many())
+        for name in entity.filters:
+            value = _given(current, name)
+            if value is not None:
+                conditions += 1
+                if conditions > MAX_FILTER_CONDITIONS:
+                    raise BadArgument(path_argument(path, name), _too_many())
+                yield path, name, value
+
+
+def filter_size(entity: Entity, filter: object | None) -> int:
+    """How many conditions a filter argument holds (see `MAX_FILTER_CONDITIONS`), a
+    BadArgument naming where it goes past a cap."""
+    objects = sum(1 for path, _current in filter_objects(filter) if path)
+    return objects + sum(1 for _field in filter_fields(entity, filter))
 
 
 async def filter_conditions(
     reads: KeyLookup, entity: Entity, filter: object | None, bind: Binder | None = None
 ) -> list[Condition]:
     """The conditions of a `<Type>Filter` input (any object with the fields as attributes):
-    the entity's `filters` map its fields to SQL; its `ranges` are checked after the rules,
-    which refuse values that can't compare."""
+    the entity's `filters` map its fields to SQL, all given fields of one filter object AND
+    together with its `and`, `or` and `not` (`LOGIC`); its `ranges` are checked within each
+    filter object after the rules, which refuse values that can't compare."""
     if filter is None:
         return []
+    filter_size(entity, filter)  # the caps, before any rule looks anything up
+    return await _object_conditions(reads, entity, filter, (), bind)
+
+
+async def _object_conditions(
+    reads: KeyLookup, entity: Entity, filter: object, path: Path, bind: Binder | None
+) -> list[Condition]:
     where = []
     for field, rule in entity.filters.items():
-        value = getattr(filter, field)
+        value = _given(filter, field)
         if value is None:
             continue
-        argument = f"filter.{graphql_name(field)}"
-        condition = None if bind is None else await bind(field, rule, value, argument)
+        argument = path_argument(path, field)
+        condition = None if bind is None else await bind(path, field, rule, value, argument)
         if condition is None:
             condition = await rule.condition(reads, value, argument)
         where.append(condition)
     for bounds in entity.ranges:
-        low, high = getattr(filter, bounds.low), getattr(filter, bounds.high)
-        check_range(low, high, range_argument(bounds))
+        low, high = _given(filter, bounds.low), _given(filter, bounds.high)
+        check_range(low, high, range_argument(bounds, path))
+    all_of = _given(filter, "and_")
+    if all_of is not None:
+        for i, item in enumerate(_listed(all_of)):
+            where.append(await _one_condition(reads, entity, item, (*path, "and", i), bind))
+    any_of = _given(filter, "or_")
+    if any_of is not None:
+        held = [
+            await _one_condition(reads, entity, item, (*path, "or", i), bind)
+            for i, item in enumerate(_listed(any_of))
+        ]
+        where.append(or_(*held) if held else false())
+    negated = _given(filter, "not_")
+    if negated is not None:
+        inner = await _one_condition(reads, entity, negated, (*path, "not"), bind)
+        where.append(not_(func.coalesce(inner, false())))
     return where
 
 
-def range_argument(bounds: Range) -> str:
-    return f"filter.{graphql_name(bounds.low)}"
+async def _one_condition(
+    reads: KeyLookup, entity: Entity, filter: object, path: Path, bind: Binder | None
+) -> Condition:
+    """The conditions of a nested filter object as one (true when it gives none)."""
+    where = await _object_conditions(reads, entity, filter, path, bind)
+    if not where:
+        return true()
+    return where[0] if len(where) == 1 else and_(*where)
+
+
+def range_argument(bounds: Range, path: Path = ()) -> str:
+    return path_argument(path, bounds.low)
 
 
 def sync_rule(column: Column[Any], build: Callable[[Any, str], Condition]) -> Rule:

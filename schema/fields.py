@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 from enum import Enum
+from functools import cache
 from typing import Any, cast
 
 import strawberry
+from strawberry.types.base import get_object_definition
 
 from resolvers.catalog import CATALOG, shows_every_row
-from resolvers.declarations import Derived, Entity, FirstOf, ToMany, ToOne
+from resolvers.declarations import Derived, Entity, FirstOf, ToMany, ToOne, graphql_name
+from resolvers.filters import LOGIC
 from resolvers.lists import list_page
 from resolvers.pagination import page_request
 from schema.connections import Connection, OrderDirection, connection
@@ -139,15 +142,60 @@ def order_input(entity: Entity) -> type:
     )
 
 
+AND_DESCRIPTION = (
+    "Filters that must all hold, besides this filter's other fields. An empty list holds "
+    "for every row."
+)
+OR_DESCRIPTION = (
+    "Filters of which at least one must hold, besides this filter's other fields. An empty "
+    "list holds for no row."
+)
+NOT_DESCRIPTION = (
+    "A filter that must not hold, besides this filter's other fields: a row whose compared "
+    "value is null does not hold it, so `not` takes that row in."
+)
+
+
+@cache
+def with_logic(filter_input: type) -> type:
+    """`filter_input` (a `<Type>Filter` input) with `and`, `or` and `not`, which take the same
+    input: every given field of one filter object must hold, those three included
+    (`resolvers.filters.LOGIC`). The input keeps its name and description; fields added to
+    `filter_input` are picked up as they are."""
+    definition = get_object_definition(filter_input, strict=True)
+    logical = type(
+        filter_input.__name__,
+        (filter_input,),
+        {"__module__": filter_input.__module__, "__doc__": filter_input.__doc__},
+    )
+    logical.__annotations__ = {
+        "and_": list[logical] | None,  # type: ignore[valid-type]
+        "or_": list[logical] | None,  # type: ignore[valid-type]
+        "not_": logical | None,
+    }
+    for python_name, description in zip(
+        LOGIC, (AND_DESCRIPTION, OR_DESCRIPTION, NOT_DESCRIPTION), strict=True
+    ):
+        field = strawberry.field(
+            default=None, name=graphql_name(python_name), description=description
+        )
+        setattr(logical, python_name, field)
+    return strawberry.input(
+        logical, name=definition.name, description=definition.description
+    )
+
+
 def listed(entity: Entity, filter_input: type, description: str) -> Any:
-    """A root list of `entity`: paging arguments, `filter` and `orderBy`."""
-    fields = {f.name for f in dataclasses.fields(filter_input)}
+    """A root list of `entity`: paging arguments, `filter` (`filter_input` with `and`, `or`
+    and `not`: `with_logic`) and `orderBy`."""
+    fields = {f.name for f in dataclasses.fields(filter_input)} - set(LOGIC)
     if fields != set(entity.filters):
         raise TypeError(
             f"{filter_input.__name__} fields and {entity.name} filter rules differ: "
             f"{sorted(fields ^ set(entity.filters))}"
         )
     order_type = order_input(entity)
+    filter_type = with_logic(filter_input)
 
     async def resolve(
         self: Any, info: Info, first: int | None = None, after: str | None = None,
@@ -160,6 +208,6 @@ def listed(entity: Entity, filter_input: type, description: str) -> Any:
         page, count = await list_page(info.context.reads, entity, filter, sort, request)
         return connection(entity.name, page, count)
 
-    resolve.__annotations__["filter"] = filter_input | None
+    resolve.__annotations__["filter"] = filter_type | None
     resolve.__annotations__["order_by"] = order_type | None
     return _field(resolve, Connection[named(entity.name)], description, entity)  # type: ignore[misc]

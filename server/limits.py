@@ -21,6 +21,10 @@ evaluated with the variables; each inline fragment counts in full (an upper boun
 and interfaces); a named fragment is costed once per enclosing page size and reused, so a
 document's cost is computed in time linear in its size; introspection (`__schema`, `__type`)
 costs 1 whatever it selects, since it never reaches the database (the depth limit bounds it).
+A list's `filter` adds 1 per condition (each field given and each filter object in `and`, `or`
+or `not`, at any depth), and one past `MAX_FILTER_CONDITIONS` conditions or nested deeper than
+`MAX_FILTER_DEPTH` is refused (BAD_USER_INPUT) naming where it went past
+(`filter.or[3].and[0]`), whatever the cost.
 """
 
 from __future__ import annotations
@@ -56,7 +60,9 @@ from graphql import (
     visit,
 )
 
-from resolvers.agreements import check_partner_agreement, reached_types
+from resolvers.agreements import check_partner_agreement, declared_entity, reached_types
+from resolvers.errors import BadArgument
+from resolvers.filters import MAX_FILTER_CONDITIONS, filter_size
 from server.operation_checks import CheckedOperation, DocumentCheck, kept_by_operation
 from server.text_inputs import literal_text_check, variable_text_check
 
@@ -75,7 +81,11 @@ def query_cost_check(max_cost: int) -> DocumentCheck:
 
     def check(checked: CheckedOperation) -> list[GraphQLError]:
         operation = checked.operation
-        cost = query_cost(checked.schema, checked.document, operation, checked.variables)
+        cost, problems = operation_cost(
+            checked.schema, checked.document, operation, checked.variables
+        )
+        if problems:
+            return problems
         if cost <= max_cost:
             return []
         return [
@@ -97,6 +107,18 @@ def query_cost(
     variables: Mapping[str, Any],
 ) -> int:
     """The static cost of `operation` (see the module docstring). Assumes a valid document."""
+    return operation_cost(schema, document, operation, variables)[0]
+
+
+def operation_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: Mapping[str, Any],
+) -> tuple[int, list[GraphQLError]]:
+    """The cost of `operation` (`query_cost`), and the errors of the filters past their caps
+    (`resolvers.filters.MAX_FILTER_CONDITIONS`, `MAX_FILTER_DEPTH`), each naming where."""
+    problems: list[GraphQLError] = []
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
@@ -105,7 +127,7 @@ def query_cost(
     def cost_of(
         node: OperationDefinitionNode | FragmentDefinitionNode, enclosing_page: int | None
     ) -> int:
-        counter = _CostCounter(schema, variables, fragment_cost, enclosing_page)
+        counter = _CostCounter(schema, variables, fragment_cost, enclosing_page, problems)
         visit(node, TypeInfoVisitor(counter.type_info, counter))
         return counter.cost
 
@@ -117,7 +139,7 @@ def query_cost(
             fragment_costs[key] = cost_of(fragment, enclosing_page) if fragment else 0
         return fragment_costs[key]
 
-    return cost_of(operation, None)
+    return cost_of(operation, None), problems
 
 
 class _CostCounter(Visitor):
@@ -129,8 +151,10 @@ class _CostCounter(Visitor):
         variables: Mapping[str, Any],
         fragment_cost: Callable[[str, int | None], int],
         enclosing_page: int | None,
+        problems: list[GraphQLError],
     ) -> None:
         super().__init__()
+        self.problems = problems
         self.type_info = TypeInfo(schema)
         self.variables = dict(variables)
         self.fragment_cost = fragment_cost
@@ -149,6 +173,7 @@ class _CostCounter(Visitor):
         self.cost += self.scale
         if node.name.value in INTROSPECTION_FIELDS:
             return SKIP
+        self.cost += self.scale * self._filter_conditions(node)
         multiplier, page = self._multiplier(node)
         self.multipliers.append(multiplier)
         self.pages.append(page)
@@ -182,6 +207,19 @@ class _CostCounter(Visitor):
             page = self.pages[-1]
             return (DEFAULT_PAGE_SIZE if page is None else page), None
         return self._list_argument_size(field, node), None
+
+    def _filter_conditions(self, node: FieldNode) -> int:
+        """What a list's `filter` adds: 1 per condition (`resolvers.filters.filter_size`);
+        a filter past its caps is a problem."""
+        field = self.type_info.get_field_def()
+        entity = declared_entity(field)
+        if field is None or entity is None or "filter" not in field.args:
+            return 0
+        try:
+            return filter_size(entity, self._argument(field, node, "filter"))
+        except BadArgument as error:
+            self.problems.append(GraphQLError(error.message, node, extensions=error.extensions))
+            return MAX_FILTER_CONDITIONS + 1
 
     def _page_size(self, field: GraphQLField, node: FieldNode) -> int:
         sizes = [self._argument(field, node, name) for name in PAGE_SIZE_ARGUMENTS]
@@ -320,6 +358,7 @@ __all__ = [
     "anonymous_introspection_check",
     "default_document_checks",
     "is_anonymous",
+    "operation_cost",
     "partner_agreement_check",
     "query_cost",
     "query_cost_check",

@@ -3,11 +3,12 @@
 
 An operation has one or two root fields (root lists, `node`, `nodes`, `__typename`) with
 random selections and nesting, aliases, inline and named fragments, variables, filters,
-ordering, paging forward and back with cursors, and fields resolved in Python. Every filter
-field gets values: enums, booleans, region codes and keywords from short lists; IDs, dates,
-date-times, amounts, months and codes drawn from the seeded rows (`Values`). Every operation
-parses and validates (the test asserts it): root fields and fragments on different types of
-`node` never share a response name.
+ordering, paging forward and back with cursors, and fields resolved in Python. Filters nest
+`and`, `or` and `not` up to three deep (empty lists too), inline or by variables at any
+level. Every filter field gets values: enums, booleans, region codes and keywords from short
+lists; IDs, dates, date-times, amounts, months and codes drawn from the seeded rows
+(`Values`). Every operation parses and validates (the test asserts it): root fields and
+fragments on different types of `node` never share a response name.
 """
 
 from __future__ import annotations
@@ -39,10 +40,12 @@ from resolvers.pagination import Ordering
 
 GRAPHQL = schema.schema._schema
 REGION_CODES = ["440000", "440300", "110000", "510000", "440106"]
-KEYWORDS = ["工", "张", "有限", "员"]
+KEYWORDS = ["工", "张", "有限", "员", "普工", "包吃住"]
 ACTORS = ["admin:test-admin", "key:1", "worker:test-worker"]
 OPERATIONS_AUDITED = ["revealIdNumber", "Generated", "query"]
 MAX_DEPTH = 3
+MAX_FILTER_NESTING = 3  # and, or and not in filters, at most this deep
+LOGIC_FIELDS = ("and", "or", "not")
 MISSING_JOB = encode_global_id("Job", 999_999_999)
 
 # Seeded rows, the lowest ids first (rows other tests make come later): their global IDs per
@@ -222,18 +225,43 @@ class Generator:
             return []
         filter_type = get_named_type(root.args["filter"].type)
         assert isinstance(filter_type, GraphQLInputObjectType)
-        values = {}
-        for name, input_field in filter_type.fields.items():
-            value = self.filter_value(name, get_named_type(input_field.type))
-            if self.rng.random() < 0.3:
-                values[name] = value
+        values = self.filter_values(filter_type, 0)
         if self.rng.random() < 0.5:
             name = f"f{len(self.variables)}"
             self.variables[name] = values
             self.variable_definitions.append(f"${name}: {filter_type.name}")
             return [f"filter: ${name}"]
+        return [f"filter: {self.inline_filter(filter_type, values)}"]
+
+    def filter_values(self, filter_type: GraphQLInputObjectType, depth: int) -> dict[str, Any]:
+        """A filter's value as JSON would carry it, with `and`, `or` and `not` (lists of up to
+        three filters, empty ones too) nested up to `MAX_FILTER_NESTING` deep."""
+        values = {}
+        chance = 0.3 if depth == 0 else 0.15
+        for name, input_field in filter_type.fields.items():
+            if name in LOGIC_FIELDS:
+                continue
+            value = self.filter_value(name, get_named_type(input_field.type))
+            if self.rng.random() < chance:
+                values[name] = value
+        for name in LOGIC_FIELDS:
+            if depth >= MAX_FILTER_NESTING or self.rng.random() >= 0.25:
+                continue
+            if name == "not":
+                values[name] = self.filter_values(filter_type, depth + 1)
+            else:
+                size = self.rng.choice([0, 1, 2, 2, 3])
+                values[name] = [self.filter_values(filter_type, depth + 1) for _ in range(size)]
+        return values
+
+    def inline_filter(self, filter_type: GraphQLInputObjectType, values: dict[str, Any]) -> str:
+        """`values` as a literal, with now and then a field, a filter or a list of filters
+        given by a variable."""
         given = []
         for key, value in values.items():
+            if key in LOGIC_FIELDS:
+                given.append(f"{key}: {self.inline_logic(filter_type, key, value)}")
+                continue
             named = get_named_type(filter_type.fields[key].type)
             if self.rng.random() < 0.3:  # one field by a variable
                 name = f"v{len(self.variables)}"
@@ -242,7 +270,27 @@ class Generator:
                 given.append(f"{key}: ${name}")
             else:
                 given.append(f"{key}: {_literal(value, named)}")
-        return [f"filter: {{{', '.join(given)}}}"]
+        return f"{{{', '.join(given)}}}"
+
+    def inline_logic(self, filter_type: GraphQLInputObjectType, key: str, value: Any) -> str:
+        if self.rng.random() < 0.15:  # the filter (not) or the list (and, or) by a variable
+            name = f"f{len(self.variables)}"
+            self.variables[name] = value
+            kind = filter_type.name if key == "not" else f"[{filter_type.name}!]"
+            self.variable_definitions.append(f"${name}: {kind}")
+            return f"${name}"
+        if key == "not":
+            return self.inline_filter(filter_type, value)
+        items = []
+        for item in value:
+            if self.rng.random() < 0.15:  # one filter of the list by a variable
+                name = f"f{len(self.variables)}"
+                self.variables[name] = item
+                self.variable_definitions.append(f"${name}: {filter_type.name}!")
+                items.append(f"${name}")
+            else:
+                items.append(self.inline_filter(filter_type, item))
+        return f"[{', '.join(items)}]"
 
     def filter_value(self, name: str, named: Any) -> Any:
         """A value for a filter field, as JSON would carry it; a field of a kind the

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.types.base import StrawberryOptional, get_object_definition
 
 from resolvers.declarations import Entity
+from resolvers.filters import LOGIC
 from resolvers.jobs import JOB
 from schema import Query
 from schema.fields import listed
@@ -40,7 +41,7 @@ def test_the_root_lists_are_declared() -> None:
 @pytest.mark.parametrize(("name", "entity", "filter_input"), root_lists())
 def test_every_filter_field_has_a_rule(name: str, entity: Entity, filter_input: type) -> None:
     fields = {f.name for f in dataclasses.fields(filter_input)}
-    assert fields == set(entity.filters), name
+    assert fields == {*entity.filters, *LOGIC}, name
 
 
 def test_a_filter_field_without_a_rule_is_refused_when_the_schema_is_made() -> None:

@@ -7,10 +7,12 @@ anywhere in the document, is one of these, all of one kind:
 - `ID`: the `id` of a root `node`; the plan depends on the type the ID names;
 - `CURSOR`: the `after`/`before` of a root list; the plan depends on the ordering the cursor
   was made under;
-- `FILTER`: the whole `filter` of a root list; the plan depends on which of its fields are
-  given, and on the values of those whose rule is not `bound` (`resolvers.declarations.Bound`);
-- `FILTER_FIELD`: one field of a root list's inline `filter` whose rule is bound; the plan
-  depends on whether it is given;
+- `FILTER`: the whole `filter` of a root list, or a filter object or list of them inside an
+  inline one (`not: $f`, `or: $fs`, `or: [$f, ...]`); the plan depends on which of its fields
+  are given, at any depth of `and`, `or` and `not` (and how many filters their lists hold),
+  and on the values of those whose rule is not `bound` (`resolvers.declarations.Bound`);
+- `FILTER_FIELD`: one field whose rule is bound in a root list's inline `filter`, at any
+  depth of `and`, `or` and `not`; the plan depends on whether it is given;
 - `PAGE_SIZE`: the `first` or `last` of any connection, at the root or nested; the plan
   depends on whether it is given.
 
@@ -27,6 +29,7 @@ from graphql import (
     DocumentNode,
     FieldNode,
     GraphQLSchema,
+    ListValueNode,
     ObjectValueNode,
     OperationDefinitionNode,
     VariableNode,
@@ -101,11 +104,34 @@ def _bound_uses(selection: FieldNode, declared: object) -> list[tuple[str, Kind]
         return [*found, (whole, (FILTER, bound_filter_fields(declared)))]
     given = argument_value(selection, "filter")
     if isinstance(given, ObjectValueNode):
-        bound = bound_filter_fields(declared)
-        found += [
-            (item.value.name.value, (FILTER_FIELD,)) for item in given.fields
-            if isinstance(item.value, VariableNode) and item.name.value in bound
-        ]
+        found += _inline_filter_uses(given, bound_filter_fields(declared))
+    return found
+
+
+LOGIC_NAMES = ("and", "or", "not")
+"""The fields of every filter that hold filters (`resolvers.filters.LOGIC`)."""
+
+
+def _inline_filter_uses(given: ObjectValueNode, bound: frozenset[str]) -> list[tuple[str, Kind]]:
+    """The bound variables of an inline filter object, at any depth."""
+    found: list[tuple[str, Kind]] = []
+    pending: list[Any] = [given]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, ListValueNode):
+            pending += current.values
+            continue
+        if isinstance(current, VariableNode):  # a filter or a list of filters
+            found.append((current.name.value, (FILTER, bound)))
+            continue
+        if not isinstance(current, ObjectValueNode):
+            continue
+        for item in current.fields:
+            name = item.name.value
+            if name in LOGIC_NAMES:
+                pending.append(item.value)
+            elif isinstance(item.value, VariableNode) and name in bound:
+                found.append((item.value.name.value, (FILTER_FIELD,)))
     return found
 
 
@@ -127,12 +153,8 @@ def variable_shape(variables: dict[str, Any], bound: dict[str, Kind]) -> dict[st
         if kind in (FILTER_FIELD, PAGE_SIZE):
             shape[name] = BOUND_VALUE
         elif kind == FILTER:
-            if isinstance(value, dict):
-                [fields] = detail
-                shape[name] = {
-                    key: BOUND_VALUE if key in fields and item is not None else item
-                    for key, item in value.items()
-                }
+            [fields] = detail
+            shape[name] = filter_shape(value, fields)
         elif not isinstance(value, str):
             continue
         elif kind == ID:
@@ -146,6 +168,20 @@ def variable_shape(variables: dict[str, Any], bound: dict[str, Kind]) -> dict[st
             if ordering is not None:
                 shape[name] = (CURSOR, ordering)
     return shape
+
+
+def filter_shape(value: Any, fields: frozenset[str]) -> Any:
+    """What a plan depends on of a filter's value (or a list of filters'): the values of the
+    fields in `fields` only as given, at any depth of `and`, `or` and `not`."""
+    if isinstance(value, list):
+        return [filter_shape(item, fields) for item in value]
+    if not isinstance(value, dict):
+        return value
+    return {
+        key: filter_shape(item, fields) if key in LOGIC_NAMES
+        else BOUND_VALUE if key in fields and item is not None else item
+        for key, item in value.items()
+    }
 
 
 def variable_of(node: FieldNode, argument: str) -> str | None:
@@ -162,16 +198,38 @@ def argument_value(node: FieldNode, argument: str) -> Any:
     return None
 
 
-def filter_reader(node: FieldNode, field: str) -> VariableReader | None:
-    """How a request's variables give the value of `field` of `node`'s filter, when a
-    variable gives it (the whole filter, or that field)."""
-    whole = variable_of(node, "filter")
-    if whole is not None:
-        return lambda variables: (variables.get(whole) or {}).get(field)
+def filter_reader(node: FieldNode, path: tuple[str | int, ...]) -> VariableReader | None:
+    """How a request's variables give the value at `path` (GraphQL names and list indices,
+    ending in a field's name) of `node`'s filter, when a variable gives it: the whole filter,
+    a filter object or list of them on the way, or that field."""
     given = argument_value(node, "filter")
-    if isinstance(given, ObjectValueNode):
-        for item in given.fields:
-            if item.name.value == field and isinstance(item.value, VariableNode):
-                name = item.value.name.value
-                return lambda variables: variables.get(name)
+    for depth, step in enumerate(path):
+        if isinstance(given, VariableNode):
+            return _variable_reader(given.name.value, path[depth:])
+        if isinstance(step, int):
+            if isinstance(given, ListValueNode):
+                given = given.values[step] if step < len(given.values) else None
+            # else: one filter given for a list, which holds it alone
+        elif isinstance(given, ObjectValueNode):
+            given = next((item.value for item in given.fields if item.name.value == step), None)
+        else:
+            return None
+    if isinstance(given, VariableNode):
+        return _variable_reader(given.name.value, ())
     return None
+
+
+def _variable_reader(name: str, rest: tuple[str | int, ...]) -> VariableReader:
+    def read(variables: dict[str, Any]) -> Any:
+        value = variables.get(name)
+        for step in rest:
+            if isinstance(step, int):
+                if isinstance(value, list):
+                    value = value[step] if step < len(value) else None
+            elif isinstance(value, dict):
+                value = value.get(step)
+            else:
+                return None
+        return value
+
+    return read

@@ -75,6 +75,8 @@ async def read_json_body(request: Request, limit: int) -> object:
         raise RequestError(400, "The request body is not valid UTF-8.") from exc
     except json.JSONDecodeError as exc:
         raise RequestError(400, f"The request body is not valid JSON: {exc}.") from exc
+    except RecursionError:
+        raise RequestError(400, "The request body nests too deep.") from None
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:
