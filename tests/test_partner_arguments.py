@@ -94,6 +94,8 @@ async def test_filters_and_orderings_on_allowed_fields_run(gender_only: GraphQLC
          "Worker.currentRegion", "filter.regionCode"),
         ('{ jobs(filter: {keyword: "工"}) { nodes { title } } }', {},  # reads 4 texts
          "Job.description", "filter.keyword"),
+        ('{ jobs(filter: {or: [{not: {keyword: "工"}}]}) '
+         "{ nodes { title } } }", {}, "Job.description", "filter.or[0].not.keyword"),
         ("{ jobs(first: 1) { nodes { title } } }", {}, "Job.title", None),
         ('{ jobs(filter: {salaryMin: "5000"}) { nodes { title } } }', {},
          "Job.salaryMax", "filter.salaryMin"),
