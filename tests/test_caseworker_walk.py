@@ -7,8 +7,13 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.codes import generate_credit_code
 from server.settings import Settings
@@ -41,6 +46,29 @@ async def act(client: GraphQLClient, mutation: str, given: dict[str, Any]) -> di
     return dict(payload)
 
 
+MADE = ("placements", "applications", "jobs", "employers")  # in the order they go
+
+
+@pytest.fixture
+async def walk_removed(
+    engine: AsyncEngine, registered_workers_removed: None
+) -> AsyncIterator[None]:
+    """The rows the walk makes are deleted after it (the worker, with their survey, by
+    `registered_workers_removed`), so no other test meets a hire made today."""
+    async with engine.connect() as connection:
+        last = {
+            table: (await connection.execute(text(f"SELECT max(id) FROM {table}"))).scalar_one()
+            for table in MADE
+        }
+    yield
+    async with engine.begin() as connection:
+        for table in MADE:
+            await connection.execute(
+                text(f"DELETE FROM {table} WHERE id > :last"), {"last": last[table]}
+            )
+
+
+@pytest.mark.usefixtures("walk_removed")
 async def test_a_caseworker_places_a_walk_in_worker_in_a_job_found_by_keyword(
     gql: GraphQLClient, settings: Settings
 ) -> None:

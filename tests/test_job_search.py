@@ -19,7 +19,9 @@ from resolvers.global_ids import decode_global_id
 from server.settings import Settings
 from tests.conftest import GraphQLClient, bearer
 
-IDS = "query ($f: JobFilter) { jobs(first: 100, filter: $f) { totalCount nodes { id } } }"
+IDS = """query ($f: JobFilter, $after: String) {
+  jobs(first: 100, after: $after, filter: $f) {
+    totalCount nodes { id } pageInfo { hasNextPage endCursor } } }"""
 
 
 @pytest.fixture
@@ -28,9 +30,16 @@ def admin(gql_on_path: GraphQLClient, settings: Settings) -> GraphQLClient:
 
 
 async def job_ids(client: GraphQLClient, given: dict[str, Any]) -> set[int]:
-    data = (await client.ok(IDS, {"f": given}))["jobs"]
-    assert data["totalCount"] == len(data["nodes"]) < 100
-    return {key_of(node["id"]) for node in data["nodes"]}
+    """The keys of every job the filter `given` finds, page by page."""
+    found: list[int] = []
+    after = None
+    while True:
+        data = (await client.ok(IDS, {"f": given, "after": after}))["jobs"]
+        found += [key_of(node["id"]) for node in data["nodes"]]
+        if not data["pageInfo"]["hasNextPage"]:
+            assert data["totalCount"] == len(found)
+            return set(found)
+        after = data["pageInfo"]["endCursor"]
 
 
 def key_of(global_id: str) -> int:
@@ -172,8 +181,8 @@ async def test_terms_filters_match_sql(admin: GraphQLClient, engine: AsyncEngine
 
 async def test_monthly_pay_is_figured_per_unit(admin: GraphQLClient, engine: AsyncEngine) -> None:
     data = await admin.ok(
-        "{ jobs(first: 100) { nodes { salaryMin salaryMax salaryUnit "
-        "monthlySalaryMin monthlySalaryMax } } }"
+        "{ jobs(first: 100, orderBy: {field: POSTED_AT, direction: ASC}) { nodes { "
+        "salaryMin salaryMax salaryUnit monthlySalaryMin monthlySalaryMax } } }"
     )
     factors = {"MONTH": Decimal(1), "DAY": Decimal("21.75"), "HOUR": Decimal(174)}
     units = set()

@@ -51,12 +51,15 @@ async def test_job_filters_combine(gql: GraphQLClient) -> None:
     data = await gql.ok(
         """{ jobs(first: 100, filter: {status: PUBLISHED, salaryMin: "6000",
              salaryUnit: MONTH, keyword: "工"}) {
-               totalCount nodes { status salaryMin salaryMax salaryUnit title } } }"""
+               totalCount nodes { status salaryMin salaryMax salaryUnit title description
+                                  employer { name } occupation { name } } } }"""
     )
     assert data["jobs"]["nodes"], "the filters match some jobs"
     for job in data["jobs"]["nodes"]:
         assert job["status"] == "PUBLISHED" and job["salaryUnit"] == "MONTH"
-        assert Decimal(job["salaryMax"]) >= 6000 and "工" in job["title"]
+        texts = (job["title"], job["description"], job["employer"]["name"],
+                 (job["occupation"] or {}).get("name", ""))
+        assert Decimal(job["salaryMax"]) >= 6000 and any("工" in text for text in texts)
     unfiltered = await gql.ok("{ jobs { totalCount } }")
     assert data["jobs"]["totalCount"] < unfiltered["jobs"]["totalCount"]
 

@@ -154,7 +154,8 @@ RELATIONS = {
     ),
     # reports, jobs, application pages, placements, workers, their latest surveys
     "JobReport.job.applications.placements, .worker.latestSurvey": Nested(
-        "query ($n: Int!) { jobReports(first: $n) { nodes { job { applications(first: 3) { "
+        "query ($n: Int!) { jobReports(first: $n, orderBy: {field: CREATED_AT, direction: ASC}) "
+        "{ nodes { job { applications(first: 3) { "
         "nodes { placements { id } worker { latestSurvey { id } } } } } } } }",
         6, _nodes("jobReports"), lambda report: _placed_or_surveyed(report["job"]),
     ),
