@@ -14,6 +14,8 @@ from resolvers.filters import bound_rule, keyword_text
 
 JOBS = table_of(Job)
 EMPLOYERS = table_of(Employer)
+
+
 def contains_keyword(term: ColumnElement[Any]) -> Condition:
     """Jobs whose search text holds `term`, case aside: every gram of the term in the GIN
     index (one lookup for each), then the term itself in the text of the rows found."""
