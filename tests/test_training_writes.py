@@ -215,13 +215,14 @@ async def test_a_training_is_updated_at_its_version(
     assert after["provider"] == training["provider"] and after["endsOn"] == training["endsOn"]
     stale = await run(gql, UPDATE, trainingId=training["id"], version=1, capacity=3)
     assert codes(stale) == [(("input", "version"), "STALE_VERSION")]
-    for values, field in [
+    wrongs: list[tuple[dict[str, Any], str]] = [
         ({"title": None}, "title"),
         ({"capacity": None}, "capacity"),
         ({"mode": "TARGETED"}, "partnerEmployerId"),
         ({"endsOn": str(TODAY)}, "endsOn"),
         ({"regionCode": "999999"}, "regionCode"),
-    ]:
+    ]
+    for values, field in wrongs:
         wrong = await run(gql, UPDATE, trainingId=training["id"], version=2, **values)
         assert [f for f, _ in codes(wrong)] == [("input", field)], (values, wrong)
     nothing = await run(gql, UPDATE, trainingId=training["id"], version=2)
@@ -428,11 +429,11 @@ async def test_an_enrollment_is_completed_or_dropped_once(
     staff_drop = await run(staff, DROP, enrollmentId=other["id"], version=1)
     assert staff_drop["enrollment"]["status"] == "DROPPED"
     employer = gql.as_(bearer(settings, "employer", employer_id=employers[0].id))
-    for client, mutation, values in [
-        (employer, DROP, {"version": 1}),
-        (employer, COMPLETE, {"version": 1, "certificateNumber": "X"}),
-    ]:
-        refused = await run(client, mutation, enrollmentId=other["id"], **values)
+    refusals: list[tuple[str, dict[str, Any]]] = [
+        (DROP, {"version": 1}), (COMPLETE, {"version": 1, "certificateNumber": "X"}),
+    ]
+    for mutation, values in refusals:
+        refused = await run(employer, mutation, enrollmentId=other["id"], **values)
         assert codes(refused) == [((), "NOT_ALLOWED")]
 
 
