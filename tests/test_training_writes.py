@@ -312,7 +312,14 @@ async def test_who_may_enrol_a_worker(
     worker_id, hukou = workers[2]
     staff = staff_of(gql, settings, hukou)
     assert (await enroll(staff, worker_id, training["id"]))["status"] == "ENROLLED"
-    other_worker = next(w for w, region in workers if region[:2] != hukou[:2])
+    placed = await gql.ok(
+        "{ workers(first: 40) { nodes { id hukouRegion { code } currentRegion { code } } } }"
+    )
+    other_worker = next(  # neither registered nor living in the staff's province
+        n["id"] for n in placed["workers"]["nodes"]
+        if n["hukouRegion"]["code"][:2] != hukou[:2]
+        and (n["currentRegion"] or {"code": hukou})["code"][:2] != hukou[:2]
+    )
     unseen = await run(staff, ENROLL, workerId=other_worker, trainingId=training["id"])
     assert codes(unseen) == [(("input", "workerId"), "NOT_FOUND")]
     employer = gql.as_(bearer(settings, "employer", employer_id=employers[0].id))
