@@ -180,7 +180,8 @@ async def test_a_partner_creates_trainings_within_its_regions(
 ) -> None:
     here, there = employers[0], employers[1]
     async with consented_partner_key(
-        settings, database_url, partner="training-agency", scopes=["createTraining"],
+        settings, database_url, partner="training-agency",
+        scopes=["createTraining", "updateTraining", "cancelTraining"],
         regions=[here.province], consenting=False,
     ) as key:
         partner = GraphQLClient(gql.http, {"x-api-key": key})
@@ -188,6 +189,16 @@ async def test_a_partner_creates_trainings_within_its_regions(
         assert made["userErrors"] == [] and made["training"]["title"].startswith("叉车")
         elsewhere = await run(partner, CREATE, **training_input(there))
         assert codes(elsewhere) == [(("input", "regionCode"), "NOT_ALLOWED")]
+        training = made["training"]["id"]
+        moved = await run(partner, UPDATE, trainingId=training, version=1, regionCode=there.region)
+        assert codes(moved) == [(("input", "regionCode"), "NOT_ALLOWED")]
+        changed = await run(partner, UPDATE, trainingId=training, version=1, capacity=8)
+        assert changed["training"]["capacity"] == 8
+        cancelled = await run(partner, CANCEL, trainingId=training, version=2)
+        assert cancelled["training"]["status"] == "CANCELLED"
+        unseen = await create(gql, there)
+        hidden = await run(partner, CANCEL, trainingId=unseen["id"], version=1)
+        assert codes(hidden) == [(("input", "trainingId"), "NOT_FOUND")]
 
 
 async def test_a_retried_creation_makes_one_training(
@@ -423,8 +434,10 @@ async def test_an_enrollment_is_completed_or_dropped_once(
     assert codes(not_dropped) == [(("input", "enrollmentId"), "INVALID_TRANSITION")]
     not_theirs = await run(me, DROP, enrollmentId=dropping["id"], version=1)
     assert codes(not_theirs) == [(("input", "enrollmentId"), "NOT_FOUND")]
-    dropped = await run(as_worker(gql, settings, second), DROP, enrollmentId=dropping["id"],
-                        version=1)
+    owner = as_worker(gql, settings, second)
+    stale_drop = await run(owner, DROP, enrollmentId=dropping["id"], version=2)
+    assert codes(stale_drop) == [(("input", "version"), "STALE_VERSION")]
+    dropped = await run(owner, DROP, enrollmentId=dropping["id"], version=1)
     assert dropped["userErrors"] == [] and dropped["enrollment"]["status"] == "DROPPED"
     not_completed = await run(gql, COMPLETE, enrollmentId=dropping["id"], version=2,
                               certificateNumber=f"CERT-{uuid.uuid4().hex[:12]}")
