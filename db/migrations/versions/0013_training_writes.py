@@ -20,6 +20,11 @@ depends_on = None
 SEATS_FUNCTION = """
 CREATE FUNCTION enrollments_seats_taken() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  -- A completion leaves the seat taken: nothing to count, and the training's row untouched.
+  IF TG_OP = 'UPDATE' AND OLD.training_id = NEW.training_id
+     AND (OLD.status <> 'dropped') = (NEW.status <> 'dropped') THEN
+    RETURN NULL;
+  END IF;
   IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.status <> 'dropped' THEN
     UPDATE trainings SET seats_taken = seats_taken - 1 WHERE id = OLD.training_id;
   END IF;
