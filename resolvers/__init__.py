@@ -18,6 +18,7 @@ from resolvers import (
     jobs,
     reference,
     survey_writes,
+    training_writes,
     trainings,
     worker_writes,
     workers,
@@ -27,6 +28,6 @@ from resolvers.catalog import CATALOG
 DOMAINS = (reference, employers, jobs, job_reports, trainings, workers, insurance, audit)
 WRITE_DOMAINS = (
     job_writes, job_update_writes, job_report_writes, application_writes, employer_writes,
-    worker_writes, survey_writes,
+    worker_writes, survey_writes, training_writes,
 )
 CATALOG.seal()

@@ -1,15 +1,26 @@
-"""Skills trainings and the enrollments in them, declared."""
+"""Skills trainings and the enrollments in them, declared; where a training stands now.
+
+A training's status is derived where it is read, like a job's expiry: CANCELLED once
+`cancelledAt` is set, ENDED after its last day, RUNNING from its first day, SCHEDULED before
+it (the only status that takes enrollments), each day a day of China Standard Time
+(`TRAINING_STATUS`, a `Derived` with its Python and SQL forms). Writes read the same
+(`training_status`).
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import true
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Date, FromClause, case, cast, func, true
 
 from db.models import Enrollment, Training
 from db.models.base import table_of
 from db.models.enums import EnrollmentStatus
 from resolvers.access import Viewer
 from resolvers.catalog import declare
-from resolvers.declarations import Condition, Entity, Range, ToMany, ToOne
+from resolvers.declarations import Condition, Derived, Entity, Range, ToMany, ToOne
 from resolvers.filters import (
     at_least_rule,
     at_most_rule,
@@ -20,6 +31,7 @@ from resolvers.filters import (
 )
 from resolvers.pagination import Ordering
 from resolvers.policies import in_partner_regions, worker_records_under
+from resolvers.workers import CALENDAR
 
 TRAININGS = table_of(Training)
 ENROLLMENTS = table_of(Enrollment)
@@ -73,3 +85,52 @@ ENROLLMENT = declare(Entity(
     key=ENROLLMENTS.c.id, personal=True,
     relations=(ENROLLMENT_TRAINING, ENROLLMENT_WORKER),
 ))
+
+
+class TrainingStatus(enum.Enum):
+    """Where a training stands now (derived from its days and `cancelledAt`)."""
+
+    SCHEDULED = "scheduled"  # before its first day: takes enrollments
+    RUNNING = "running"  # from its first day to its last
+    ENDED = "ended"  # after its last day
+    CANCELLED = "cancelled"
+
+
+def today() -> date:
+    """Today in China Standard Time, the day trainings are dated in."""
+    return datetime.now(CALENDAR).date()
+
+
+def training_status(
+    starts_on: date, ends_on: date, cancelled_at: datetime | None, on: date | None = None
+) -> TrainingStatus:
+    day = on or today()
+    if cancelled_at is not None:
+        return TrainingStatus.CANCELLED
+    if ends_on < day:
+        return TrainingStatus.ENDED
+    if starts_on <= day:
+        return TrainingStatus.RUNNING
+    return TrainingStatus.SCHEDULED
+
+
+def training_status_sql(row: FromClause) -> ColumnElement[Any]:
+    day = cast(func.timezone(str(CALENDAR), func.now()), Date)
+    return case(
+        (row.c.cancelled_at.is_not(None), TrainingStatus.CANCELLED.value),
+        (row.c.ends_on < day, TrainingStatus.ENDED.value),
+        (row.c.starts_on <= day, TrainingStatus.RUNNING.value),
+        else_=TrainingStatus.SCHEDULED.value,
+    )
+
+
+TRAINING_STATUS = Derived(
+    lambda training, _viewer: training_status(
+        training.starts_on, training.ends_on, training.cancelled_at
+    ),
+    lambda row, _viewer: training_status_sql(row),
+)
+TRAINING_SEATS_LEFT = Derived(
+    lambda training, _viewer: max(training.capacity - training.seats_taken, 0),
+    lambda row, _viewer: func.greatest(row.c.capacity - row.c.seats_taken, 0),
+)

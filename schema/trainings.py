@@ -16,13 +16,17 @@ from resolvers.trainings import (
     TRAINING_OCCUPATION,
     TRAINING_PARTNER_EMPLOYER,
     TRAINING_REGION,
+    TRAINING_SEATS_LEFT,
+    TRAINING_STATUS,
+    TrainingStatus,
 )
-from schema.fields import counted, listed, paged, to_one
+from schema.fields import counted, derived, listed, paged, to_one
 from schema.node import Node
 
 strawberry.enum(TrainingKind, description="就业技能, 岗位技能提升 or 创业 training.")
 strawberry.enum(TrainingMode, description="How an enterprise takes part: 订单式, 定向 or 项目制.")
 strawberry.enum(EnrollmentStatus)
+strawberry.enum(TrainingStatus, description=TrainingStatus.__doc__)
 
 
 @strawberry.type(description="A skills training course.")
@@ -38,6 +42,20 @@ class Training(Node):
     ends_on: date
     capacity: int
     subsidised: bool = strawberry.field(description="Eligible for a training subsidy.")
+    version: int = strawberry.field(
+        description="Increases with every change; pass it back to change the training."
+    )
+    cancelled_at: datetime | None = strawberry.field(
+        description="When it was cancelled; null for a training that was not."
+    )
+    seats_taken: strawberry.Private[int]
+    status = derived(
+        TRAINING_STATUS, TrainingStatus,
+        "Now: CANCELLED once cancelled, else by its days (China Standard Time).",
+    )
+    seats_left = derived(
+        TRAINING_SEATS_LEFT, int, "capacity minus the enrollments that were not dropped."
+    )
     partner_employer = to_one(
         TRAINING_PARTNER_EMPLOYER, "The enterprise of an order-based or targeted training."
     )
@@ -55,6 +73,9 @@ class Enrollment(Node):
     certificate_number: str | None
     enrolled_at: datetime
     completed_at: datetime | None
+    version: int = strawberry.field(
+        description="Increases with every change; pass it back to complete or drop it."
+    )
     worker = to_one(ENROLLMENT_WORKER, "Null when the viewer may not see this worker.")
     training = to_one(ENROLLMENT_TRAINING, "Null when the viewer may not see the training.")
 

@@ -27,6 +27,7 @@ class Training(Base):
     __table_args__ = (
         CheckConstraint("ends_on >= starts_on", name="period"),
         CheckConstraint("capacity > 0", name="capacity_positive"),
+        CheckConstraint("seats_taken >= 0", name="seats_taken"),
         Index("ix_trainings_starts_on_id", "starts_on", "id"),
         Index("ix_trainings_ends_on", "ends_on"),
     )
@@ -50,6 +51,11 @@ class Training(Base):
     capacity: Mapped[int] = mapped_column(Integer)
     subsidised: Mapped[bool] = mapped_column(Boolean, server_default="false")
     created_at: Mapped[datetime] = created_at_column()
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Enrollments not dropped, kept by a trigger on enrollments (migration 0013); writes that
+    # enrol hold the training's row lock while they compare it with the capacity.
+    seats_taken: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class Enrollment(Base):
@@ -57,6 +63,7 @@ class Enrollment(Base):
     __table_args__ = (
         UniqueConstraint("worker_id", "training_id"),
         Index("ix_enrollments_training_id_enrolled_at", "training_id", "enrolled_at", "id"),
+        Index("uq_enrollments_certificate_number", "certificate_number", unique=True),
     )
 
     id: Mapped[int] = id_column()
@@ -66,3 +73,4 @@ class Enrollment(Base):
     certificate_number: Mapped[str | None] = mapped_column(String(64))
     enrolled_at: Mapped[datetime] = created_at_column()
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, server_default="1")

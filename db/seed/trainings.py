@@ -79,6 +79,9 @@ def enrollment_rows(world: World) -> Iterator[Row]:
 
 
 LOADS = (
-    Load.of(Training, training_rows, lambda s: s.trainings),
-    Load.of(Enrollment, enrollment_rows, lambda s: s.enrollments, defaulted=("id",)),
+    Load.of(
+        Training, training_rows, lambda s: s.trainings,
+        defaulted=("version", "cancelled_at", "seats_taken"),
+    ),
+    Load.of(Enrollment, enrollment_rows, lambda s: s.enrollments, defaulted=("id", "version")),
 )
