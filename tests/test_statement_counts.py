@@ -140,15 +140,18 @@ RELATIONS = {
         3, _nodes("workers"),
         lambda worker: sum(len(a["placements"]) for a in worker["applications"]["nodes"]),
     ),
-    # jobs, application pages, their counts
+    # jobs (the oldest: seeded, with applicants and hires, before those other tests post),
+    # application pages, their counts
     "Job.applications": Nested(
-        "query ($n: Int!) { jobs(first: $n, filter: {status: PUBLISHED}) { nodes { id "
+        "query ($n: Int!) { jobs(first: $n, filter: {status: PUBLISHED}, "
+        "orderBy: {field: POSTED_AT, direction: ASC}) { nodes { id "
         "applications(first: 2) { totalCount nodes { id status } } } } }",
         3, _nodes("jobs"), _each("applications"),
     ),
     # jobs, placement pages
     "Job.placements": Nested(
-        "query ($n: Int!) { jobs(first: $n) { nodes { id placements(first: 2) { "
+        "query ($n: Int!) { jobs(first: $n, orderBy: {field: POSTED_AT, direction: ASC}) "
+        "{ nodes { id placements(first: 2) { "
         "nodes { id startedOn } } } } }",
         2, _nodes("jobs"), _each("placements"),
     ),
