@@ -233,7 +233,8 @@ async def test_credentials_are_checked_at_connection_init(
     async with live(a, {}) as anonymous:  # no credentials: anonymous, who may not subscribe
         await subscribe(anonymous, "1")
         refused = await message(anonymous)
-        assert refused["type"] == "error" or refused["payload"].get("errors"), refused
+        assert refused["type"] == "next" and refused["payload"]["data"] is None, refused
+        assert refused["payload"]["errors"][0]["extensions"]["code"] == "FORBIDDEN", refused
 
 
 async def test_a_principal_holds_a_few_connections_at_most(
@@ -281,14 +282,21 @@ async def test_only_subscriptions_and_within_the_document_limits(
     deep = "subscription { applicationSubmitted { " + "job { employer { jobs(first: 100) { " \
         "nodes { applications(first: 100) { nodes { job { employer { jobs(first: 100) { " \
         "nodes { id } } } } } } } } } } } }"
+    refusals = (
+        ("{ __typename }", None),  # a query: over HTTP
+        (deep, "QUERY_TOO_COMPLEX"),  # the cost check of server/limits.py
+        ("subscription { nope }", "GRAPHQL_VALIDATION_FAILED"),
+    )
     async with live(a, admin) as socket:
-        for number, query in enumerate(("{ __typename }", deep, "subscription { nope }")):
+        for number, (query, code) in enumerate(refusals):
             await socket.send(json.dumps(
                 {"id": str(number), "type": "subscribe", "payload": {"query": query}}
             ))
             refused = await message(socket)
             assert refused["type"] == "error" and refused["id"] == str(number), refused
-            assert refused["payload"][0]["message"], refused
+            [error] = refused["payload"]
+            assert (error.get("extensions") or {}).get("code") == code, refused
+            assert error["message"], refused
 
 
 async def test_a_write_rolled_back_sends_nothing(
