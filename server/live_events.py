@@ -25,6 +25,7 @@ from resolvers.events import CHANNEL, Event, parse_event
 QUEUE_SIZE = 256
 MAX_RETRY_SECONDS = 10.0
 CONNECT_TIMEOUT_SECONDS = 5.0
+APPLICATION_NAME = "laborhub-live-events"  # in pg_stat_activity
 
 log = logging.getLogger("laborhub.live")
 
@@ -65,7 +66,11 @@ class EventListener:
     async def _listen_once(self) -> None:
         """Listen on one connection until it is lost."""
         lost = asyncio.Event()
-        connection = await asyncpg.connect(self.dsn, timeout=CONNECT_TIMEOUT_SECONDS)
+        connection = await asyncpg.connect(
+            self.dsn,
+            timeout=CONNECT_TIMEOUT_SECONDS,
+            server_settings={"application_name": APPLICATION_NAME},
+        )
         try:
             connection.add_termination_listener(lambda _connection: lost.set())
             await connection.add_listener(CHANNEL, self._received)

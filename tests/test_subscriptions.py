@@ -25,6 +25,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from resolvers.events import Event, EventType, notify
+from server.live_events import APPLICATION_NAME
 from server.settings import Settings
 from tests.conftest import GraphQLClient, bearer
 from tests.live_server import ServeProcess, serve_env
@@ -335,3 +336,48 @@ async def test_a_write_rolled_back_sends_nothing(
             await notify(connection, event)
         assert (await message(socket))["id"] == "all"
 
+
+
+LISTENERS = text(
+    "SELECT pid FROM pg_stat_activity WHERE application_name = :name "
+    "AND datname = current_database()"
+)
+
+
+async def test_a_lost_listener_connection_is_opened_again(
+    servers: tuple[ServeProcess, ServeProcess],
+    gql: GraphQLClient,
+    settings: Settings,
+    employers: list[Employer],
+    engine: AsyncEngine,
+) -> None:
+    a, b = servers
+    mine, _ = employers
+    job = await post_job(gql, mine)
+    async with engine.connect() as connection:
+        before = set((await connection.execute(LISTENERS, {"name": APPLICATION_NAME})).scalars())
+        assert len(before) >= 2, before  # A's and B's
+        await connection.execute(
+            text("SELECT pg_terminate_backend(pid) FROM unnest(CAST(:pids AS int[])) pid"),
+            {"pids": sorted(before)},
+        )
+        await connection.commit()
+    for _ in range(100):  # both listen again (after a pause of half a second)
+        async with engine.connect() as connection:
+            now = set((await connection.execute(LISTENERS, {"name": APPLICATION_NAME})).scalars())
+        if len(now - before) >= 2:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError(f"the listeners did not come back: {before} -> {now}")
+    worker = await a_worker(gql)
+    admin = bearer(settings, "admin", subject=f"admin-{uuid.uuid4().hex[:8]}")
+    async with live(a, admin) as socket:
+        await subscribe(socket, "all", {"jobId": job["id"]})
+        await asyncio.sleep(SETTLE_SECONDS)
+        async with on(b, as_worker(gql, settings, worker)) as client:
+            applied = await apply(client, worker, job["id"])
+        event = await message(socket)
+        assert event["payload"]["data"]["applicationSubmitted"]["id"] == (
+            applied["application"]["id"]
+        ), event
