@@ -25,6 +25,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from resolvers.events import Event, EventType, notify
+from server.graphiql import STATIC_DIRECTORY, graphiql_html
 from server.live_events import APPLICATION_NAME
 from server.settings import Settings
 from tests.conftest import GraphQLClient, bearer
@@ -381,3 +382,13 @@ async def test_a_lost_listener_connection_is_opened_again(
         assert event["payload"]["data"]["applicationSubmitted"]["id"] == (
             applied["application"]["id"]
         ), event
+
+
+def test_graphiql_subscribes_over_the_same_path_with_its_headers() -> None:
+    """GraphiQL's page (served offline) opens graphql-ws, bundled in its script, on the page's
+    own URL, and sends the Headers tab as `connection_init`'s payload."""
+    assert "subscriptionUrl" in graphiql_html()
+    script = (STATIC_DIRECTORY / "graphiql@3.8.3" / "graphiql.min.js").read_text()
+    assert "'graphql-transport-ws'" in script
+    assert "options.wsConnectionParams), fetcherOpts == null ? void 0 : fetcherOpts.headers" \
+        in script
