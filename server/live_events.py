@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
 import asyncpg
@@ -39,7 +39,7 @@ class EventListener:
         self.listening = asyncio.Event()  # set while the connection listens
         self._task: asyncio.Task[None] | None = None
 
-    async def events(self) -> AsyncIterator[Event]:
+    async def events(self) -> AsyncGenerator[Event, None]:
         queue: asyncio.Queue[Event] = asyncio.Queue(QUEUE_SIZE)
         self.subscribers.add(queue)
         try:

@@ -24,9 +24,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
-from resolvers.events import Event, EventType, notify
+from resolvers.events import Event, EventType, notify, parse_event
 from server.graphiql import STATIC_DIRECTORY, graphiql_html
-from server.live_events import APPLICATION_NAME
+from server.live_events import APPLICATION_NAME, QUEUE_SIZE, EventListener
 from server.settings import Settings
 from tests.conftest import GraphQLClient, bearer
 from tests.live_server import ServeProcess, serve_env
@@ -392,3 +392,28 @@ def test_graphiql_subscribes_over_the_same_path_with_its_headers() -> None:
     assert "'graphql-transport-ws'" in script
     assert "options.wsConnectionParams), fetcherOpts == null ? void 0 : fetcherOpts.headers" \
         in script
+
+
+async def test_a_subscriber_that_falls_behind_loses_its_oldest_events() -> None:
+    listener = EventListener("postgresql://nobody@127.0.0.1:1/nothing")  # never connects
+    events = [
+        Event(EventType.APPLICATION_SUBMITTED, number, 1, 1, "440300")
+        for number in range(QUEUE_SIZE + 6)
+    ]
+    stream = listener.events()
+    first = asyncio.ensure_future(anext(stream))
+    await asyncio.sleep(0)  # the subscriber's queue is in place
+    listener.publish(events[0])
+    assert await first == events[0]
+    for event in events[1:]:
+        listener.publish(event)
+    assert await anext(stream) == events[6]  # 1..5 were dropped
+    await stream.aclose()
+    assert listener.subscribers == set()
+
+
+def test_a_notification_this_code_does_not_know_is_ignored() -> None:
+    event = Event(EventType.APPLICATION_SUBMITTED, 7, 8, 9, "440300")
+    assert parse_event(event.payload()) == event
+    for payload in ("", "[]", '{"type": "job_closed"}', '{"type": "application_submitted"}'):
+        assert parse_event(payload) is None
