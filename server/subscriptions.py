@@ -15,6 +15,8 @@ other request), with laborhub's rules added where the protocol lets them in:
   endpoint's `DocumentPreparer` (length, tokens, depth, aliases, validation; one cache for
   both), then the endpoint's operation checks (`server.limits`: text, a partner's agreement,
   cost). Only subscriptions run here; queries and mutations go over HTTP.
+- Errors that come from a bug, or from a database that does not answer, are masked as over
+  HTTP (`format_error`); such an error ends the subscription, and the client subscribes again.
 
 Events come from the process's `EventListener` (`server.live_events`), which the context
 carries as `events`; reads are on the primary (an event is sent at a commit, which a replica
@@ -26,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from typing import Any, cast
 
 from graphql import GraphQLError, OperationType
@@ -47,6 +49,7 @@ from resolvers.access import ANONYMOUS, Viewer
 from resolvers.database import Database
 from schema.prepared import running_prepared
 from server.auth import AuthenticationError, Authenticator, TooManyFailures
+from server.graphql_http.errors import format_error, is_unexpected
 from server.graphql_http.operations import select_operation
 from server.graphql_http.preparation import DocumentPreparer
 from server.operation_checks import CheckedOperation, DocumentCheck
@@ -104,6 +107,12 @@ class CheckedTransportHandler(BaseGraphQLTransportWSHandler[Any, None]):
             return
         with running_prepared(operation.query, checked):
             await super().run_operation(operation)
+
+    async def _send_result_stream(
+        self, operation: Operation[Any, None], result_source: Any
+    ) -> None:
+        """Strawberry's, each result's unexpected errors masked as over HTTP."""
+        await super()._send_result_stream(operation, masked_results(result_source))
 
     async def shutdown(self) -> None:
         try:
@@ -219,6 +228,24 @@ class LiveEndpoint(GraphQL[Any, None]):
         raise NotImplementedError("LiveEndpoint serves WebSocket connections only")
 
 
+async def masked_results(results: AsyncIterator[Any]) -> AsyncGenerator[Any, None]:
+    """`results`, with each error that comes from a bug (or an unavailable database) replaced
+    by what the HTTP endpoint answers for it (`format_error`: an error id that is logged)."""
+    async for result in results:
+        if getattr(result, "errors", None):
+            result.errors = [_masked_error(error) for error in result.errors]
+        yield result
+
+
+def _masked_error(error: GraphQLError) -> GraphQLError:
+    if not is_unexpected(error):
+        return error
+    formatted = format_error(error)
+    return GraphQLError(
+        formatted["message"], error.nodes, path=error.path, extensions=formatted["extensions"]
+    )
+
+
 def _credential(payload: dict[str, Any], name: str) -> str | None:
     """A credential of `connection_init`'s payload, by a header's name in any case."""
     for key, value in payload.items():
@@ -235,4 +262,10 @@ def _reason(text: str) -> str:
     return encoded[:120].decode(errors="ignore") + "..."
 
 
-__all__ = ["FORBIDDEN", "TOO_MANY_CONNECTIONS", "CheckedTransportHandler", "LiveEndpoint"]
+__all__ = [
+    "FORBIDDEN",
+    "TOO_MANY_CONNECTIONS",
+    "CheckedTransportHandler",
+    "LiveEndpoint",
+    "masked_results",
+]

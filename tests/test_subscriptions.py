@@ -18,8 +18,10 @@ from typing import Any
 
 import httpx
 import pytest
+from graphql import GraphQLError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from strawberry.types import ExecutionResult
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
@@ -28,6 +30,7 @@ from resolvers.events import Event, EventType, notify, parse_event
 from server.graphiql import STATIC_DIRECTORY, graphiql_html
 from server.live_events import APPLICATION_NAME, QUEUE_SIZE, EventListener
 from server.settings import Settings
+from server.subscriptions import masked_results
 from tests.conftest import GraphQLClient, bearer
 from tests.live_server import ServeProcess, serve_env
 from tests.postings import Employer, as_worker, key_of, post_job, seeded_employers, seeded_workers
@@ -417,3 +420,19 @@ def test_a_notification_this_code_does_not_know_is_ignored() -> None:
     assert parse_event(event.payload()) == event
     for payload in ("", "[]", '{"type": "job_closed"}', '{"type": "application_submitted"}'):
         assert parse_event(payload) is None
+
+
+async def test_an_unexpected_error_in_a_subscription_is_masked_as_over_http() -> None:
+    expected = GraphQLError("Employers, staff and admins subscribe", extensions={"code": "X"})
+    bug = GraphQLError("boom", path=["applicationSubmitted"], original_error=KeyError("secret"))
+
+    async def results() -> AsyncIterator[ExecutionResult]:
+        yield ExecutionResult(data=None, errors=[expected, bug])
+
+    [result] = [result async for result in masked_results(results())]
+    assert result.errors is not None
+    kept, masked = result.errors
+    assert kept is expected
+    assert "secret" not in masked.message and masked.path == ["applicationSubmitted"]
+    assert masked.extensions is not None
+    assert masked.extensions["code"] == "INTERNAL_SERVER_ERROR" and masked.extensions["errorId"]
