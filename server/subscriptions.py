@@ -26,7 +26,6 @@ may not have replayed yet).
 from __future__ import annotations
 
 import dataclasses
-import logging
 from collections import Counter
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from typing import Any, cast
@@ -49,7 +48,12 @@ from resolvers.access import ANONYMOUS, Viewer
 from resolvers.database import Database
 from schema.prepared import running_prepared
 from server.auth import AuthenticationError, Authenticator, TooManyFailures
-from server.graphql_http.errors import format_error, is_unexpected
+from server.graphql_http.errors import (
+    format_error,
+    internal_error_message,
+    is_unexpected,
+    log_unexpected,
+)
 from server.graphql_http.operations import select_operation
 from server.graphql_http.preparation import DocumentPreparer
 from server.operation_checks import CheckedOperation, DocumentCheck
@@ -65,8 +69,6 @@ TRUSTED_ONLY = (
 )
 
 ContextBuilder = Callable[[Database, Request | None, Viewer], Any]
-
-log = logging.getLogger("laborhub.live")
 
 
 @dataclasses.dataclass
@@ -101,7 +103,14 @@ class CheckedTransportHandler(BaseGraphQLTransportWSHandler[Any, None]):
         return cast(WebSocket, getattr(self.websocket, "ws"))  # noqa: B009
 
     async def run_operation(self, operation: Operation[Any, None]) -> None:
-        checked = await self.view.check(operation, self.context)
+        try:
+            checked = await self.view.check(operation, self.context)
+        except Exception as exc:  # answered, so that the operation frees its place
+            error_id = log_unexpected(exc, path=None)
+            checked = [GraphQLError(
+                internal_error_message(error_id),
+                extensions={"code": "INTERNAL_SERVER_ERROR", "errorId": error_id},
+            )]
         if isinstance(checked, list):
             await operation.send_initial_errors(checked)
             return
