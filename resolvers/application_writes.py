@@ -28,6 +28,7 @@ from sqlalchemy.engine import RowMapping
 
 from db.models.enums import ApplicationStatus, JobStatus
 from resolvers.access import Role, Viewer
+from resolvers.events import Event, EventType, notify
 from resolvers.filters import MAX_AMOUNT, is_amount
 from resolvers.global_ids import GlobalId
 from resolvers.job_lifecycle import HIDING_REPORTS, JOBS, current_status
@@ -178,6 +179,10 @@ async def _apply(tx: Tx, new: NewApplication) -> AppOutcome:
         return failed(
             Problem(("jobId",), Code.DUPLICATE, "The worker applied to this job already.")
         )
+    await notify(tx.connection, Event(
+        EventType.APPLICATION_SUBMITTED, application["id"], job["id"], job["employer_id"],
+        job["region_code"],
+    ))
     return done(application)
 
 

@@ -11,6 +11,7 @@ from schema.extensions import AuditPartnerReads
 from schema.insurance import InsuranceQuery
 from schema.job_reports import JobReportQuery
 from schema.jobs import JobQuery
+from schema.live import Subscription
 from schema.mutations import mutation_type
 from schema.node import RECORD_TYPES
 from schema.prepared import UsePreparedDocument
@@ -43,6 +44,7 @@ Mutation = mutation_type(PrivacyMutations)
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     # Documents are parsed and validated, with every limit (depth, aliases, tokens...), by the
     # HTTP endpoint before they get here (server/graphql_http/preparation.py); execution uses
     # that document as it is.

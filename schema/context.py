@@ -9,6 +9,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from resolvers.access import ANONYMOUS, Viewer
 from resolvers.database import Database
+from resolvers.events import EventSource
 from resolvers.reads import Reads
 
 
@@ -20,6 +21,10 @@ class Context:
     request: Request | None = None
     # Personal-data fields a partner's operation reads (set by the agreement check; audited).
     personal_fields: set[str] = field(default_factory=set)
+    # The process's live events (a WebSocket connection's context has them; HTTP's has not).
+    events: EventSource | None = None
+    # What the client sent in `connection_init` (a WebSocket connection's; set by Strawberry).
+    connection_params: dict[str, object] | None = None
 
 
 def build_context(

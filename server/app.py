@@ -16,7 +16,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.schema.base import BaseSchema
 
@@ -35,12 +35,14 @@ from server.graphql_http import GraphQLEndpoint
 from server.graphql_http.write_position import HEADER as WRITE_POSITION_HEADER
 from server.graphql_http.write_position import request_route
 from server.limits import default_document_checks
+from server.live_events import EventListener, listening
 from server.logging import configure_logging
 from server.metrics import OperationMetrics, metrics_endpoint, sampling_pools
 from server.persisted import SqlDocumentStore
 from server.ratelimit import limiter_from_settings
 from server.settings import Settings
 from server.shared_limits import SharedLimit, shared_limits
+from server.subscriptions import LiveEndpoint
 from server.telemetry import configure_tracing, trace_engine, trace_fields
 
 READY_TIMEOUT_SECONDS = 3.0
@@ -57,6 +59,7 @@ class AppState(TypedDict):
     engine: AsyncEngine
     database: Database
     authenticator: Authenticator
+    events: EventListener
 
 
 def create_app(
@@ -106,8 +109,12 @@ def create_app(
             async with (
                 sampling_pools(database),
                 shared_limits(engine, limits, settings.rate_limit_sync_seconds),
+                listening(database_url) as events,
             ):
-                yield {"engine": engine, "database": database, "authenticator": authenticator}
+                yield {
+                    "engine": engine, "database": database, "authenticator": authenticator,
+                    "events": events,
+                }
         finally:
             if replica is not None:
                 await replica.close()
@@ -123,6 +130,9 @@ def create_app(
         viewer = await state.authenticator.authenticate(request)
         return build(state.database.routed(request_route(request)), request, viewer)
 
+    document_checks = default_document_checks(
+        max_query_cost=settings.max_query_cost, production=settings.is_production
+    )
     graphql = GraphQLEndpoint(
         schema,
         context,
@@ -132,14 +142,22 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
         max_batch_size=settings.max_batch_size,
         compiled_reads=compiled_read if settings.compiled_reads else None,
-        document_checks=default_document_checks(
-            max_query_cost=settings.max_query_cost, production=settings.is_production
-        ),
+        document_checks=document_checks,
         rate_limiter=rate_limiter,
         documents=SqlDocumentStore(settings=settings),
         trusted_documents_only=settings.trusted_documents_only,
         hide_suggestions=settings.is_production,
         metrics=OperationMetrics() if settings.metrics else None,
+    )
+    live = LiveEndpoint(
+        schema,
+        build,
+        graphql.preparer,
+        document_checks=document_checks,
+        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+        max_connections_per_principal=settings.max_connections_per_principal,
+        allowed_origins=settings.cors_origins,
+        trusted_documents_only=settings.trusted_documents_only,
     )
     middleware = []
     if settings.cors_origins:
@@ -163,6 +181,7 @@ def create_app(
         graphql_app=wrapped_in(middleware, graphql),
         routes=[
             Route("/graphql", graphql, name="graphql"),
+            WebSocketRoute("/graphql", live, name="graphql-live"),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *([Route("/metrics", metrics_endpoint)] if settings.metrics else []),

@@ -73,6 +73,10 @@ class Settings:
     max_query_cost: int = 20_000
     max_batch_size: int = 10
     max_body_bytes: int = 1_048_576
+    # Subscriptions over WebSocket (server.subscriptions): operations one connection may run
+    # at once, and connections one principal may hold open.
+    max_subscriptions_per_connection: int = 20
+    max_connections_per_principal: int = 10
     trusted_documents_only: bool = False
     # Failed credentials (bad tokens or API keys) per client address: after this many within
     # the window, 429 before the credential is even checked; 0 turns it off.
@@ -133,6 +137,12 @@ class Settings:
             max_query_cost=int(env.get("LABORHUB_MAX_QUERY_COST", "20000")),
             max_batch_size=int(env.get("LABORHUB_MAX_BATCH_SIZE", "10")),
             max_body_bytes=int(env.get("LABORHUB_MAX_BODY_BYTES", "1048576")),
+            max_subscriptions_per_connection=int(
+                env.get("LABORHUB_MAX_SUBSCRIPTIONS_PER_CONNECTION", "20")
+            ),
+            max_connections_per_principal=int(
+                env.get("LABORHUB_MAX_CONNECTIONS_PER_PRINCIPAL", "10")
+            ),
             trusted_documents_only=_bool(env.get("LABORHUB_TRUSTED_DOCUMENTS_ONLY", "0")),
             auth_failure_limit=int(env.get("LABORHUB_AUTH_FAILURE_LIMIT", "100")),
             auth_failure_window_seconds=float(

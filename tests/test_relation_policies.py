@@ -66,7 +66,7 @@ def _object_type(name: str) -> GraphQLObjectType:
 
 
 def _object_types() -> Iterator[GraphQLObjectType]:
-    roots = {GRAPHQL.query_type, GRAPHQL.mutation_type}
+    roots = {GRAPHQL.query_type, GRAPHQL.mutation_type, GRAPHQL.subscription_type}
     for named in GRAPHQL.type_map.values():
         if isinstance(named, GraphQLObjectType) and named not in roots and not (
             named.name.startswith("__") or is_structural(named)

@@ -93,8 +93,15 @@ class Authenticator:
 
     async def authenticate(self, request: Request) -> Viewer:
         address = request.client.host if request.client else None
-        authorization = _header(request, "authorization")
-        api_key = _header(request, "x-api-key")
+        return await self.authenticate_credentials(
+            _header(request, "authorization"), _header(request, "x-api-key"), address
+        )
+
+    async def authenticate_credentials(
+        self, authorization: str | None, api_key: str | None, address: str | None
+    ) -> Viewer:
+        """`authenticate` of credentials given as values (blank ones absent): a request's
+        headers, or what a WebSocket client sends in `connection_init`."""
         if authorization is None and api_key is None:
             return Viewer(Role.ANONYMOUS, client_address=address)
         failures_key = address or "unknown"
