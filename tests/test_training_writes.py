@@ -129,6 +129,13 @@ async def test_a_training_is_created_and_read_on_both_paths(
     assert compiled["node"]["seatsLeft"] == 5 and compiled["node"]["status"] == "SCHEDULED"
 
 
+async def test_an_open_training_needs_no_partner_employer(
+    gql: GraphQLClient, employers: list[Employer]
+) -> None:
+    training = await create(gql, employers[0], mode="OPEN")
+    assert training["mode"] == "OPEN" and training["partnerEmployer"] is None
+
+
 @pytest.mark.parametrize(
     ("overrides", "field", "code"),
     [

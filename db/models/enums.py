@@ -88,6 +88,7 @@ class TrainingKind(enum.Enum):
 
 
 class TrainingMode(enum.Enum):
+    OPEN = "open"  # open to every worker who signs up
     ORDER_BASED = "order_based"
     TARGETED = "targeted"
     PROJECT_BASED = "project_based"

@@ -37,7 +37,18 @@ $$
 """
 
 
+MODES = "'order_based', 'targeted', 'project_based'"
+
+
+def _modes(modes: str) -> None:
+    op.drop_constraint(op.f('ck_trainings_trainingmode'), 'trainings', type_='check')
+    op.create_check_constraint(
+        op.f('ck_trainings_trainingmode'), 'trainings', f"mode IN ({modes})"
+    )
+
+
 def upgrade() -> None:
+    _modes("'open', " + MODES)  # trainings open to every worker who signs up
     op.add_column('trainings', sa.Column('version', sa.Integer(), server_default='1', nullable=False))
     op.add_column('trainings', sa.Column('cancelled_at', sa.DateTime(timezone=True), nullable=True))
     op.add_column('enrollments', sa.Column('version', sa.Integer(), server_default='1', nullable=False))
@@ -61,6 +72,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    _modes(MODES)
     op.execute("DROP TRIGGER enrollments_seats_taken ON enrollments")
     op.execute("DROP FUNCTION enrollments_seats_taken()")
     op.drop_constraint(op.f('ck_trainings_seats_taken'), 'trainings', type_='check')
