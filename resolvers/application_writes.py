@@ -48,7 +48,6 @@ from resolvers.writes import (
     failed,
     seen_row,
     versioned_outcome,
-    versioned_update,
 )
 
 
@@ -210,12 +209,9 @@ def _moving_problem(
 async def _change(
     tx: Tx, application: RowMapping, version: int, status: ApplicationStatus
 ) -> AppOutcome:
-    changed = await versioned_update(
-        tx.connection, APPLICATION, application["id"], version, {"status": status},
-        viewer=tx.viewer,
-    )
-    return versioned_outcome(
-        changed, NO_SUCH_APPLICATION, Code.STALE_VERSION, version, "application"
+    return await tx.change(
+        APPLICATION, application["id"], version, {"status": status},
+        NO_SUCH_APPLICATION, Code.STALE_VERSION,
     )
 
 

@@ -45,8 +45,6 @@ from resolvers.writes import (
     done,
     failed,
     seen_row,
-    versioned_outcome,
-    versioned_update,
 )
 
 
@@ -243,10 +241,9 @@ async def _managed_employer(tx: Tx, employer_id: str) -> RowMapping | EmployerPr
 async def _change_employer(
     tx: Tx, employer: RowMapping, version: int, values: dict[str, Any]
 ) -> EmployerOutcome:
-    changed = await versioned_update(
-        tx.connection, EMPLOYER, employer["id"], version, values, viewer=tx.viewer
+    return await tx.change(
+        EMPLOYER, employer["id"], version, values, NO_SUCH_EMPLOYER, Code.STALE_VERSION
     )
-    return versioned_outcome(changed, NO_SUCH_EMPLOYER, Code.STALE_VERSION, version, "employer")
 
 
 async def _update(tx: Tx, changes: EmployerChanges) -> EmployerOutcome:

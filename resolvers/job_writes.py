@@ -54,8 +54,6 @@ from resolvers.writes import (
     failed,
     seen_row,
     serialized,
-    versioned_outcome,
-    versioned_update,
 )
 
 
@@ -331,10 +329,9 @@ async def managed_job(tx: Tx, job_id: Any) -> RowMapping | JobProblem:
 
 async def change_job(tx: Tx, job: RowMapping, version: int, values: dict[str, Any]) -> JobOutcome:
     """Set `values` on a job the viewer manages, at the version the client read."""
-    changed = await versioned_update(
-        tx.connection, JOB, job["id"], version, values, viewer=tx.viewer
+    return await tx.change(
+        JOB, job["id"], version, values, NO_SUCH_JOB, JobErrorCode.STALE_VERSION
     )
-    return versioned_outcome(changed, NO_SUCH_JOB, JobErrorCode.STALE_VERSION, version, "job")
 
 
 async def _close(tx: Tx, closing: JobClosing) -> JobOutcome:

@@ -65,8 +65,6 @@ from resolvers.writes import (
     failed,
     seen_row,
     serialized,
-    versioned_outcome,
-    versioned_update,
 )
 
 
@@ -361,10 +359,9 @@ def _ended_problem(training: RowMapping, change: str) -> TrainingProblem | None:
 async def _change_training(
     tx: Tx, training: RowMapping, version: int, values: dict[str, Any]
 ) -> TrainingOutcome:
-    changed = await versioned_update(
-        tx.connection, TRAINING, training["id"], version, values, viewer=tx.viewer
+    return await tx.change(
+        TRAINING, training["id"], version, values, NO_SUCH_TRAINING, Code.STALE_VERSION
     )
-    return versioned_outcome(changed, NO_SUCH_TRAINING, Code.STALE_VERSION, version, "training")
 
 
 async def _update(tx: Tx, changes: TrainingChanges) -> TrainingOutcome:
@@ -510,11 +507,9 @@ async def _move(
             f"The enrollment is {enrollment['status'].name}; only an ENROLLED one is "
             f"{to.name.lower()}.",
         ))
-    changed = await versioned_update(
-        tx.connection, ENROLLMENT, key, version, {"status": to, **values}, viewer=tx.viewer
-    )
-    return versioned_outcome(
-        changed, NO_SUCH_ENROLLMENT, Code.STALE_VERSION, version, "enrollment"
+    return await tx.change(
+        ENROLLMENT, key, version, {"status": to, **values}, NO_SUCH_ENROLLMENT,
+        Code.STALE_VERSION,
     )
 
 

@@ -328,6 +328,17 @@ class Tx:
         """Note a personal row the work made besides its own (a hire's placement)."""
         self.also_written.append(encode_global_id(type_name, key))
 
+    async def change(
+        self, entity: Entity, key: Any, version: int, values: dict[str, Any],
+        missing: Problem[C], stale: C,
+    ) -> Outcome[RowMapping, C]:
+        """Set `values` on the `entity` row `key` the viewer sees, at the `version` the client
+        read: the changed row, `missing` when the viewer can't see it, or `stale`."""
+        changed = await versioned_update(
+            self.connection, entity, key, version, values, viewer=self.viewer
+        )
+        return versioned_outcome(changed, missing, stale, version, entity.name.lower())
+
 
 Check = Callable[[Viewer, InputT], Iterable[Problem[C]]]
 """The problems of a request found without SQL: fields that can't be, a role that may not."""
