@@ -8,8 +8,9 @@ takes enrollments while it is SCHEDULED (before its first day, not cancelled:
 row is locked (FOR UPDATE) by an enrollment from its reading to the commit and its
 `seats_taken` (kept by a trigger on enrollments) compared with the capacity, so of workers
 enrolling at once for the last seats exactly as many as there are seats get one and the rest
-are FULL. A worker is enrolled in a training once (a unique key), by themself, staff of their
-division or admins. An enrollment moves
+are FULL. A worker holds one enrollment in a training that is not dropped (a partial unique
+index): after dropping out they may enrol again. They enrol themself, or staff of their
+division or admins enrol them. An enrollment moves
 
     ENROLLED -> COMPLETED (staff, admins; with a certificate number unique across enrollments)
     ENROLLED -> DROPPED (the worker, staff, admins)
@@ -440,6 +441,11 @@ def _enrolling_problems(viewer: Viewer, new: NewEnrollment) -> list[TrainingProb
     return []
 
 
+ACTIVE_ENROLLMENT = ENROLLMENTS.c.status != EnrollmentStatus.DROPPED
+"""An enrollment that holds a seat: one per worker and training (a partial unique index);
+after dropping out, a worker may enrol again."""
+
+
 async def _enroll(tx: Tx, new: NewEnrollment) -> TrainingOutcome:
     worker_id = _key(new.worker_id, "Worker", "workerId")
     training_id = _key(new.training_id, "Training", "trainingId")
@@ -451,7 +457,8 @@ async def _enroll(tx: Tx, new: NewEnrollment) -> TrainingOutcome:
         return failed(NO_SUCH_TRAINING)
     enrolled = await tx.connection.execute(
         select(ENROLLMENTS.c.id).where(
-            ENROLLMENTS.c.worker_id == worker_id, ENROLLMENTS.c.training_id == training_id
+            ENROLLMENTS.c.worker_id == worker_id, ENROLLMENTS.c.training_id == training_id,
+            ACTIVE_ENROLLMENT,
         )
     )
     duplicate = Problem(
@@ -470,7 +477,10 @@ async def _enroll(tx: Tx, new: NewEnrollment) -> TrainingOutcome:
     made = await tx.connection.execute(
         upsert(ENROLLMENTS)
         .values(worker_id=worker_id, training_id=training_id, status=EnrollmentStatus.ENROLLED)
-        .on_conflict_do_nothing(index_elements=[ENROLLMENTS.c.worker_id, ENROLLMENTS.c.training_id])
+        .on_conflict_do_nothing(
+            index_elements=[ENROLLMENTS.c.worker_id, ENROLLMENTS.c.training_id],
+            index_where=ACTIVE_ENROLLMENT,
+        )
         .returning(*readable_columns(ENROLLMENTS))
     )
     enrollment = made.mappings().first()
@@ -480,7 +490,7 @@ async def _enroll(tx: Tx, new: NewEnrollment) -> TrainingOutcome:
 ENROLL_IN_TRAINING = declare_write(Write(
     "enrollInTraining", "Enrol a worker in a training that has not started and has a seat "
     "left (the worker; staff of their division and admins on their behalf); once per worker "
-    "and training.",
+    "and training at a time (after dropping out, again).",
     NewEnrollment, ENROLLMENT, TrainingErrorCode, _enroll, _enrolling_problems,
     ENROLLING_ROLES, "Workers enrol, or staff on their behalf.", idempotent=True,
     audited=AUDITED,

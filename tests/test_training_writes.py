@@ -464,6 +464,24 @@ async def test_an_enrollment_is_completed_or_dropped_once(
         assert codes(refused) == [((), "NOT_ALLOWED")]
 
 
+async def test_a_worker_who_dropped_out_enrols_again_once(
+    gql: GraphQLClient, settings: Settings, employers: list[Employer],
+    workers: list[tuple[str, str]],
+) -> None:
+    training = await create(gql, employers[0], capacity=2)
+    worker = workers[8][0]
+    me = as_worker(gql, settings, worker)
+    first = await enroll(me, worker, training["id"])
+    dropped = await run(me, DROP, enrollmentId=first["id"], version=1)
+    assert dropped["enrollment"]["status"] == "DROPPED"
+    again = await enroll(me, worker, training["id"])
+    assert again["id"] != first["id"] and again["status"] == "ENROLLED"
+    twice = await run(me, ENROLL, workerId=worker, trainingId=training["id"])
+    assert codes(twice) == [(("input", "trainingId"), "DUPLICATE")]
+    read = (await gql.ok(READ, {"id": training["id"]}))["node"]
+    assert (read["seatsLeft"], read["enrollments"]["totalCount"]) == (1, 2)
+
+
 async def test_the_partner_employer_sees_the_enrollments_of_its_training(
     gql: GraphQLClient, settings: Settings, employers: list[Employer],
     workers: list[tuple[str, str]],

@@ -14,7 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -61,7 +61,11 @@ class Training(Base):
 class Enrollment(Base):
     __tablename__ = "enrollments"
     __table_args__ = (
-        UniqueConstraint("worker_id", "training_id"),
+        # One enrollment not dropped per worker and training: after a drop, enrol again.
+        Index(
+            "uq_enrollments_worker_id_training_id_active", "worker_id", "training_id",
+            unique=True, postgresql_where=text("status <> 'dropped'"),
+        ),
         Index("ix_enrollments_training_id_enrolled_at", "training_id", "enrolled_at", "id"),
         Index("uq_enrollments_certificate_number", "certificate_number", unique=True),
     )

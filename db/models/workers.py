@@ -56,6 +56,12 @@ class Worker(Base):
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
     version: Mapped[int] = mapped_column(Integer, server_default="1")
+    # PIPL art. 24: the worker refused automated recommendations (none ranks them or is made
+    # for them), and when they last said either way.
+    recommendation_opt_out: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    recommendation_preference_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True)
+    )
 
 
 class WorkerSkill(Base):
@@ -96,6 +102,10 @@ class SkillSurvey(Base):
         CheckConstraint("expected_salary >= 0", name="expected_salary_non_negative"),
         Index("ix_skill_surveys_worker_id_surveyed_at_id", "worker_id", "surveyed_at", "id"),
         Index("ix_skill_surveys_surveyed_at_id", "surveyed_at", "id"),
+        Index(
+            "ix_skill_surveys_intended_occupation_codes", "intended_occupation_codes",
+            postgresql_using="gin",
+        ),
     )
 
     id: Mapped[int] = id_column()

@@ -117,7 +117,10 @@ def skill_survey_rows(world: World) -> Iterator[Row]:
 
 
 LOADS = (
-    Load.of(Worker, worker_rows, lambda s: s.workers, defaulted=("version",)),
+    Load.of(
+        Worker, worker_rows, lambda s: s.workers,
+        defaulted=("version", "recommendation_opt_out", "recommendation_preference_at"),
+    ),
     Load.of(WorkerSkill, worker_skill_rows),
     Load.of(JobIntention, job_intention_rows, defaulted=("id",)),
     Load.of(SkillSurvey, skill_survey_rows, defaulted=("id",)),
