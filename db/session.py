@@ -145,6 +145,10 @@ def server_settings(statement_timeout_ms: int | None, *, pgbouncer: bool) -> dic
     - `client_connection_check_interval`: a connection dropped mid-statement (its request was
       cancelled) is closed at once; the server notices within a second and stops the
       statement, instead of running it on.
+    - `jit` off: PostgreSQL compiles a statement whose estimated cost passes `jit_above_cost`
+      to machine code first, which costs tens of milliseconds per run and pays off only for
+      long analytical scans; an API's statements (a ranking over thousands of candidates)
+      crossed that line and spent more time compiling than running.
 
     None through PgBouncer: it refuses startup parameters it does not know (or, told to ignore
     them, drops them), so there the role or database carries them (`ALTER ROLE ... SET
@@ -152,7 +156,7 @@ def server_settings(statement_timeout_ms: int | None, *, pgbouncer: bool) -> dic
     """
     if pgbouncer:
         return {}
-    settings = {"client_connection_check_interval": str(CLIENT_CHECK_MS)}
+    settings = {"client_connection_check_interval": str(CLIENT_CHECK_MS), "jit": "off"}
     if statement_timeout_ms:
         settings["statement_timeout"] = str(statement_timeout_ms)
     return settings

@@ -16,6 +16,8 @@ from resolvers import (
     job_update_writes,
     job_writes,
     jobs,
+    matching,
+    matching_writes,
     reference,
     survey_writes,
     training_writes,
@@ -28,6 +30,7 @@ from resolvers.catalog import CATALOG
 DOMAINS = (reference, employers, jobs, job_reports, trainings, workers, insurance, audit)
 WRITE_DOMAINS = (
     job_writes, job_update_writes, job_report_writes, application_writes, employer_writes,
-    worker_writes, survey_writes, training_writes,
+    worker_writes, survey_writes, training_writes, matching_writes,
 )
+RANKING_DOMAINS = (matching,)
 CATALOG.seal()

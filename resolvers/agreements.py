@@ -46,12 +46,22 @@ from sqlalchemy import Column
 
 from resolvers.access import PartnerGrant
 from resolvers.catalog import CATALOG, personal_data_types, public_types
-from resolvers.declarations import Entity, ToMany, ToOne, declaration_of, graphql_name
+from resolvers.declarations import (
+    Entity,
+    Ranking,
+    ToMany,
+    ToOne,
+    declaration_of,
+    graphql_name,
+)
 from resolvers.errors import BadArgument
 from resolvers.filters import filter_fields, path_argument
 
-# Fields on these types describe the shape of an answer, not data of its own.
-STRUCTURAL_SUFFIXES = ("Connection", "Edge", "Payload", "Error")
+# Fields on these types describe the shape of an answer, not data of its own. A
+# recommendation's score and reasons are made of what its ranking reads, which the ranking's
+# root field is checked for (`Ranking.reads`).
+STRUCTURAL_SUFFIXES = ("Connection", "Edge", "Payload", "Error", "Recommendations",
+                       "Recommendation")
 STRUCTURAL_TYPES = {"PageInfo"}
 ALWAYS_ALLOWED_FIELDS = {"id"}
 
@@ -256,7 +266,11 @@ class _AgreementVisitor(Visitor):
         return None
 
     def _check_arguments(self, node: FieldNode, field: GraphQLField | None) -> object:
-        """A list's `filter` and `orderBy` read fields too: each needs the field it reads."""
+        """A list's `filter` and `orderBy` read fields too: each needs the field it reads.
+        So does a ranking, which reads the subject's type and what its score is made of."""
+        declared = declaration_of(field)
+        if isinstance(declared, Ranking):
+            return self._check_ranking(node, declared)
         entity = declared_entity(field)
         if entity is None or field is None or self.grant.fields is None:
             return None
@@ -273,6 +287,27 @@ class _AgreementVisitor(Visitor):
             if shown is None or not _allowed(self.grant, entity.name, shown):
                 where = f"{entity.name}.{shown or graphql_name(column.key)}"
                 return self._refuse(node, f"does not include '{where}', which {argument} reads.")
+        return None
+
+    def _check_ranking(self, node: FieldNode, ranking: Ranking) -> object:
+        read = [(ranking.subject, None), *(
+            (CATALOG.of_table(column.table).name, column)  # type: ignore[union-attr]
+            for column in ranking.reads
+        )]
+        for type_name, column in read:
+            if type_name not in self.reach:
+                return self._refuse(
+                    node, f"does not reach the type '{type_name}', which {ranking.name} reads."
+                )
+            if column is None or self.grant.fields is None:
+                continue
+            target = self.schema.get_type(type_name)
+            assert isinstance(target, GraphQLObjectType)
+            shown = field_showing(target, column) or graphql_name(column.key)
+            if not _allowed(self.grant, type_name, shown):
+                return self._refuse(
+                    node, f"does not include '{type_name}.{shown}', which {ranking.name} reads."
+                )
         return None
 
     def enter_inline_fragment(self, node: InlineFragmentNode, *_args: Any) -> object:

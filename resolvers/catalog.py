@@ -16,7 +16,8 @@ import functools
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Table, false, true
+from sqlalchemy import FromClause, Table, false, true
+from sqlalchemy.sql.util import ClauseAdapter
 
 from db.models import Worker
 from db.models.base import table_of
@@ -109,6 +110,12 @@ def visible(viewer: Viewer, table: Table) -> Condition:
         return true()
     entity = CATALOG.of_table(table)
     return false() if entity is None else entity.policy(viewer)
+
+
+def visible_over(viewer: Viewer, table: Table, source: FromClause) -> Condition:
+    """`visible` written over `source`, an alias (or subquery) of `table`."""
+    condition = visible(viewer, table)
+    return condition if source is table else ClauseAdapter(source).traverse(condition)
 
 
 def shows_every_row(entity: Entity) -> bool:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Protocol
 
-from sqlalchemy import Column, ColumnElement, FromClause, Table
+from sqlalchemy import Column, ColumnElement, FromClause, Select, Table
 
-from resolvers.access import Viewer
+from resolvers.access import Role, Viewer
 from resolvers.pagination import Ordering
 
 Condition = ColumnElement[bool]
@@ -187,8 +188,55 @@ class Entity:
         return Ordering.of(self.orderings[name], descending=descending)
 
 
+@dataclass(frozen=True, eq=False)
+class Refusal:
+    """Why a ranking is not made for a subject row the viewer may see (a worker who refused
+    recommendations): `code`, a member of the ranking's code enum, and `message` when it
+    holds, which `value(row)` tells of a loaded row and `sql(source)` over the row's source
+    (an alias of the subject's table), declared together like a `Derived`."""
+
+    code: Enum
+    message: str
+    value: Callable[[Mapping[Any, Any]], bool] = field(repr=False)
+    sql: Callable[[FromClause], Condition] = field(repr=False)
+
+
+Ranked = Callable[[Viewer, ColumnElement[Any], ColumnElement[int] | int], Select[Any]]
+"""`ranked(viewer, subject_key, first)`: the SQL of the ranked rows, best first, at most
+`first` of them, with the columns `key` (the target's key), `score`, `reasons` and
+`position` (1 for the best)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Ranking:
+    """A root field that ranks rows of `target` for one row of `subject`, named by the global
+    ID in the argument `argument`, each with a score and its reasons in words (matching).
+
+    `ranked` computes them in SQL under the viewer's row policies, reading only what the
+    viewer may read (so a ranking never tells of a row, or a fact of one, the viewer could not
+    see); `reads` are the columns it reads, whose fields a partner's agreement must allow.
+    Callers of other `roles` are told `refusal` (NOT_ALLOWED); a subject the viewer may not
+    see is NOT_FOUND; a `Refusal` that holds of the subject stops the ranking with its code.
+    Every ranking read is audited (the subject and each personal row ranked) unless the
+    viewer is the subject itself. `codes` is the enum of its user errors, with at least
+    NOT_ALLOWED, NOT_FOUND and INVALID."""
+
+    name: str  # the root field
+    subject: str  # GraphQL type name of the row ranked for
+    target: str  # GraphQL type name of the rows ranked
+    argument: str  # the argument naming the subject (`workerId`)
+    ranked: Ranked = field(repr=False)
+    roles: frozenset[Role]
+    refusal: str
+    codes: type[Enum]
+    refusals: tuple[Refusal, ...] = ()
+    reads: tuple[Column[Any], ...] = ()
+    most: int = 50  # the largest `first`
+    default: int = 10  # `first` when not given
+
+
 __all__ = [
-    "Condition", "Derived", "Entity", "FirstOf", "KeyLookup", "Policy", "Range", "Relation",
-    "Rule", "ToMany", "ToOne",
+    "Condition", "Derived", "Entity", "FirstOf", "KeyLookup", "Policy", "Range", "Ranked",
+    "Ranking", "Refusal", "Relation", "Rule", "ToMany", "ToOne",
     "declaration_of", "graphql_name",
 ]

@@ -39,24 +39,26 @@ CONSENT_ROLES = {Role.ADMIN, Role.STAFF, Role.WORKER}
 NO_SUCH_WORKER = Problem(("workerId",), PrivacyErrorCode.NOT_FOUND, "No such worker.")
 
 
-async def audit_partner_reads(
+async def audit_reads(
     engine: AsyncEngine,
     viewer: Viewer,
     operation_name: str | None,
     reads: dict[str, set[int]],
     fields: set[str],
 ) -> None:
-    """One audit event for the personal-data rows a partner's operation returned (`reads`:
-    type name -> keys, as `resolvers.catalog.audited_as` names them)."""
+    """One audit event for the personal-data rows an operation returned that are audited
+    (`reads`: type name -> keys, as `resolvers.catalog.audited_as` names them): a partner's
+    (`partnerRead:<operation>`), or rankings anyone else read (`rankingRead:<operation>`)."""
     record_ids = [
         encode_global_id(type_name, key)
         for type_name, keys in sorted(reads.items())
         for key in sorted(keys)
     ]
     purpose = viewer.partner.purpose if viewer.partner else None
+    kind = "partnerRead" if viewer.partner else "rankingRead"
     async with engine.begin() as connection:
         await record_audit_event(
-            connection, viewer, f"partnerRead:{operation_name or 'anonymous'}", record_ids,
+            connection, viewer, f"{kind}:{operation_name or 'anonymous'}", record_ids,
             sorted(fields), purpose,
         )
 

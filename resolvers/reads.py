@@ -8,7 +8,7 @@ list sizes. Each batch runs on its own pooled connection (sibling resolvers run 
 and one connection must never serve two tasks at once), in autocommit mode because reads need
 no transaction round trips (but behind PgBouncer: see `db.session.reader_of`), on the read
 replica when the request's route allows it (`resolvers.database.Database.read`). Which
-personal-data rows a partner read is noted on the way (`PartnerReadLog`) for the audit trail.
+personal-data rows a partner read is noted on the way (`AuditedReads`) for the audit trail.
 """
 
 from __future__ import annotations
@@ -81,8 +81,10 @@ def _loader_part(part: Any) -> str:
     return part if isinstance(part, str) else type(part).__name__
 
 
-class PartnerReadLog:
-    """Which personal-data rows a partner's request returned: type name -> keys (audited)."""
+class AuditedReads:
+    """Which personal-data rows a request returned that the audit trail records: type name ->
+    keys. A partner's every personal-data row (`note`); anyone's rows noted by name
+    (`note_keys`: a ranking's subject and the people it ranks)."""
 
     def __init__(self, viewer: Viewer) -> None:
         self._partner = viewer.partner is not None
@@ -90,6 +92,9 @@ class PartnerReadLog:
         # Set while the compiled path lets the resolver path answer part of an operation:
         # the compiled path then audits what both read, once (server.compiled_reads).
         self.audit_deferred = False
+
+    def note_keys(self, type_name: str, keys: Sequence[Any]) -> None:
+        self.reads[type_name].update(keys)
 
     def note(self, entity: Entity, rows: Sequence[RowMapping]) -> None:
         audited = audited_as(entity) if self._partner else None
@@ -122,7 +127,7 @@ class Reads:
         self._database = database
         self.viewer = viewer
         self._batches = BatchLoaders()
-        self.partner_log = PartnerReadLog(viewer)
+        self.audit_log = AuditedReads(viewer)
         # The types a partner's agreement reaches, set by the agreement check before anything
         # runs; None (check not run) reaches nothing.
         self.partner_reach: frozenset[str] | None = None
@@ -139,12 +144,16 @@ class Reads:
     async def _rows(self, statement: Executable) -> list[RowMapping]:
         return await self._database.read(partial(_rows_on, statement))
 
+    async def rows(self, statement: Executable) -> list[RowMapping]:
+        """The rows of a statement that applies the row policies itself (a ranking's)."""
+        return await self._rows(statement)
+
     async def _read(
         self, entity: Entity, *where: ColumnElement[bool], order_by: Sequence[Any] = ()
     ) -> list[RowMapping]:
         statement = select(*readable_columns(entity.table)).where(*where, self._where(entity))
         found = await self._rows(statement.order_by(*order_by))
-        self.partner_log.note(entity, found)
+        self.audit_log.note(entity, found)
         return found
 
     # --- lookups by key -------------------------------------------------------------------
@@ -226,7 +235,7 @@ class Reads:
         groups = _grouped(await self._rows(query), relation.via.key)
         pages = [page_from_rows(groups.get(k, []), relation.order, request) for k in keys]
         for page in pages:  # the rows shown, not the one more read to tell whether more exist
-            self.partner_log.note(entity, page.rows)
+            self.audit_log.note(entity, page.rows)
         return pages
 
     # --- lists ----------------------------------------------------------------------------
@@ -244,7 +253,7 @@ class Reads:
             await self._rows(page_query(entity.table, conditions, ordering, request)),
             ordering, request,
         )
-        self.partner_log.note(entity, page.rows)  # not the one more read to tell if more exist
+        self.audit_log.note(entity, page.rows)  # not the one more read to tell if more exist
 
         async def count() -> int:
             statement = select(func.count()).select_from(entity.table).where(*conditions)

@@ -12,6 +12,7 @@ from schema.insurance import InsuranceQuery
 from schema.job_reports import JobReportQuery
 from schema.jobs import JobQuery
 from schema.live import Subscription
+from schema.matching import MatchingQuery
 from schema.mutations import mutation_type
 from schema.node import RECORD_TYPES
 from schema.prepared import UsePreparedDocument
@@ -30,7 +31,8 @@ assert _declared == _typed, f"entities and their types differ: {_declared ^ _typ
 # Fields appear in the SDL from the last base to the first.
 @strawberry.type
 class Query(
-    ReferenceQuery, AuditQuery, InsuranceQuery, TrainingQuery, JobReportQuery, JobQuery,
+    MatchingQuery, ReferenceQuery, AuditQuery, InsuranceQuery, TrainingQuery, JobReportQuery,
+    JobQuery,
     EmployerQuery,
     WorkerQuery, NodeQuery,
 ):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import Enum
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import strawberry
 
@@ -41,3 +41,19 @@ def user_errors(error_type: ErrorType[C, E], problems: Iterable[Problem[C]]) -> 
         )
         for p in problems
     ]
+
+
+_ERROR_TYPES: dict[type[Enum], Any] = {}
+
+
+def error_type_of(codes: type[Enum]) -> Any:
+    """`JobError` for `JobErrorCode`: a user error whose code is a member of `codes` (one type
+    per enum, made on first use)."""
+    made = _ERROR_TYPES.get(codes)
+    if made is None:
+        if not hasattr(codes, "_enum_definition"):
+            strawberry.enum(codes, description=codes.__doc__)
+        name = codes.__name__.removesuffix("Code")
+        made = strawberry.type(type(name, (UserError,), {"__annotations__": {"code": codes}}))
+        _ERROR_TYPES[codes] = made
+    return made

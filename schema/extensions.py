@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 from strawberry.extensions import SchemaExtension
 
-from resolvers.privacy import audit_partner_reads
+from resolvers.privacy import audit_reads
 from schema.context import Context
 
 
@@ -21,10 +21,10 @@ class AuditPartnerReads(SchemaExtension):
         context = self.execution_context.context
         if not isinstance(context, Context):
             return
-        log = context.reads.partner_log
+        log = context.reads.audit_log
         if not log.reads or log.audit_deferred:
             return
-        await audit_partner_reads(
+        await audit_reads(
             context.database.engine,
             context.viewer,
             self.execution_context.operation_name,

@@ -10,20 +10,31 @@ non-null only when its column is and its target's policy shows every row to ever
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from enum import Enum
 from functools import cache
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 import strawberry
 from strawberry.types.base import get_object_definition
 
 from resolvers.catalog import CATALOG, shows_every_row
-from resolvers.declarations import Derived, Entity, FirstOf, ToMany, ToOne, graphql_name
+from resolvers.declarations import (
+    Derived,
+    Entity,
+    FirstOf,
+    Ranking,
+    ToMany,
+    ToOne,
+    graphql_name,
+)
 from resolvers.filters import LOGIC
 from resolvers.lists import list_page
 from resolvers.pagination import page_request
+from resolvers.rankings import rank
 from schema.connections import Connection, OrderDirection, connection
 from schema.context import Info
+from schema.errors import error_type_of
 from schema.node import from_row, named
 
 
@@ -47,6 +58,78 @@ def derived(
         resolver=resolve, name=name, description=description,
         metadata={"declaration": declaration},
     )
+
+
+def ranked(ranking: Ranking, description: str) -> Any:
+    """A ranking root field (`resolvers.declarations.Ranking`): `<name>(<argument>: ID!,
+    first: Int)` answering `<Target>Recommendations { recommendations: [<Target>Recommendation!]!
+    userErrors: [<Codes>Error!]! }`, each recommendation the target object (`job`), its
+    `score` and its `reasons`."""
+    target, argument = ranking.target, _snake(ranking.argument)
+    item_field = _snake(target)
+    item = strawberry.type(
+        type(f"{target}Recommendation", (), {
+            "__annotations__": {item_field: named(target), "score": float, "reasons": list[str]},
+            "score": strawberry.field(description="Points out of 100: higher fits better."),
+            "reasons": strawberry.field(
+                description="Each thing that counted, in words a caseworker can read out "
+                "(同一区县, 期望月薪 6500，岗位 6000–9000, 已完成 数控车工 培训)."
+            ),
+        }),
+        description=f"A {_snake(target).replace('_', ' ')} recommended, with why.",
+    )
+    error_type = error_type_of(ranking.codes)
+    answer = strawberry.type(
+        type(f"{target}Recommendations", (), {
+            "__annotations__": {
+                "recommendations": list[item],  # type: ignore[valid-type]
+                "user_errors": list[error_type],  # type: ignore[valid-type]
+            },
+            "recommendations": strawberry.field(description="Best first; empty with an error."),
+        }),
+        description=f"What `{ranking.name}` found, or why it made no list.",
+    )
+
+    async def resolve(info: Info, **arguments: Any) -> Any:
+        outcome = await rank(
+            info.context.reads, ranking, arguments[argument], arguments.get("first")
+        )
+        errors = [
+            error_type(
+                field=None if p.argument is None else [p.argument], message=p.message,
+                code=p.code,
+            )
+            for p in outcome.problems
+        ]
+        items = [
+            item(**{item_field: from_row(target, r.row), "score": r.score,
+                    "reasons": r.reasons})
+            for r in outcome.rows
+        ]
+        return answer(recommendations=items, user_errors=errors)
+
+    first = f"At most this many, 1 to {ranking.most}; {ranking.default} when not given."
+    resolve.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
+        inspect.Parameter("info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Info),
+        inspect.Parameter(argument, inspect.Parameter.KEYWORD_ONLY, annotation=strawberry.ID),
+        inspect.Parameter(
+            "first", inspect.Parameter.KEYWORD_ONLY, default=None,
+            annotation=Annotated[int | None, strawberry.argument(description=first)],
+        ),
+    ], return_annotation=answer)
+    resolve.__annotations__ = {
+        "info": Info, argument: strawberry.ID,
+        "first": Annotated[int | None, strawberry.argument(description=first)], "return": answer,
+    }
+    return strawberry.field(
+        resolver=resolve, name=ranking.name, description=description,
+        metadata={"declaration": ranking},
+    )
+
+
+def _snake(name: str) -> str:
+    """`workerId` -> `worker_id`, `Job` -> `job`."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
 def is_required(relation: ToOne) -> bool:

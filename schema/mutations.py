@@ -20,7 +20,6 @@ import functools
 import operator
 import types
 import typing
-from enum import Enum
 from typing import Any
 
 import strawberry
@@ -29,7 +28,7 @@ from strawberry.types.field import StrawberryField
 from resolvers.global_ids import GlobalId
 from resolvers.writes import WRITES, Write, perform
 from schema.context import Info
-from schema.errors import UserError, user_errors
+from schema.errors import error_type_of, user_errors
 from schema.node import record_type
 
 IDEMPOTENCY_KEY_DOC = (
@@ -75,22 +74,6 @@ def mutation_field(write: Write[Any, Any]) -> StrawberryField:
 
     resolve.__annotations__ = {"info": Info, "input": input_type, "return": payload_type}
     return strawberry.mutation(resolver=resolve, name=write.name, description=_described(write))
-
-
-_ERROR_TYPES: dict[type[Enum], Any] = {}
-
-
-def error_type_of(codes: type[Enum]) -> Any:
-    """`JobError` for `JobErrorCode`: a user error whose code is a member of `codes` (one type
-    per enum, made on first use)."""
-    made = _ERROR_TYPES.get(codes)
-    if made is None:
-        if not hasattr(codes, "_enum_definition"):
-            strawberry.enum(codes, description=codes.__doc__)
-        name = codes.__name__.removesuffix("Code")
-        made = strawberry.type(type(name, (UserError,), {"__annotations__": {"code": codes}}))
-        _ERROR_TYPES[codes] = made
-    return made
 
 
 def _input_type(write: Write[Any, Any], name: str) -> type:

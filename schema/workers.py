@@ -98,6 +98,13 @@ class Worker(Node):
     version: int = strawberry.field(
         description="Goes up by one with each change; `updateWorker` names the version it read."
     )
+    recommendation_opt_out: bool = strawberry.field(
+        description="The worker refused automated recommendations (PIPL art. 24): no "
+        "recommendation ranks them or is made for them. `setRecommendationPreference` sets it."
+    )
+    recommendation_preference_at: datetime | None = strawberry.field(
+        description="When that preference was last set; null if never."
+    )
 
     birth_date_shown = derived(
         WORKER_BIRTH_DATE, date | None,

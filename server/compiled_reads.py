@@ -57,7 +57,7 @@ from resolvers.compiler import (
 )
 from resolvers.declarations import Entity
 from resolvers.errors import BadArgument
-from resolvers.privacy import audit_partner_reads
+from resolvers.privacy import audit_reads
 from resolvers.viewer_parameters import probe, shared_shape
 from server.caches import BoundedCache
 from server.operation_checks import CheckedOperation
@@ -166,25 +166,27 @@ async def compiled_read(checked: CheckedOperation, resolve: Resolve) -> Executio
         note_paths(dict.fromkeys(plan.paths, RESOLVERS))
         return None
     note_paths(plan.paths)
-    # A partner's data is read for its audit marks; anyone else's goes out as PostgreSQL wrote it.
-    data = await run_compiled(database, compiled, parameters, parsed=viewer.partner is not None)
+    # A partner's data, and any ranking's, is read for its audit marks; anything else goes out
+    # as PostgreSQL wrote it.
+    marked = viewer.partner is not None or any(part.audited for part in compiled)
+    data = await run_compiled(database, compiled, parameters, parsed=marked)
     if plan.fallback_document is None:
-        await _audit_partner_reads(checked, reads, plan, data)
+        await _audit_reads(checked, reads, plan, data)
         return ExecutionResult(data=data, errors=None)
-    log = reads.partner_log
+    log = reads.audit_log
     log.audit_deferred = True  # audited below, once, with what the compiled part showed
     try:
         resolved = await resolve(plan.fallback_document)
     finally:
         log.audit_deferred = False
     if resolved.data is None:  # a non-null root field failed: the whole data is null
-        await _audit_partner_reads(checked, reads, plan, None)
+        await _audit_reads(checked, reads, plan, None)
         return resolved
     merged = {
         part.key: data[part.key] if isinstance(part, CompiledField) else resolved.data.get(part.key)
         for part in plan.fields
     }
-    await _audit_partner_reads(checked, reads, plan, merged)
+    await _audit_reads(checked, reads, plan, merged)
     return ExecutionResult(data=merged, errors=resolved.errors, extensions=resolved.extensions)
 
 
@@ -217,28 +219,27 @@ def plan_is_kept(plan: Plan | NotCompiled) -> bool:
     )
 
 
-async def _audit_partner_reads(
+async def _audit_reads(
     checked: CheckedOperation, reads: Any, plan: Plan, data: dict[str, Any] | None
 ) -> None:
-    """For a partner: one audit event for the personal-data rows the operation showed (those
-    in `data`, whose audit marks come out here, and those the resolver path read) and those
-    compiling it looked up, as the resolver path audits after any operation."""
-    if reads.viewer.partner is None:
-        return
-    _note_partner_reads(reads, plan, data)
-    if reads.partner_log.reads:
-        await audit_partner_reads(
+    """One audit event for the audited rows the operation showed (those in `data`, whose audit
+    marks come out here, and those the resolver path noted) and those compiling it looked up,
+    as the resolver path audits after any operation: a partner's personal-data rows, and
+    anyone's rankings (`resolvers.rankings`)."""
+    _note_audited_reads(reads, plan, data)
+    if reads.audit_log.reads:
+        await audit_reads(
             checked.context.database.engine, reads.viewer, _name(checked.operation),
-            reads.partner_log.reads, getattr(checked.context, "personal_fields", set()),
+            reads.audit_log.reads, getattr(checked.context, "personal_fields", set()),
         )
 
 
-def _note_partner_reads(reads: Any, plan: Plan, data: dict[str, Any] | None) -> None:
-    """Into the request's partner read log: the rows the data holds (their audit marks taken
+def _note_audited_reads(reads: Any, plan: Plan, data: dict[str, Any] | None) -> None:
+    """Into the request's audit log: the rows the data holds (their audit marks taken
     out) and those compiling the plan looked up."""
     found: dict[str, set[Any]] = {}
     take_audited(data, found)
-    log = reads.partner_log.reads
+    log = reads.audit_log.reads
     for type_name, keys in (*found.items(), *plan.lookups):
         log[type_name].update(keys)
 
@@ -262,7 +263,7 @@ async def _plan(checked: CheckedOperation, reads: Any) -> tuple[Plan | NotCompil
     document = None
     if fallbacks and len(fallbacks) < len(fields):
         document = _selecting(checked.document, checked.operation, fallbacks)
-    lookups = tuple((name, frozenset(keys)) for name, keys in reads.partner_log.reads.items())
+    lookups = tuple((name, frozenset(keys)) for name, keys in reads.audit_log.reads.items())
     shared = not noting.looked_up_private and await _alike_for_other_viewers(checked, reads, fields)
     return Plan(tuple(fields), document, lookups), shared
 

@@ -222,7 +222,10 @@ class _CostCounter(Visitor):
             return MAX_FILTER_CONDITIONS + 1
 
     def _page_size(self, field: GraphQLField, node: FieldNode) -> int:
-        sizes = [self._argument(field, node, name) for name in PAGE_SIZE_ARGUMENTS]
+        sizes = [
+            self._argument(field, node, name) for name in PAGE_SIZE_ARGUMENTS
+            if name in field.args
+        ]
         given = [size for size in sizes if isinstance(size, int) and not isinstance(size, bool)]
         return max(max(given), 0) if given else DEFAULT_PAGE_SIZE
 
@@ -256,8 +259,11 @@ class _CostCounter(Visitor):
 
 
 def _is_connection(parent: GraphQLNamedType | None) -> bool:
-    """A Relay connection type: its `edges`/`nodes` lists are the page its field asked for."""
-    return isinstance(parent, GraphQLObjectType) and {"edges", "pageInfo"} <= set(parent.fields)
+    """A Relay connection type, whose `edges`/`nodes` lists are the page its field asked
+    for, or a ranking's answer, whose `recommendations` are (`JobRecommendations`)."""
+    if not isinstance(parent, GraphQLObjectType):
+        return False
+    return {"edges", "pageInfo"} <= set(parent.fields) or "recommendations" in parent.fields
 
 
 # --- introspection ---------------------------------------------------------------------------

@@ -44,8 +44,7 @@ from resolvers.writes import (
     transaction,
     versioned_update,
 )
-from schema.errors import user_errors
-from schema.mutations import error_type_of
+from schema.errors import error_type_of, user_errors
 
 JOBS = table_of(Job)
 KEYS = table_of(IdempotencyKey)

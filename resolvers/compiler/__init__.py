@@ -57,11 +57,13 @@ from resolvers.compiler.json_sql import (
     adapt,
     literal_json,
 )
+from resolvers.compiler.rankings import ranking_statement
 from resolvers.compiler.selections import Selections
 from resolvers.compiler.variables import bound_variables, variable_of, variable_shape
 from resolvers.database import Database, ReadSource
-from resolvers.declarations import Entity, declaration_of
+from resolvers.declarations import Entity, Ranking, declaration_of
 from resolvers.errors import BadArgument
+from resolvers.rankings import audits
 from resolvers.reads import Reads
 from resolvers.tracing import statement_span
 from resolvers.viewer_parameters import VIEWER, viewer_parameter, viewer_value
@@ -83,6 +85,8 @@ class CompiledField:
     # (index in `parameters`, name): the parameters that hold what the row policies read of
     # the viewer (`resolvers.viewer_parameters`).
     viewer_values: tuple[tuple[int, str], ...] = ()
+    # Its JSON carries audit marks for anyone (a ranking's), not only for a partner.
+    audited: bool = False
 
     def bound(self, variables: dict[str, Any], viewer: Viewer) -> tuple[Any, ...]:
         """The parameters for a request whose variables have the same shape
@@ -225,10 +229,11 @@ async def _compile(query: Query) -> list[CompiledField | Fallback]:
             (index, _processed(compiler.bindings[name], process))
             for index, name, process in driven.bound
         )
+        ranked = isinstance(declaration_of(query_type.fields[name]), Ranking)
         compiled.append(
             CompiledField(
                 key, driven.sql, driven.parameters, variables=bindings,
-                viewer_values=driven.viewer_values,
+                viewer_values=driven.viewer_values, audited=ranked and audits(viewer),
             )
         )
     return compiled
@@ -257,6 +262,8 @@ async def _root_statement(
     declared = declaration_of(field)
     if isinstance(declared, Entity):
         return select(await _list_json(compiler, declared, field, nodes, arguments, reads))
+    if isinstance(declared, Ranking):
+        return ranking_statement(compiler, declared, field, nodes)
     if name == "node":
         variable = variable_of(nodes[0], "id")
         return select(_node_json(compiler, nodes, arguments["id"], "id", reads, variable))
@@ -417,7 +424,7 @@ async def _run_compiled_on(
 
 def take_audited(value: Any, found: dict[str, set[Any]]) -> None:
     """Take the audit marks (`json_sql.AUDITED`) out of a partner's data, each into `found`
-    (type name -> keys, as `resolvers.reads.PartnerReadLog` keeps them)."""
+    (type name -> keys, as `resolvers.reads.AuditedReads` keeps them)."""
     if isinstance(value, dict):
         mark = value.pop(AUDITED, None)
         if mark is not None:

@@ -54,7 +54,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSON, aggregate_order_by, arra
 from sqlalchemy.sql.util import ClauseAdapter
 
 from resolvers.access import Viewer
-from resolvers.catalog import CATALOG, audited_as, visible
+from resolvers.catalog import CATALOG, audited_as, visible_over
 from resolvers.compiler.selections import Fields, Selections
 from resolvers.compiler.variables import variable_of
 from resolvers.declarations import (
@@ -107,7 +107,7 @@ def constant(value: Any, type_: Any = None) -> ColumnElement[Any]:
     return literal(value, type_, literal_execute=True)
 
 
-def _json_object(pairs: list[tuple[str, Any]]) -> ColumnElement[Any]:
+def json_object(pairs: list[tuple[str, Any]]) -> ColumnElement[Any]:
     if len(pairs) > MAX_KEYS:
         raise NotCompiled(f"{len(pairs)} fields in one object")
     arguments: list[Any] = []
@@ -231,7 +231,7 @@ class Compiler:
 
     def visible_in(self, entity: Entity, source: FromClause) -> Condition:
         """The entity's row policy over `source` (an alias or a subquery of its table)."""
-        return adapt(visible(self.viewer, entity.table), entity.table, source)
+        return visible_over(self.viewer, entity.table, source)
 
     # --- objects --------------------------------------------------------------------------
 
@@ -247,7 +247,7 @@ class Compiler:
         if audited is not None:  # the row a partner read, for the audit (taken out after)
             type_name, column = audited
             pairs.append((AUDITED, func.json_build_array(constant(type_name), source.c[column])))
-        return _json_object(pairs)
+        return json_object(pairs)
 
     def field_json(
         self,
@@ -422,7 +422,7 @@ class Compiler:
             for key_name, field_nodes in self.selections.of(nodes, connection_type).items()
         ]
         # One row, whether or not the parts aggregate over the page (GROUP BY the empty set).
-        one = select(_json_object(pairs)).select_from(page).group_by(text("()"))
+        one = select(json_object(pairs)).select_from(page).group_by(text("()"))
         return one.scalar_subquery()
 
     def page_size(self, node: FieldNode, request: PageRequest) -> ColumnElement[int] | int:
@@ -455,7 +455,7 @@ class Compiler:
             if value is None:
                 raise NotCompiled(f"{object_type.name}.{name}")
             pairs.append((key, value))
-        return _json_object(pairs)
+        return json_object(pairs)
 
     def connection_part(
         self,

@@ -4,7 +4,8 @@ A plan is kept per operation and per the shape of its variables (`variable_shape
 one plan serves every value a parameter can take. A variable is bound when each of its uses,
 anywhere in the document, is one of these, all of one kind:
 
-- `ID`: the `id` of a root `node`; the plan depends on the type the ID names;
+- `ID`: the `id` of a root `node`, or the subject's ID of a ranking (`recommendedJobs`'s
+  `workerId`); the plan depends on the type the ID names;
 - `CURSOR`: the `after`/`before` of a root list; the plan depends on the ordering the cursor
   was made under;
 - `FILTER`: the whole `filter` of a root list, or a filter object or list of them inside an
@@ -38,7 +39,7 @@ from graphql import (
 )
 
 from resolvers.catalog import decode_node_id
-from resolvers.declarations import Entity, declaration_of, graphql_name
+from resolvers.declarations import Entity, Ranking, declaration_of, graphql_name
 from resolvers.errors import BadArgument
 from resolvers.pagination import cursor_ordering
 
@@ -89,8 +90,12 @@ def bound_variables(
 
 
 def _bound_uses(selection: FieldNode, declared: object) -> list[tuple[str, Kind]]:
-    if selection.name.value == "node":
-        name = variable_of(selection, "id")
+    subject = (
+        "id" if selection.name.value == "node"
+        else declared.argument if isinstance(declared, Ranking) else None
+    )
+    if subject is not None:
+        name = variable_of(selection, subject)
         return [] if name is None else [(name, (ID,))]
     if not isinstance(declared, Entity):
         return []
