@@ -332,10 +332,14 @@ def _candidates(occupation: ColumnElement[Any]) -> Any:
     enrolment = ENROLLMENTS.alias("candidate_enrolment")
     known = SKILL_CODES.alias("candidate_skill")
     owned = SKILLS.alias("candidate_owned")
+    of_occupation = func.array(
+        select(known.c.code).where(known.c.occupation_code == occupation).scalar_subquery()
+    )
     return union(
         select(SURVEYS.c.worker_id).where(
             SURVEYS.c.intended_occupation_codes.contains(array([occupation]))
         ),
+        select(SURVEYS.c.worker_id).where(SURVEYS.c.skill_codes.overlap(of_occupation)),
         select(INTENTIONS.c.worker_id).where(INTENTIONS.c.occupation_code == occupation),
         select(owned.c.worker_id).select_from(owned.join(known, known.c.code == owned.c.skill_code))
         .where(known.c.occupation_code == occupation),

@@ -106,6 +106,7 @@ class SkillSurvey(Base):
             "ix_skill_surveys_intended_occupation_codes", "intended_occupation_codes",
             postgresql_using="gin",
         ),
+        Index("ix_skill_surveys_skill_codes", "skill_codes", postgresql_using="gin"),
     )
 
     id: Mapped[int] = id_column()

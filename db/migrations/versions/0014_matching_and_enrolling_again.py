@@ -23,10 +23,15 @@ def upgrade() -> None:
     # PIPL art. 24: a worker may refuse automated recommendations; when they did, and since when.
     op.add_column('workers', sa.Column('recommendation_opt_out', sa.Boolean(), server_default='false', nullable=False))
     op.add_column('workers', sa.Column('recommendation_preference_at', sa.DateTime(timezone=True), nullable=True))
-    # Workers whose surveys intend an occupation, for ranking workers for a job.
+    # Workers whose surveys intend an occupation or name a skill of it, for ranking workers
+    # for a job.
     op.create_index(
         'ix_skill_surveys_intended_occupation_codes', 'skill_surveys',
         ['intended_occupation_codes'], unique=False, postgresql_using='gin',
+    )
+    op.create_index(
+        'ix_skill_surveys_skill_codes', 'skill_surveys', ['skill_codes'], unique=False,
+        postgresql_using='gin',
     )
     # One enrollment of a worker in a training that is not dropped: a dropped one no longer
     # keeps the worker from enrolling again.
@@ -48,6 +53,8 @@ def downgrade() -> None:
     op.create_unique_constraint(
         op.f('uq_enrollments_worker_id_training_id'), 'enrollments', ['worker_id', 'training_id']
     )
+    op.drop_index('ix_skill_surveys_skill_codes', table_name='skill_surveys',
+                  postgresql_using='gin')
     op.drop_index('ix_skill_surveys_intended_occupation_codes', table_name='skill_surveys',
                   postgresql_using='gin')
     op.drop_column('workers', 'recommendation_preference_at')
