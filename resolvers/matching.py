@@ -31,6 +31,7 @@ completed training in; it takes enrolments and has a seat left; nearest first.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,6 +90,11 @@ FOR_WORKERS = frozenset({Role.WORKER, Role.STAFF, Role.PARTNER, Role.ADMIN})
 FOR_JOBS = frozenset({Role.EMPLOYER, Role.STAFF, Role.PARTNER, Role.ADMIN})
 
 
+Fact = Callable[[ColumnElement[Any]], ColumnElement[bool]]
+"""`fact(occupation_code)`: whether the worker has it (intends, has a skill of, was trained
+in that occupation), as SQL."""
+
+
 @dataclass(frozen=True)
 class Profile:
     """What the viewer may read of a worker that matching uses, as SQL over their row."""
@@ -99,13 +105,12 @@ class Profile:
     regions: ColumnElement[Any]  # intended regions
     expected: ColumnElement[Any]  # expected monthly pay
     willing: ColumnElement[Any]  # willing to relocate
-    skilled: ColumnElement[Any]  # occupations of their skills
-    trained: ColumnElement[Any]  # occupations of trainings they completed
+    skilled_in: Fact  # has a skill of the occupation
+    trained_in: Fact  # completed a training in it
+    related: ColumnElement[Any] | None  # every occupation of the three (one worker's profile)
 
-    @property
-    def related(self) -> ColumnElement[Any]:
-        """Every occupation the worker intends, has a skill of or was trained in."""
-        return self.occupations.op("||")(self.skilled).op("||")(self.trained)
+    def intends(self, occupation: ColumnElement[Any]) -> ColumnElement[bool]:
+        return occupation == any_(self.occupations)
 
 
 def _codes(values: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -113,8 +118,13 @@ def _codes(values: ColumnElement[Any]) -> ColumnElement[Any]:
     return func.coalesce(values, cast(literal_column("'{}'"), ARRAY(Text)))
 
 
-def profile(viewer: Viewer, worker: FromClause) -> Profile:
-    """The profile of the worker whose row `worker` (an alias of workers) holds."""
+def profile(viewer: Viewer, worker: FromClause, *, gathered: bool = True) -> Profile:
+    """The profile of the worker whose row `worker` (an alias of workers) holds.
+
+    `gathered`: the occupations of their skills and completed trainings are gathered into
+    arrays once (a ranking for one worker, over many jobs or trainings); otherwise each is
+    looked up for the one occupation asked (`EXISTS`: a ranking of many workers for one job,
+    where gathering every candidate's would cost more than the look-ups)."""
     survey = SURVEYS.alias("survey")
     latest = (
         select(
@@ -141,24 +151,15 @@ def profile(viewer: Viewer, worker: FromClause) -> Profile:
         .lateral("intended")
     )
     owned, known = SKILLS.alias("owned"), SKILL_CODES.alias("known")
-    owned_codes = func.array(
+    owned_codes = (
         select(owned.c.skill_code)
         .where(owned.c.worker_id == worker.c.id, visible_over(viewer, SKILLS, owned))
         .correlate_except(owned)
-        .scalar_subquery()
     )
-    skilled = (  # through the primary key of skills: the codes are few
-        select(func.array_agg(known.c.occupation_code).label("occupations"))
-        .where(
-            known.c.code == any_(_codes(latest.c.skill_codes).op("||")(owned_codes)),
-            known.c.occupation_code.is_not(None),
-        )
-        .correlate_except(known)
-        .lateral("skilled")
-    )
+    skill_codes = _codes(latest.c.skill_codes).op("||")(func.array(owned_codes.scalar_subquery()))
     enrolment, course = ENROLLMENTS.alias("enrolment"), TRAININGS.alias("course")
-    trained = (
-        select(func.array_agg(course.c.occupation_code).label("occupations"))
+    completed = (
+        select(course.c.occupation_code)
         .select_from(enrolment.join(course, course.c.id == enrolment.c.training_id))
         .where(
             enrolment.c.worker_id == worker.c.id,
@@ -168,23 +169,46 @@ def profile(viewer: Viewer, worker: FromClause) -> Profile:
             visible_over(viewer, TRAININGS, course),
         )
         .correlate_except(enrolment, course)
-        .lateral("trained")
     )
-    source = (
-        worker.outerjoin(latest, true()).join(intended, true()).join(skilled, true())
-        .join(trained, true())
+    source = worker.outerjoin(latest, true()).join(intended, true())
+    occupations = _codes(latest.c.intended_occupation_codes).op("||")(
+        _codes(intended.c.occupations)
     )
+    if gathered:
+        skilled = (  # through the primary key of skills: the codes are few
+            select(func.array_agg(known.c.occupation_code).label("occupations"))
+            .where(known.c.code == any_(skill_codes), known.c.occupation_code.is_not(None))
+            .correlate_except(known)
+            .lateral("skilled")
+        )
+        done = completed.subquery("done")
+        trained = (
+            select(func.array_agg(done.c.occupation_code).label("occupations")).lateral("trained")
+        )
+        source = source.join(skilled, true()).join(trained, true())
+        skilled_codes, trained_codes = _codes(skilled.c.occupations), _codes(trained.c.occupations)
+        skilled_in: Fact = lambda code: code == any_(skilled_codes)  # noqa: E731
+        trained_in: Fact = lambda code: code == any_(trained_codes)  # noqa: E731
+        related = occupations.op("||")(skilled_codes).op("||")(trained_codes)
+    else:
+        def skilled_in(code: ColumnElement[Any]) -> ColumnElement[bool]:
+            return exists(
+                select(1).where(known.c.occupation_code == code, known.c.code == any_(skill_codes))
+                .correlate_except(known)
+            )
+
+        def trained_in(code: ColumnElement[Any]) -> ColumnElement[bool]:
+            return exists(completed.where(course.c.occupation_code == code))
+
+        related = None
     return Profile(
         source=source,
         home=func.coalesce(worker.c.current_region_code, worker.c.hukou_region_code),
-        occupations=_codes(latest.c.intended_occupation_codes).op("||")(
-            _codes(intended.c.occupations)
-        ),
+        occupations=occupations,
         regions=_codes(latest.c.intended_region_codes).op("||")(_codes(intended.c.regions)),
         expected=func.coalesce(latest.c.expected_salary, intended.c.expected),
         willing=func.coalesce(latest.c.willing_to_relocate, False),
-        skilled=_codes(skilled.c.occupations),
-        trained=_codes(trained.c.occupations),
+        skilled_in=skilled_in, trained_in=trained_in, related=related,
     )
 
 
@@ -241,14 +265,12 @@ def _occupation(worker: Profile, code: ColumnElement[Any], name: ColumnElement[A
     tuple[Any, Any]
 ]:
     """(points, reason) of each way the worker fits the occupation `code` (named `name`)."""
-    return [
-        (case((code == any_(worker.occupations), 30), else_=0),
-         case((code == any_(worker.occupations), "意向工种 " + name))),
-        (case((code == any_(worker.skilled), 15), else_=0),
-         case((code == any_(worker.skilled), "具备 " + name + " 技能"))),
-        (case((code == any_(worker.trained), 15), else_=0),
-         case((code == any_(worker.trained), "已完成 " + name + " 培训"))),
-    ]
+    ways = (
+        (worker.intends(code), 30, "意向工种 " + name),
+        (worker.skilled_in(code), 15, "具备 " + name + " 技能"),
+        (worker.trained_in(code), 15, "已完成 " + name + " 培训"),
+    )
+    return [(case((holds, points), else_=0), case((holds, said))) for holds, points, said in ways]
 
 
 def _reasons(parts: list[Any]) -> ColumnElement[Any]:
@@ -301,6 +323,7 @@ def _applicants(viewer: Viewer, job: ColumnElement[Any]) -> Select[Any]:
 def jobs_for_worker(viewer: Viewer, key: ColumnElement[Any], first: Any) -> Select[Any]:
     worker = WORKERS.alias("subject")
     mine = profile(viewer, worker)
+    assert mine.related is not None
     job, occupation = JOBS.alias("job"), OCCUPATIONS.alias("occupation")
     score, reasons = _fit(
         mine, occupation, job.c.region_code, job.c.monthly_salary_min, job.c.monthly_salary_max
@@ -353,7 +376,7 @@ def _candidates(occupation: ColumnElement[Any]) -> Any:
 def workers_for_job(viewer: Viewer, key: ColumnElement[Any], first: Any) -> Select[Any]:
     job, occupation = JOBS.alias("subject"), OCCUPATIONS.alias("occupation")
     worker = WORKERS.alias("candidate")
-    theirs = profile(viewer, worker)
+    theirs = profile(viewer, worker, gathered=False)
     wanted = select(JOBS.c.occupation_code).where(JOBS.c.id == key).scalar_subquery()
     candidates = _candidates(wanted).subquery("candidates")
     score, reasons = _fit(
@@ -370,7 +393,9 @@ def workers_for_job(viewer: Viewer, key: ColumnElement[Any], first: Any) -> Sele
         .where(
             job.c.id == key, visible_over(viewer, JOBS, job),
             visible_over(viewer, WORKERS, worker), not_(worker.c.recommendation_opt_out),
-            job.c.occupation_code == any_(theirs.related),
+            or_(*(fits(job.c.occupation_code) for fits in (
+                theirs.intends, theirs.skilled_in, theirs.trained_in
+            ))),
             worker.c.id.not_in(_applicants(viewer, key)),
         )
         .order_by(*order)
@@ -398,8 +423,9 @@ def trainings_for_worker(viewer: Viewer, key: ColumnElement[Any], first: Any) ->
         .where(
             worker.c.id == key, visible_over(viewer, WORKERS, worker),
             not_(worker.c.recommendation_opt_out), visible_over(viewer, TRAININGS, course),
-            course.c.occupation_code == any_(mine.occupations),
-            not_(course.c.occupation_code == any_(mine.skilled.op("||")(mine.trained))),
+            mine.intends(course.c.occupation_code),
+            not_(mine.skilled_in(course.c.occupation_code)),
+            not_(mine.trained_in(course.c.occupation_code)),
             training_status_sql(course) == TrainingStatus.SCHEDULED.value,
             course.c.seats_taken < course.c.capacity,
             not_(exists(
