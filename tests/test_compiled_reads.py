@@ -10,7 +10,7 @@ employers; staff of a province, a prefecture and a county; partner keys naming t
 personal-data types: one whose purpose workers consented to, one nobody consented to, one
 with a field list, one of a prefecture naming a few types; admin), and hand-written
 operations over the newer entities and relations (skill surveys, job reports, placements of
-applications, versions) for every role, through both paths: the app with compiled reads
+applications, versions, recommendations) for every role, through both paths: the app with compiled reads
 (falling back per root field where it can't compile) and the app with compiled reads off.
 The answers must be identical, errors included, and at least COMPILED_FLOOR of them given by
 the compiled path whole: two answers of the resolver path agree whatever the compiled path
@@ -307,6 +307,18 @@ def focused(values: Values, actors: Actors, reports: list[str]) -> list[tuple[st
         ("query Newer($ids: [ID!]!) { nodes(ids: $ids) { id __typename ... on SkillSurvey { "
          "surveyedAt worker { id } } ... on JobReport { status reason job { id } } ... on "
          "Worker { latestSurvey { id } } } }", {"ids": ids}),
+        ("query Matching($worker: ID!, $job: ID!, $n: Int) { jobs: recommendedJobs(workerId: "
+         "$worker, first: $n) { __typename recommendations { score reasons job { id title "
+         "status employer { name } } } userErrors { field code message } } workers: "
+         "recommendedWorkers(jobId: $job, first: 4) { recommendations { __typename score "
+         "reasons worker { id name recommendationOptOut latestSurvey { id } } } userErrors { "
+         "__typename code } } trainings: trainingRecommendations(workerId: $worker) { "
+         "recommendations { training { id title seatsLeft } score } userErrors { message } } }",
+         {"worker": actors.workers[0], "job": actors.reported_job, "n": 6}),
+        ("query MatchingInline { recommendedJobs(workerId: \"" + actors.workers[1] + "\") { "
+         "recommendations { reasons job { id } } userErrors { code field } } "
+         "recommendedWorkers(jobId: \"" + MISSING_JOB + "\") { userErrors { code field } "
+         "recommendations { score } } }", {}),
     ]
 
 
