@@ -329,7 +329,7 @@ async def test_a_write_rolled_back_sends_nothing(
         # in one that commits: only the second arrives.
         event = Event(
             EventType.APPLICATION_SUBMITTED, key_of(first["application"]["id"]),
-            key_of(job["id"]), key_of(mine.id), mine.region,
+            job_id=key_of(job["id"]), employer_id=key_of(mine.id), regions=(mine.region,),
         )
         async with engine.connect() as connection:
             transaction = await connection.begin()
@@ -400,7 +400,7 @@ def test_graphiql_subscribes_over_the_same_path_with_its_headers() -> None:
 async def test_a_subscriber_that_falls_behind_loses_its_oldest_events() -> None:
     listener = EventListener("postgresql://nobody@127.0.0.1:1/nothing")  # never connects
     events = [
-        Event(EventType.APPLICATION_SUBMITTED, number, 1, 1, "440300")
+        Event(EventType.APPLICATION_SUBMITTED, number, job_id=1, regions=("440300",))
         for number in range(QUEUE_SIZE + 6)
     ]
     stream = listener.events()
@@ -416,10 +416,22 @@ async def test_a_subscriber_that_falls_behind_loses_its_oldest_events() -> None:
 
 
 def test_a_notification_this_code_does_not_know_is_ignored() -> None:
-    event = Event(EventType.APPLICATION_SUBMITTED, 7, 8, 9, "440300")
+    event = Event(
+        EventType.APPLICATION_SUBMITTED, 7, job_id=8, employer_id=9, worker_id=10,
+        regions=("440300",),
+    )
     assert parse_event(event.payload()) == event
-    for payload in ("", "[]", '{"type": "job_closed"}', '{"type": "application_submitted"}'):
-        assert parse_event(payload) is None
+    bare = Event(EventType.TRAINING_SEATS_CHANGED, 3)
+    assert parse_event(bare.payload()) == bare
+    for payload in (
+        "", "[]", "null", '{"type": "job_closed", "key": 1}', '{"type": "application_submitted"}',
+        '{"type": "training_seats_changed", "key": "1"}',
+        '{"type": "training_seats_changed", "key": true}',
+        '{"type": "training_seats_changed", "key": 1, "job_id": 2.5}',
+        '{"type": "training_seats_changed", "key": 1, "regions": "440300"}',
+        '{"type": "training_seats_changed", "key": 1, "regions": [440300]}',
+    ):
+        assert parse_event(payload) is None, payload
 
 
 async def test_an_unexpected_error_in_a_subscription_is_masked_as_over_http() -> None:
