@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from strawberry.extensions import SchemaExtension
+from strawberry.types import StreamExecutionResult
 
 from resolvers.privacy import audit_partner_reads
 from schema.context import Context
@@ -18,6 +19,16 @@ class AuditPartnerReads(SchemaExtension):
 
     async def on_execute(self) -> AsyncIterator[None]:
         yield
+        await self._audit()
+
+    async def on_stream_result(self, result: StreamExecutionResult) -> AsyncIterator[None]:
+        """Each result of a subscription is audited before it is sent (each event's rows are
+        read by a gateway of their own: `schema.live`); one that can't be ends the
+        subscription unsent."""
+        await self._audit()
+        yield
+
+    async def _audit(self) -> None:
         context = self.execution_context.context
         if not isinstance(context, Context):
             return

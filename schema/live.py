@@ -73,11 +73,13 @@ async def _live(
         raise GraphQLError(feed.refusal, extensions={"code": "FORBIDDEN"})
     if context.events is None:
         raise GraphQLError(ONLY_WEBSOCKET)
+    reach = context.reads.partner_reach  # what the agreement check found the key reaches
     async for event in context.events.events():
         if not feed.concerns(viewer, event) or not narrow(event):
             continue
         entity, graphql_type = READ_AS[event.type]
         context.reads = Reads(context.database, viewer)
+        context.reads.partner_reach = reach
         row = await context.reads.node(entity, event.key)
         if row is not None:
             yield graphql_type.from_row(row)
