@@ -140,15 +140,10 @@ async def shared_limits(
 
 SLOTS_APPLICATION_NAME = "laborhub-connection-slots"  # in pg_stat_activity
 SLOTS_CONNECT_TIMEOUT = 5.0
-# The first of the principal's slots that no connection of this process holds and whose lock
-# is free; LIMIT 1 stops trying at the first lock taken.
-TAKE_SLOT = """
-SELECT slot FROM generate_series(0, $2 - 1) AS slot
-WHERE slot <> ALL($3::int[]) AND pg_try_advisory_lock(hashtextextended($1 || ':' || slot, 0))
-ORDER BY slot LIMIT 1
-"""
-RETAKE_SLOT = "SELECT pg_try_advisory_lock(hashtextextended($1 || ':' || $2, 0))"
-FREE_SLOT = "SELECT pg_advisory_unlock(hashtextextended($1 || ':' || $2, 0))"
+# One statement per slot tried: a single statement over all of them may evaluate the lock of
+# more rows than it returns (a sort does), and a lock taken but not returned is never freed.
+TAKE_SLOT = "SELECT pg_try_advisory_lock(hashtextextended($1::text || ':' || $2::int, 0))"
+FREE_SLOT = "SELECT pg_advisory_unlock(hashtextextended($1::text || ':' || $2::int, 0))"
 
 
 @dataclass(frozen=True)
@@ -185,11 +180,7 @@ class ConnectionSlots:
         """A lease for one more connection of `principal`, or None when it has `limit`."""
         async with self._lock:
             try:
-                connection = await self._connected()
-                slot = await connection.fetchval(
-                    TAKE_SLOT, _lock_name(principal), self.limit,
-                    sorted(self.held.get(principal, ())),
-                )
+                slot = await self._free_slot(await self._connected(), principal)
             except Exception as error:  # the database: each process limits alone
                 self._lost(error)
                 if self.local.get(principal, 0) >= self.limit:
@@ -229,6 +220,17 @@ class ConnectionSlots:
                     await self._connection.close(timeout=2)
                 self._connection = None
 
+    async def _free_slot(self, connection: asyncpg.Connection, principal: str) -> int | None:
+        """The first of the principal's slots this process does not hold (a session takes its
+        own lock again) whose lock it could take, now taken; None when all are taken."""
+        held = self.held.get(principal, set())
+        for slot in range(self.limit):
+            if slot not in held and await connection.fetchval(
+                TAKE_SLOT, _lock_name(principal), slot
+            ):
+                return slot
+        return None
+
     def _count(self, lease: Lease) -> Lease:
         self.local[lease.principal] = self.local.get(lease.principal, 0) + 1
         return lease
@@ -242,7 +244,7 @@ class ConnectionSlots:
         )
         for principal, slots in self.held.items():
             for slot in slots:
-                if not await self._connection.fetchval(RETAKE_SLOT, _lock_name(principal), slot):
+                if not await self._connection.fetchval(TAKE_SLOT, _lock_name(principal), slot):
                     log.warning("a connection slot was taken elsewhere while ours was lost")
         return self._connection
 
