@@ -24,6 +24,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from resolvers.access import ANONYMOUS, Role, Viewer
+from resolvers.events import (
+    APPLICATION_STATUSES,
+    APPLICATIONS_SUBMITTED,
+    SERVICE_QUEUE,
+    TRAINING_SEATS,
+    Event,
+    EventType,
+)
 from server.persisted import register_trusted, sha256_of
 from server.settings import Settings
 from tests.conftest import GraphQLClient, bearer
@@ -466,3 +475,33 @@ async def test_the_connections_of_a_process_that_died_no_longer_count(
         assert await refused_for_too_many(a, admin)
         trusted_only.kill_group()  # its sockets and its database session end with it
         await admitted(a, admin, b)
+
+
+# --- the sieves ---------------------------------------------------------------------------------
+
+
+def test_each_feed_sieves_on_the_ids_its_events_carry() -> None:
+    """The first pass before the row is read again under the viewer's policy."""
+    status = Event(
+        EventType.APPLICATION_STATUS_CHANGED, 1, job_id=2, employer_id=3, worker_id=4,
+        regions=("440306",),
+    )
+    registered = Event(EventType.WORKER_REGISTERED, 7, worker_id=7, regions=("440306", HUKOU))
+    cases = [
+        (APPLICATION_STATUSES, status, Viewer(Role.WORKER, worker_id=4), True),
+        (APPLICATION_STATUSES, status, Viewer(Role.WORKER, worker_id=5), False),
+        (APPLICATION_STATUSES, status, Viewer(Role.EMPLOYER, employer_id=3), True),
+        (APPLICATION_STATUSES, status, Viewer(Role.EMPLOYER, employer_id=9), False),
+        (APPLICATION_STATUSES, status, Viewer(Role.STAFF, region_code="440300"), True),
+        (APPLICATION_STATUSES, status, Viewer(Role.STAFF, region_code="110000"), False),
+        (APPLICATION_STATUSES, status, Viewer(Role.ADMIN), True),
+        (APPLICATIONS_SUBMITTED, status, Viewer(Role.ADMIN), False),  # not its type
+        (SERVICE_QUEUE, registered, Viewer(Role.STAFF, region_code="410000"), True),  # hukou
+        (SERVICE_QUEUE, registered, Viewer(Role.STAFF, region_code="440306"), True),
+        (SERVICE_QUEUE, registered, Viewer(Role.STAFF, region_code="110000"), False),
+        (SERVICE_QUEUE, registered, Viewer(Role.ADMIN), True),
+    ]
+    for feed, event, viewer, expected in cases:
+        assert feed.concerns(viewer, event) is expected, (feed, event, viewer)
+    assert not SERVICE_QUEUE.admits(Viewer(Role.WORKER, worker_id=7))
+    assert TRAINING_SEATS.admits(ANONYMOUS)
