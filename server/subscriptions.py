@@ -100,8 +100,11 @@ class CheckedTransportHandler(BaseGraphQLTransportWSHandler[Any, None]):
     view: LiveEndpoint
     lease: Lease | None = None
     connection_context: Any = None
-    # Each subscribe's `extensions` (a persisted query's hash), by operation id, until it runs.
-    extensions: dict[str, Any]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Each subscribe's `extensions` (a persisted query's hash), by id, until it runs.
+        self.extensions: dict[str, Any] = {}
 
     @property
     def context(self) -> Any:
@@ -133,8 +136,6 @@ class CheckedTransportHandler(BaseGraphQLTransportWSHandler[Any, None]):
         if not isinstance(payload, dict):
             await self.handle_invalid_message("Failed to parse message")
             return
-        if not hasattr(self, "extensions"):
-            self.extensions = {}
         operation_id = message.get("id")
         if isinstance(operation_id, str) and operation_id not in self.operations:
             self.extensions[operation_id] = payload.get("extensions")
@@ -150,7 +151,7 @@ class CheckedTransportHandler(BaseGraphQLTransportWSHandler[Any, None]):
 
     async def run_operation(self, operation: Operation[Any, None]) -> None:
         _OPERATION_CONTEXT.set(copy.copy(self.connection_context))  # this task's alone
-        extensions = getattr(self, "extensions", {}).pop(operation.id, None)
+        extensions = self.extensions.pop(operation.id, None)
         try:
             checked = await self.view.check(
                 operation, extensions, self.context, self.websocket_request

@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from server.settings import Settings
@@ -127,3 +128,17 @@ async def on(server: ServeProcess, gql: GraphQLClient) -> AsyncIterator[GraphQLC
     """`gql`'s viewer, over HTTP to `server`."""
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
         yield GraphQLClient(client, gql.headers)
+
+
+async def admitted(server: ServeProcess, payload: dict[str, Any], *more: ServeProcess) -> None:
+    """Connections to `server` and each of `more` at once are admitted within a few seconds
+    (a closed socket frees its place once its server has seen it close)."""
+    for _ in range(50):
+        try:
+            async with AsyncExitStack() as stack:
+                for each in (server, *more):
+                    await stack.enter_async_context(live(each, payload))
+                return
+        except ConnectionClosed:  # refused: a place not yet free
+            await asyncio.sleep(0.2)
+    raise AssertionError("the connections closed still count")

@@ -14,7 +14,6 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack
 from datetime import date, timedelta
 from typing import Any
 
@@ -39,6 +38,7 @@ from tests.conftest import GraphQLClient, bearer
 from tests.live_clients import (
     PROTOCOL,
     SETTLE_SECONDS,
+    admitted,
     live,
     message,
     next_data,
@@ -436,20 +436,6 @@ async def refused_for_too_many(server: ServeProcess, payload: dict[str, Any]) ->
         with pytest.raises(ConnectionClosed) as closed:
             await message(socket)
     return closed.value.rcvd is not None and closed.value.rcvd.code == 4429
-
-
-async def admitted(server: ServeProcess, payload: dict[str, Any], *more: ServeProcess) -> None:
-    """Connections to `server` and each of `more` at once are admitted within a few seconds
-    (a closed socket frees its place once its server has seen it close)."""
-    for _ in range(50):
-        try:
-            async with AsyncExitStack() as stack:
-                for each in (server, *more):
-                    await stack.enter_async_context(live(each, payload))
-                return
-        except ConnectionClosed:  # refused: a place not yet free
-            await asyncio.sleep(0.2)
-    raise AssertionError("the connections closed still count")
 
 
 async def test_a_principal_holds_its_connections_across_processes(
