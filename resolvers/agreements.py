@@ -8,7 +8,9 @@ agreement reaches
 - the types its field allowlist names (`Training.title`, `Job.*`) unless they are personal data,
 - the types whose rows every viewer sees (reference data, employers).
 
-Personal-data types (`resolvers.catalog`) are reached only through a scope or by name.
+Personal-data types (`resolvers.catalog`) are reached only through a scope or by name. A
+subscription (`Subscription.*`) needs no scope of its own: it is allowed where the agreement
+reaches the type it yields (and, for a union, the types of its fragments).
 Structural types (connections, edges, page info, payloads, errors) count as the types they
 carry. A field whose type is not reached is refused, and so is a fragment on such a type
 (`node`, `nodes`). The same walk notes which personal-data fields a partner asked for, for the
@@ -228,6 +230,8 @@ class _AgreementVisitor(Visitor):
         unreached = self._unreached(self.type_info.get_type())
         if unreached:
             return self._refuse(node, f"does not reach the type '{unreached}' ('{where}').")
+        if parent_type is self.schema.subscription_type:
+            return None  # a subscription is allowed where the type it yields is reached
         if not is_structural(parent_type) and not _allowed(self.grant, parent_type.name, name):
             return self._refuse(node, f"does not include '{where}'.")
         if parent_type.name in PERSONAL_DATA_TYPES:

@@ -178,11 +178,30 @@ async def _apply(tx: Tx, new: NewApplication) -> AppOutcome:
         return failed(
             Problem(("jobId",), Code.DUPLICATE, "The worker applied to this job already.")
         )
-    await notify(tx.connection, Event(
-        EventType.APPLICATION_SUBMITTED, application["id"], job["id"], job["employer_id"],
-        job["region_code"],
-    ))
+    await notify(tx.connection, _event(EventType.APPLICATION_SUBMITTED, application, job))
     return done(application)
+
+
+def _event(kind: EventType, application: RowMapping, job: RowMapping) -> Event:
+    """An event about `application` to `job` (ids only)."""
+    return Event(
+        kind, application["id"], job_id=job["id"], employer_id=job["employer_id"],
+        worker_id=application["worker_id"], regions=(job["region_code"],),
+    )
+
+
+async def _status_changed(tx: Tx, outcome: AppOutcome) -> AppOutcome:
+    """`outcome`, its application's status change sent as an event when there is one."""
+    if outcome.row is not None:
+        application = outcome.row
+        job = (
+            await tx.connection.execute(
+                select(JOBS.c.id, JOBS.c.employer_id, JOBS.c.region_code)
+                .where(JOBS.c.id == application["job_id"])
+            )
+        ).mappings().one()
+        await notify(tx.connection, _event(EventType.APPLICATION_STATUS_CHANGED, application, job))
+    return outcome
 
 
 APPLY_TO_JOB = declare_write(Write(
@@ -227,7 +246,8 @@ async def _withdraw(tx: Tx, withdrawal: Withdrawal) -> AppOutcome:
     refused = _moving_problem(application, LIVE, "withdrawn")
     if refused is not None:
         return failed(refused)
-    return await _change(tx, application, withdrawal.version, ApplicationStatus.WITHDRAWN)
+    withdrawn = await _change(tx, application, withdrawal.version, ApplicationStatus.WITHDRAWN)
+    return await _status_changed(tx, withdrawn)
 
 
 WITHDRAW_APPLICATION = declare_write(Write(
@@ -283,7 +303,7 @@ async def _review(tx: Tx, review: Review) -> AppOutcome:
     outcome = await _change(tx, application, review.version, status)
     if outcome.row is not None and review.decision is ApplicationDecision.HIRE:
         await _place(tx, application, job, review)
-    return outcome
+    return await _status_changed(tx, outcome)
 
 
 def _hiring_problem(job: RowMapping) -> AppProblem | None:

@@ -19,6 +19,7 @@ from db.models import SkillSurvey, Worker
 from db.models.base import table_of
 from resolvers.access import Role, Viewer
 from resolvers.catalog import visible
+from resolvers.events import Event, EventType, notify, regions_of
 from resolvers.global_ids import GlobalId
 from resolvers.pagination import readable_columns
 from resolvers.worker_writes import WorkerErrorCode, WorkerOutcome, WorkerProblem
@@ -128,9 +129,11 @@ async def _record(tx: Tx, new: NewSkillSurvey) -> WorkerOutcome:
     key = decoded_key(new.worker_id, "Worker", "workerId", INVALID)
     assert isinstance(key, int)
     seen = await tx.connection.execute(
-        select(WORKERS.c.id).where(WORKERS.c.id == key, visible(tx.viewer, WORKERS))
+        select(WORKERS.c.current_region_code, WORKERS.c.hukou_region_code)
+        .where(WORKERS.c.id == key, visible(tx.viewer, WORKERS))
     )
-    if seen.first() is None:
+    worker = seen.first()
+    if worker is None:
         return failed(Problem(("workerId",), WorkerErrorCode.NOT_FOUND, "No such worker."))
     missing = [
         problem
@@ -154,7 +157,12 @@ async def _record(tx: Tx, new: NewSkillSurvey) -> WorkerOutcome:
         )
         .returning(*readable_columns(SURVEYS))
     )
-    return done(created.mappings().one())
+    survey = created.mappings().one()
+    await notify(tx.connection, Event(
+        EventType.SKILL_SURVEY_RECORDED, survey["id"], worker_id=key,
+        regions=regions_of(worker.current_region_code, worker.hukou_region_code),
+    ))
+    return done(survey)
 
 
 def _stripped(text: str | None) -> str | None:

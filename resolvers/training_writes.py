@@ -36,6 +36,7 @@ from db.models.enums import EnrollmentStatus, TrainingKind, TrainingMode
 from resolvers.access import Role, Viewer
 from resolvers.catalog import visible
 from resolvers.divisions import writes_within
+from resolvers.events import Event, EventType, notify
 from resolvers.global_ids import GlobalId
 from resolvers.pagination import readable_columns
 from resolvers.trainings import (
@@ -302,6 +303,13 @@ CREATE_TRAINING = declare_write(Write(
 ))
 
 
+async def _seats_changed(tx: Tx, training_id: Any, outcome: TrainingOutcome) -> TrainingOutcome:
+    """`outcome`, sent as a change of the training's seats when it changed something."""
+    if outcome.row is not None:
+        await notify(tx.connection, Event(EventType.TRAINING_SEATS_CHANGED, int(training_id)))
+    return outcome
+
+
 # --- changing and cancelling ----------------------------------------------------------------
 
 
@@ -394,7 +402,10 @@ async def _update(tx: Tx, changes: TrainingChanges) -> TrainingOutcome:
     for name in ("title", "provider"):
         if name in values:
             values[name] = values[name].strip()
-    return await _change_training(tx, training, changes.version, values)
+    changed = await _change_training(tx, training, changes.version, values)
+    if values.get("capacity", training["capacity"]) == training["capacity"]:
+        return changed
+    return await _seats_changed(tx, training["id"], changed)
 
 
 UPDATE_TRAINING = declare_write(Write(
@@ -412,9 +423,10 @@ async def _cancel(tx: Tx, cancellation: TrainingCancellation) -> TrainingOutcome
     refused = _ended_problem(training, "is cancelled")
     if refused is not None:
         return failed(refused)
-    return await _change_training(
+    cancelled = await _change_training(
         tx, training, cancellation.version, {"cancelled_at": datetime.now(UTC)}
     )
+    return await _seats_changed(tx, training["id"], cancelled)
 
 
 CANCEL_TRAINING = declare_write(Write(
@@ -484,7 +496,9 @@ async def _enroll(tx: Tx, new: NewEnrollment) -> TrainingOutcome:
         .returning(*readable_columns(ENROLLMENTS))
     )
     enrollment = made.mappings().first()
-    return failed(duplicate) if enrollment is None else done(enrollment)
+    if enrollment is None:
+        return failed(duplicate)
+    return await _seats_changed(tx, training_id, done(enrollment))
 
 
 ENROLL_IN_TRAINING = declare_write(Write(
@@ -558,7 +572,12 @@ RECORD_TRAINING_COMPLETION = declare_write(Write(
 
 
 async def _drop(tx: Tx, dropping: Dropping) -> TrainingOutcome:
-    return await _move(tx, dropping.enrollment_id, dropping.version, EnrollmentStatus.DROPPED, {})
+    dropped = await _move(
+        tx, dropping.enrollment_id, dropping.version, EnrollmentStatus.DROPPED, {}
+    )
+    if dropped.row is None:
+        return dropped
+    return await _seats_changed(tx, dropped.row["training_id"], dropped)
 
 
 DROP_ENROLLMENT = declare_write(Write(

@@ -40,6 +40,7 @@ from db.pii import PersonalDataVault
 from resolvers.access import Role, Viewer
 from resolvers.declarations import graphql_name
 from resolvers.divisions import writes_within
+from resolvers.events import Event, EventType, notify, regions_of
 from resolvers.global_ids import GlobalId
 from resolvers.pagination import readable_columns
 from resolvers.workers import WORKER
@@ -300,6 +301,10 @@ async def _register(tx: Tx, new: NewWorker) -> WorkerOutcome:
             "A worker with this ID number is registered already.",
         ))
     await _set_skills(tx.connection, worker["id"], new.skills)
+    await notify(tx.connection, Event(
+        EventType.WORKER_REGISTERED, worker["id"], worker_id=worker["id"],
+        regions=regions_of(worker["current_region_code"], worker["hukou_region_code"]),
+    ))
     return done(worker)
 
 

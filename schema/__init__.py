@@ -7,7 +7,7 @@ import strawberry
 from resolvers.catalog import CATALOG
 from schema.audit import AuditQuery
 from schema.employers import EmployerQuery
-from schema.extensions import AuditPartnerReads
+from schema.extensions import AuditReads
 from schema.insurance import InsuranceQuery
 from schema.job_reports import JobReportQuery
 from schema.jobs import JobQuery
@@ -50,7 +50,7 @@ schema = strawberry.Schema(
     # Documents are parsed and validated, with every limit (depth, aliases, tokens...), by the
     # HTTP endpoint before they get here (server/graphql_http/preparation.py); execution uses
     # that document as it is.
-    extensions=[UsePreparedDocument, AuditPartnerReads],
+    extensions=[UsePreparedDocument, AuditReads],
     scalar_overrides=SCALAR_OVERRIDES,
 )
 

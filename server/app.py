@@ -41,7 +41,7 @@ from server.metrics import OperationMetrics, metrics_endpoint, sampling_pools
 from server.persisted import SqlDocumentStore
 from server.ratelimit import limiter_from_settings
 from server.settings import Settings
-from server.shared_limits import SharedLimit, shared_limits
+from server.shared_limits import ConnectionSlots, SharedLimit, connection_slots, shared_limits
 from server.subscriptions import LiveEndpoint
 from server.telemetry import configure_tracing, trace_engine, trace_fields
 
@@ -60,6 +60,7 @@ class AppState(TypedDict):
     database: Database
     authenticator: Authenticator
     events: EventListener
+    connection_slots: ConnectionSlots
 
 
 def create_app(
@@ -110,10 +111,11 @@ def create_app(
                 sampling_pools(database),
                 shared_limits(engine, limits, settings.rate_limit_sync_seconds),
                 listening(database_url) as events,
+                connection_slots(database_url, settings.max_connections_per_principal) as slots,
             ):
                 yield {
                     "engine": engine, "database": database, "authenticator": authenticator,
-                    "events": events,
+                    "events": events, "connection_slots": slots,
                 }
         finally:
             if replica is not None:
@@ -133,6 +135,7 @@ def create_app(
     document_checks = default_document_checks(
         max_query_cost=settings.max_query_cost, production=settings.is_production
     )
+    documents = SqlDocumentStore(settings=settings)
     graphql = GraphQLEndpoint(
         schema,
         context,
@@ -144,7 +147,7 @@ def create_app(
         compiled_reads=compiled_read if settings.compiled_reads else None,
         document_checks=document_checks,
         rate_limiter=rate_limiter,
-        documents=SqlDocumentStore(settings=settings),
+        documents=documents,
         trusted_documents_only=settings.trusted_documents_only,
         hide_suggestions=settings.is_production,
         metrics=OperationMetrics() if settings.metrics else None,
@@ -157,6 +160,7 @@ def create_app(
         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         max_connections_per_principal=settings.max_connections_per_principal,
         allowed_origins=settings.cors_origins,
+        documents=documents,
         trusted_documents_only=settings.trusted_documents_only,
     )
     middleware = []

@@ -44,7 +44,7 @@ from typing import Any, Protocol
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 
 from db.models.access import PersistedDocument
 from server.caches import BoundedCache
@@ -133,14 +133,17 @@ class StoredDocument:
 
 
 class DocumentStore(Protocol):
-    """Where persisted documents live; the endpoint passes the request (for its engine)."""
+    """Where persisted documents live; the endpoint passes the request or WebSocket (for the
+    app's engine)."""
 
-    async def get(self, request: Request, sha256: str, *, trusted: bool) -> StoredDocument | None:
+    async def get(
+        self, request: HTTPConnection, sha256: str, *, trusted: bool
+    ) -> StoredDocument | None:
         """The document with this hash (`trusted=True`: only if trusted), or None."""
         ...
 
     async def add(
-        self, request: Request, sha256: str, document: str, *, owner: str, anonymous: bool
+        self, request: HTTPConnection, sha256: str, document: str, *, owner: str, anonymous: bool
     ) -> None:
         """Store an APQ document (untrusted) for principal `owner`; one already stored stays
         as it is. Raises NotStored when the size limit or the owner's quota refuses it."""
@@ -170,7 +173,9 @@ class SqlDocumentStore:
             weigh=lambda _sha, stored: len(stored.document.encode()),
         )
 
-    async def get(self, request: Request, sha256: str, *, trusted: bool) -> StoredDocument | None:
+    async def get(
+        self, request: HTTPConnection, sha256: str, *, trusted: bool
+    ) -> StoredDocument | None:
         cached = self.cache.get(sha256)
         if cached is not None and (cached.trusted or not trusted):
             return cached
@@ -192,7 +197,7 @@ class SqlDocumentStore:
         return found if found.trusted or not trusted else None
 
     async def add(
-        self, request: Request, sha256: str, document: str, *, owner: str, anonymous: bool
+        self, request: HTTPConnection, sha256: str, document: str, *, owner: str, anonymous: bool
     ) -> None:
         if sha256 in self.cache:
             return
@@ -222,7 +227,7 @@ class SqlDocumentStore:
                 )
         self.cache.put(sha256, StoredDocument(document, trusted=False))
 
-    def _engine(self, request: Request) -> AsyncEngine:
+    def _engine(self, request: HTTPConnection) -> AsyncEngine:
         if self.engine is not None:
             return self.engine
         engine: AsyncEngine = request.state.engine
@@ -306,7 +311,7 @@ def requested_hash(extensions: Mapping[str, Any] | None) -> str | None:
 
 
 async def resolve_document(
-    request: Request,
+    request: HTTPConnection,
     query: str | None,
     extensions: Mapping[str, Any] | None,
     store: DocumentStore | None,

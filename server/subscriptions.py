@@ -8,13 +8,20 @@ other request), with laborhub's rules added where the protocol lets them in:
   (or `X-API-Key`), checked by the same `Authenticator` (failures counted per address as
   for HTTP). Credentials that can't be accepted close the socket with 4403 and the reason;
   no credentials is an anonymous connection (which may subscribe to nothing yet).
-- A principal holds at most `max_connections_per_principal` connections at once (another
-  closes with 4429), and a connection at most `max_subscriptions_per_connection` operations
-  (another is answered with an `error` message for its id; the connection stays).
-- Each `subscribe` is prepared and checked as an HTTP operation is: the document by the
-  endpoint's `DocumentPreparer` (length, tokens, depth, aliases, validation; one cache for
-  both), then the endpoint's operation checks (`server.limits`: text, a partner's agreement,
-  cost). Only subscriptions run here; queries and mutations go over HTTP.
+- A principal holds at most `max_connections_per_principal` connections at once across every
+  process (`server.shared_limits.ConnectionSlots`; another closes with 4429), and a
+  connection at most `max_subscriptions_per_connection` operations (another is answered with
+  an `error` message for its id; the connection stays).
+- Each `subscribe` names its document as an HTTP request does (`server.persisted`): its
+  `query`, or `extensions.persistedQuery` with the hash of a stored one, or both (stored
+  after its checks, as APQ); in trusted-documents mode only registered documents run. It is
+  then prepared and checked as an HTTP operation is: the document by the endpoint's
+  `DocumentPreparer` (length, tokens, depth, aliases, validation; one cache for both), then
+  the endpoint's operation checks (`server.limits`: text, a partner's agreement, cost). Only
+  subscriptions run here; queries and mutations go over HTTP.
+- Each operation runs with a context of its own (a copy of the connection's), so the read
+  gateway each event gets, and the personal fields a partner's operation reads, belong to
+  that operation alone.
 - Errors that come from a bug, or from a database that does not answer, are masked as over
   HTTP (`format_error`); such an error ends the subscription, and the client subscribes again.
 
@@ -25,9 +32,10 @@ may not have replayed yet).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
-from collections import Counter
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from contextvars import ContextVar
 from typing import Any, cast
 
 from graphql import GraphQLError, OperationType
@@ -42,9 +50,12 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    SubscribeMessage,
+)
 
-from resolvers.access import ANONYMOUS, Viewer
+from resolvers.access import ANONYMOUS, Role, Viewer
 from resolvers.database import Database
 from schema.prepared import running_prepared
 from server.auth import AuthenticationError, Authenticator, TooManyFailures
@@ -57,16 +68,21 @@ from server.graphql_http.errors import (
 from server.graphql_http.operations import select_operation
 from server.graphql_http.preparation import DocumentPreparer
 from server.operation_checks import CheckedOperation, DocumentCheck
+from server.persisted import (
+    DocumentStore,
+    NotStored,
+    PersistedQueryError,
+    ResolvedDocument,
+    resolve_document,
+)
+from server.shared_limits import ConnectionSlots, Lease
 
 FORBIDDEN = 4403
 TOO_MANY_CONNECTIONS = 4429
 ONLY_SUBSCRIPTIONS = (
     "Only subscriptions run over WebSocket; send queries and mutations to /graphql over HTTP."
 )
-
-TRUSTED_ONLY = (
-    "This server runs trusted documents only, which WebSocket operations can't name yet."
-)
+MISSING_QUERY = "Missing 'query': the GraphQL document to run, or a persisted query's hash."
 
 ContextBuilder = Callable[[Database, Request | None, Viewer], Any]
 
@@ -82,7 +98,22 @@ class CheckedTransportHandler(BaseGraphQLTransportWSHandler[Any, None]):
     against its principal, and each operation prepared and checked before it runs."""
 
     view: LiveEndpoint
-    principal: str | None = None
+    lease: Lease | None = None
+    connection_context: Any = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Each subscribe's `extensions` (a persisted query's hash), by id, until it runs.
+        self.extensions: dict[str, Any] = {}
+
+    @property
+    def context(self) -> Any:
+        """The running operation's own context (see the module), else the connection's."""
+        return _OPERATION_CONTEXT.get(self.connection_context)
+
+    @context.setter
+    def context(self, value: Any) -> None:
+        self.connection_context = value
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         payload = message.get("payload") or {}
@@ -94,17 +125,37 @@ class CheckedTransportHandler(BaseGraphQLTransportWSHandler[Any, None]):
                 self.connection_init_received = True
                 await self.websocket.close(code=admitted.code, reason=admitted.reason)
                 return
-            self.principal = admitted.principal
-            self.context = self.view.context_for(self.websocket_request, admitted)
+            viewer, self.lease = admitted
+            self.context = self.view.context_for(self.websocket_request, viewer)
         await super().handle_connection_init(message)
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        """Strawberry's, keeping the `extensions` (a persisted query's hash) and taking a
+        subscribe without `query` (the hash names the document)."""
+        payload: Any = message.get("payload")
+        if not isinstance(payload, dict):
+            await self.handle_invalid_message("Failed to parse message")
+            return
+        operation_id = message.get("id")
+        if isinstance(operation_id, str) and operation_id not in self.operations:
+            self.extensions[operation_id] = payload.get("extensions")
+        if payload.get("query") is None:
+            message = {**message, "payload": {**payload, "query": ""}}
+        await super().handle_subscribe(message)
+        if isinstance(operation_id, str) and operation_id not in self.operations:
+            self.extensions.pop(operation_id, None)  # refused: it will not run
 
     @property
     def websocket_request(self) -> WebSocket:
         return cast(WebSocket, getattr(self.websocket, "ws"))  # noqa: B009
 
     async def run_operation(self, operation: Operation[Any, None]) -> None:
+        _OPERATION_CONTEXT.set(copy.copy(self.connection_context))  # this task's alone
+        extensions = self.extensions.pop(operation.id, None)
         try:
-            checked = await self.view.check(operation, self.context)
+            checked = await self.view.check(
+                operation, extensions, self.context, self.websocket_request
+            )
         except Exception as exc:  # answered, so that the operation frees its place
             error_id = log_unexpected(exc, path=None)
             checked = [GraphQLError(
@@ -127,9 +178,12 @@ class CheckedTransportHandler(BaseGraphQLTransportWSHandler[Any, None]):
         try:
             await super().shutdown()
         finally:
-            if self.principal is not None:
-                self.view.release(self.principal)
-                self.principal = None
+            if self.lease is not None:
+                lease, self.lease = self.lease, None
+                await self.view.slots(self.websocket_request).release(lease)
+
+
+_OPERATION_CONTEXT: ContextVar[Any] = ContextVar("laborhub_live_operation_context")
 
 
 class LiveEndpoint(GraphQL[Any, None]):
@@ -147,6 +201,7 @@ class LiveEndpoint(GraphQL[Any, None]):
         max_subscriptions_per_connection: int = 20,
         max_connections_per_principal: int = 10,
         allowed_origins: Sequence[str] = (),
+        documents: DocumentStore | None = None,
         trusted_documents_only: bool = False,
     ) -> None:
         super().__init__(
@@ -160,7 +215,7 @@ class LiveEndpoint(GraphQL[Any, None]):
         self.preparer = preparer
         self.document_checks = tuple(document_checks)
         self.max_connections_per_principal = max_connections_per_principal
-        self.connections: Counter[str] = Counter()
+        self.documents = documents
         self.trusted_documents_only = trusted_documents_only
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Any:
@@ -174,9 +229,16 @@ class LiveEndpoint(GraphQL[Any, None]):
         context.events = state.events
         return context
 
-    async def admit(self, websocket: WebSocket, payload: dict[str, Any]) -> Viewer | Refusal:
-        """The viewer of `connection_init`'s credentials, counted against its principal, or
-        why the connection closes."""
+    def slots(self, websocket: WebSocket) -> ConnectionSlots:
+        """The app's connection slots (`server.shared_limits`), from the lifespan's state."""
+        slots: ConnectionSlots = websocket.state.connection_slots
+        return slots
+
+    async def admit(
+        self, websocket: WebSocket, payload: dict[str, Any]
+    ) -> tuple[Viewer, Lease] | Refusal:
+        """The viewer of `connection_init`'s credentials and its place among its principal's
+        connections, or why the connection closes."""
         authenticator: Authenticator = websocket.state.authenticator
         address = websocket.client.host if websocket.client else None
         try:
@@ -188,24 +250,37 @@ class LiveEndpoint(GraphQL[Any, None]):
         except TooManyFailures as exc:
             return Refusal(TOO_MANY_CONNECTIONS, _reason(exc.message))
         viewer = dataclasses.replace(viewer, client_address=address)
-        principal = viewer.principal
-        if self.connections[principal] >= self.max_connections_per_principal:
+        lease = await self.slots(websocket).take(viewer.principal)
+        if lease is None:
             return Refusal(TOO_MANY_CONNECTIONS, _reason(
                 f"Too many connections ({self.max_connections_per_principal} at most each); "
                 "close one first."
             ))
-        self.connections[principal] += 1
-        return viewer
+        return viewer, lease
 
-    def release(self, principal: str) -> None:
-        self.connections[principal] -= 1
-        if self.connections[principal] <= 0:
-            del self.connections[principal]
+    async def check(
+        self, operation: Operation[Any, None], extensions: Any, context: Any,
+        websocket: WebSocket,
+    ) -> Any:
+        """The prepared document of a subscription that passed every check, or the errors.
+        `operation.query` becomes the document it names (a persisted query's, by its hash)."""
+        try:
+            resolved = await resolve_document(
+                websocket, operation.query or None,
+                extensions if isinstance(extensions, dict) else None,
+                self.documents, trusted_only=self.trusted_documents_only,
+            )
+        except PersistedQueryError as error:
+            return [GraphQLError(error.message, extensions={"code": error.code})]
+        if resolved is None:
+            return [GraphQLError(MISSING_QUERY)]
+        operation.query = resolved.query
+        document = await self._checked(operation, context)
+        if not isinstance(document, list):
+            await self._persist(websocket, resolved, context)
+        return document
 
-    async def check(self, operation: Operation[Any, None], context: Any) -> Any:
-        """The prepared document of a subscription that passed every check, or the errors."""
-        if self.trusted_documents_only:
-            return [GraphQLError(TRUSTED_ONLY)]
+    async def _checked(self, operation: Operation[Any, None], context: Any) -> Any:
         prepared = await self.preparer.prepare(operation.query)
         if prepared.document is None or prepared.errors:
             return list(prepared.errors)
@@ -232,6 +307,24 @@ class LiveEndpoint(GraphQL[Any, None]):
             if errors:
                 return list(errors)
         return prepared.document
+
+    async def _persist(
+        self, websocket: WebSocket, resolved: ResolvedDocument, context: Any
+    ) -> None:
+        """Store an APQ document sent with its hash, once it passed every check (as over HTTP;
+        one not stored still runs)."""
+        if resolved.store_as is None or self.documents is None:
+            return
+        viewer: Viewer = context.viewer
+        try:
+            await self.documents.add(
+                websocket, resolved.store_as, resolved.query, owner=viewer.principal,
+                anonymous=viewer.role is Role.ANONYMOUS,
+            )
+        except NotStored:
+            pass  # it runs all the same; a later hash-only subscribe is not found
+        except Exception as exc:
+            log_unexpected(exc, path=None)
 
     def create_response(self, *args: Any, **kwargs: Any) -> Response:  # pragma: no cover
         raise NotImplementedError("LiveEndpoint serves WebSocket connections only")

@@ -10,8 +10,9 @@ employers; staff of a province, a prefecture and a county; partner keys naming t
 personal-data types: one whose purpose workers consented to, one nobody consented to, one
 with a field list, one of a prefecture naming a few types; admin), and hand-written
 operations over the newer entities and relations (skill surveys, job reports, placements of
-applications, versions, recommendations) for every role, through both paths: the app with compiled reads
-(falling back per root field where it can't compile) and the app with compiled reads off.
+applications, versions, recommendations) for every role, through both paths: the app with
+compiled reads (falling back per root field where it can't compile) and the app with compiled
+reads off.
 The answers must be identical, errors included, and at least COMPILED_FLOOR of them given by
 the compiled path whole: two answers of the resolver path agree whatever the compiled path
 would say. Each role must have been shown rows of the newer types it may see, and none of

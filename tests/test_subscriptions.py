@@ -12,11 +12,9 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 from graphql import GraphQLError
 from sqlalchemy import text
@@ -24,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.types import ExecutionResult
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
-from websockets.typing import Subprotocol
 
 from resolvers.events import Event, EventType, notify, parse_event
 from server.graphiql import STATIC_DIRECTORY, graphiql_html
@@ -32,47 +29,29 @@ from server.live_events import APPLICATION_NAME, QUEUE_SIZE, EventListener
 from server.settings import Settings
 from server.subscriptions import masked_results
 from tests.conftest import GraphQLClient, bearer
-from tests.live_server import ServeProcess, serve_env
+from tests.live_clients import (
+    MAX_SUBSCRIPTIONS,
+    PROTOCOL,
+    SETTLE_SECONDS,
+    admitted,
+    live,
+    message,
+    on,
+    serving_pair,
+    silent,
+    subscribe_to,
+    ws_url,
+)
+from tests.live_server import ServeProcess
 from tests.postings import Employer, as_worker, key_of, post_job, seeded_employers, seeded_workers
 
-PROTOCOL = Subprotocol("graphql-transport-ws")
-MAX_SUBSCRIPTIONS = 3  # process A's limit per connection
-MAX_CONNECTIONS = 2  # process A's limit per principal
-EVENT_SECONDS = 10.0  # an event arrives within this
-SILENCE_SECONDS = 2.0  # no event within this: none is coming
-SETTLE_SECONDS = 1.0  # for a subscription sent to start listening on the server
 SUBMITTED = """subscription ($jobId: ID) { applicationSubmitted(jobId: $jobId) {
   id status job { id } worker { id } } }"""
 APPLY = """mutation ($input: ApplyToJobInput!) { applyToJob(input: $input) {
   application { id } userErrors { field code message } } }"""
 
 
-@pytest.fixture(scope="module")
-def servers(
-    tmp_path_factory: pytest.TempPathFactory, settings: Settings, database_url: str
-) -> Iterator[tuple[ServeProcess, ServeProcess]]:
-    """Processes A and B on the run's database (started one after the other)."""
-    assert settings.secret_key is not None
-    started: list[ServeProcess] = []
-    try:
-        for name in ("a", "b"):
-            workdir = tmp_path_factory.mktemp(f"live-{name}")
-            env = serve_env(
-                workdir / "home",
-                DATABASE_URL=database_url,
-                LABORHUB_SECRET_KEY=settings.secret_key,
-                LABORHUB_AUTH_FAILURE_LIMIT="0",
-                LABORHUB_RATE_LIMIT_SYNC_SECONDS="0",
-                LABORHUB_MAX_SUBSCRIPTIONS_PER_CONNECTION=str(MAX_SUBSCRIPTIONS),
-                LABORHUB_MAX_CONNECTIONS_PER_PRINCIPAL=str(MAX_CONNECTIONS),
-            )
-            process = ServeProcess(["--no-seed"], env, workdir)
-            started.append(process)
-            process.wait_until_healthy()
-        yield started[0], started[1]
-    finally:
-        for process in started:
-            process.kill_group()
+servers = serving_pair()
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -100,51 +79,10 @@ async def employers(gql: GraphQLClient) -> list[Employer]:
     return await seeded_employers(gql)
 
 
-def ws_url(server: ServeProcess) -> str:
-    return f"ws://127.0.0.1:{server.port}/graphql"
-
-
-@asynccontextmanager
-async def live(server: ServeProcess, payload: dict[str, Any]) -> AsyncIterator[ClientConnection]:
-    """A graphql-transport-ws connection to `server`, acknowledged for `payload`."""
-    async with connect(ws_url(server), subprotocols=[PROTOCOL]) as socket:
-        await socket.send(json.dumps({"type": "connection_init", "payload": payload}))
-        ack = await message(socket)
-        assert ack["type"] == "connection_ack", ack
-        yield socket
-
-
-async def message(socket: ClientConnection, seconds: float = EVENT_SECONDS) -> Any:
-    """The next message that is not a ping."""
-    while True:
-        received = json.loads(await asyncio.wait_for(socket.recv(), seconds))
-        if received["type"] != "ping":
-            return received
-
-
 async def subscribe(
     socket: ClientConnection, operation_id: str, variables: dict[str, Any] | None = None
 ) -> None:
-    await socket.send(json.dumps({
-        "id": operation_id, "type": "subscribe",
-        "payload": {"query": SUBMITTED, "variables": variables or {}},
-    }))
-
-
-async def silent(socket: ClientConnection) -> bool:
-    """Whether nothing (but pings) arrives within SILENCE_SECONDS."""
-    try:
-        received = await message(socket, SILENCE_SECONDS)
-    except TimeoutError:
-        return True
-    raise AssertionError(f"expected nothing, got {received}")
-
-
-@asynccontextmanager
-async def on(server: ServeProcess, gql: GraphQLClient) -> AsyncIterator[GraphQLClient]:
-    """`gql`'s viewer, over HTTP to `server`."""
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
-        yield GraphQLClient(client, gql.headers)
+    await subscribe_to(socket, operation_id, SUBMITTED, variables)
 
 
 async def a_worker(gql: GraphQLClient) -> str:
@@ -255,8 +193,7 @@ async def test_a_principal_holds_a_few_connections_at_most(
         with pytest.raises(ConnectionClosed) as closed:
             await message(socket)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4429
-    async with live(a, admin):  # the closed ones no longer count
-        pass
+    await admitted(a, admin)  # the closed ones no longer count
 
 
 async def test_too_many_subscriptions_on_a_connection_is_an_error_not_a_crash(
@@ -329,7 +266,7 @@ async def test_a_write_rolled_back_sends_nothing(
         # in one that commits: only the second arrives.
         event = Event(
             EventType.APPLICATION_SUBMITTED, key_of(first["application"]["id"]),
-            key_of(job["id"]), key_of(mine.id), mine.region,
+            job_id=key_of(job["id"]), employer_id=key_of(mine.id), regions=(mine.region,),
         )
         async with engine.connect() as connection:
             transaction = await connection.begin()
@@ -400,7 +337,7 @@ def test_graphiql_subscribes_over_the_same_path_with_its_headers() -> None:
 async def test_a_subscriber_that_falls_behind_loses_its_oldest_events() -> None:
     listener = EventListener("postgresql://nobody@127.0.0.1:1/nothing")  # never connects
     events = [
-        Event(EventType.APPLICATION_SUBMITTED, number, 1, 1, "440300")
+        Event(EventType.APPLICATION_SUBMITTED, number, job_id=1, regions=("440300",))
         for number in range(QUEUE_SIZE + 6)
     ]
     stream = listener.events()
@@ -416,10 +353,22 @@ async def test_a_subscriber_that_falls_behind_loses_its_oldest_events() -> None:
 
 
 def test_a_notification_this_code_does_not_know_is_ignored() -> None:
-    event = Event(EventType.APPLICATION_SUBMITTED, 7, 8, 9, "440300")
+    event = Event(
+        EventType.APPLICATION_SUBMITTED, 7, job_id=8, employer_id=9, worker_id=10,
+        regions=("440300",),
+    )
     assert parse_event(event.payload()) == event
-    for payload in ("", "[]", '{"type": "job_closed"}', '{"type": "application_submitted"}'):
-        assert parse_event(payload) is None
+    bare = Event(EventType.TRAINING_SEATS_CHANGED, 3)
+    assert parse_event(bare.payload()) == bare
+    for payload in (
+        "", "[]", "null", '{"type": "job_closed", "key": 1}', '{"type": "application_submitted"}',
+        '{"type": "training_seats_changed", "key": "1"}',
+        '{"type": "training_seats_changed", "key": true}',
+        '{"type": "training_seats_changed", "key": 1, "job_id": 2.5}',
+        '{"type": "training_seats_changed", "key": 1, "regions": "440300"}',
+        '{"type": "training_seats_changed", "key": 1, "regions": [440300]}',
+    ):
+        assert parse_event(payload) is None, payload
 
 
 async def test_an_unexpected_error_in_a_subscription_is_masked_as_over_http() -> None:
