@@ -217,6 +217,11 @@ def run_info(
                 "counties": list(subject.search_counties),
             },
             "apply_pairs": len(subject.apply_pairs),
+            "recommendations": {
+                "province": subject.match_province,
+                "workers": len(subject.match_workers),
+                "jobs": len(subject.match_jobs),
+            },
         },
         "git_commit": git_commit(),
         "python": platform.python_version(),

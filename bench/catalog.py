@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 
 import asyncpg
 
+from bench.recommendations import RECOMMENDATION_WORKLOADS
 from bench.workloads import (
     LABORHUBS,
     PUBLIC_JOBS,
@@ -978,6 +979,7 @@ WORKLOADS: tuple[Workload, ...] = (
         reset=remove_applications,
         expect=b'"userErrors":[]',
     ),
+    *RECOMMENDATION_WORKLOADS,
 )
 
 WORKLOADS_BY_NAME = {workload.name: workload for workload in WORKLOADS}

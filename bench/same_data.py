@@ -20,6 +20,8 @@ ENUM_FIELDS = frozenset({"status", "salaryUnit", "employmentType", "insuranceTyp
 DECIMAL_FIELDS = frozenset(
     {"salaryMin", "salaryMax", "contributionBase", "employerAmount", "personalAmount"}
 )
+FLOAT_FIELDS = frozenset({"score"})
+"""Floats: PostgreSQL's JSON writes a whole float8 as `55`, Python's as `55.0`."""
 MONTH_FIELDS = frozenset({"period"})
 """Months: laborhub's `2026-03`, the `period` column's first day `2026-03-01` elsewhere."""
 
@@ -65,6 +67,8 @@ def _plain(value: object, key: str | None, id_key: IdKey) -> object:
         return str(value).lower()
     if key in DECIMAL_FIELDS:
         return str(Decimal(str(value)))
+    if key in FLOAT_FIELDS:
+        return float(str(value))
     if key in MONTH_FIELDS:
         return str(value)[:7]
     if key.endswith("At"):

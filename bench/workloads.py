@@ -44,9 +44,12 @@ class CountingConnection:
         self._connection = connection
         self.statements = 0
 
-    async def fetch(self, sql: str, *args: object) -> list[asyncpg.Record]:
+    async def fetch(
+        self, sql: str, *args: object, limit_seconds: float | None = None
+    ) -> list[asyncpg.Record]:
+        """The rows; with `limit_seconds`, the statement cancelled after that long."""
         self.statements += 1
-        return await self._connection.fetch(sql, *args)
+        return await self._connection.fetch(sql, *args, timeout=limit_seconds)
 
 
 NEWEST_JOBS = 1000
@@ -59,6 +62,9 @@ SEARCH_COUNTIES = 25
 APPLY_PAIRS = 30_000
 """The (worker, job) pairs `apply` can make: more than one measurement sends (a pair applied
 twice is a DUPLICATE, counted as an error)."""
+MATCH_SUBJECTS = 200
+"""How many workers (and jobs) of the matching province `recommended_jobs` (and
+`recommended_workers`) cycle through."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,17 @@ class Subject:
     """Up to APPLY_PAIRS (worker, job) pairs that can apply: the job open (published,
     valid a day longer at least, not hidden by reports, not full), no application of that
     worker to it; each worker once, the jobs spread over the open ones."""
+    match_province: str = ""
+    """The province (a code ending in 0000) with the most jobs in the public view that have an
+    occupation, among those with surveyed workers: the division of the staff member who asks
+    for recommendations."""
+    match_workers: tuple[int, ...] = ()
+    """Up to MATCH_SUBJECTS workers the province's staff sees (living or registered there)
+    who have a skill survey (their latest is the profile matched) and did not refuse
+    recommendations, spread evenly over them by id."""
+    match_jobs: tuple[int, ...] = ()
+    """Up to MATCH_SUBJECTS jobs of the province in the public view with an occupation, spread
+    evenly over them by id."""
 
     @property
     def job_id(self) -> int:
@@ -179,6 +196,37 @@ ORDER BY worker.id
 """
 
 
+# The province, then MATCH_SUBJECTS of each kind, every (count / MATCH_SUBJECTS)th by id.
+MATCH_PROVINCE_SQL = f"""
+SELECT p.code FROM jobs AS j
+JOIN regions AS p ON p.code = left(j.region_code, 2) || '0000'
+WHERE {PUBLIC_JOBS} AND j.occupation_code IS NOT NULL
+  AND EXISTS (SELECT 1 FROM workers AS w JOIN skill_surveys AS s ON s.worker_id = w.id
+              WHERE left(w.current_region_code, 2) = left(p.code, 2)
+                 OR left(w.hukou_region_code, 2) = left(p.code, 2))
+GROUP BY p.code ORDER BY count(*) DESC, p.code LIMIT 1
+"""
+
+MATCH_SUBJECTS_SQL = f"""
+WITH workers_seen AS (
+  SELECT w.id, row_number() OVER (ORDER BY w.id) - 1 AS n, count(*) OVER () AS total
+  FROM workers AS w
+  WHERE (left(w.current_region_code, 2) = $1 OR left(w.hukou_region_code, 2) = $1)
+    AND NOT w.recommendation_opt_out
+    AND EXISTS (SELECT 1 FROM skill_surveys AS s WHERE s.worker_id = w.id)
+), jobs_open AS (
+  SELECT id, row_number() OVER (ORDER BY id) - 1 AS n, count(*) OVER () AS total
+  FROM jobs
+  WHERE left(region_code, 2) = $1 AND {PUBLIC_JOBS} AND occupation_code IS NOT NULL
+)
+SELECT
+  ARRAY(SELECT id FROM workers_seen WHERE n % greatest(total / $2, 1) = 0
+        ORDER BY id LIMIT $2) AS workers,
+  ARRAY(SELECT id FROM jobs_open WHERE n % greatest(total / $2, 1) = 0
+        ORDER BY id LIMIT $2) AS jobs
+"""
+
+
 async def find_subject(pool: asyncpg.Pool) -> Subject:
     row = await pool.fetchrow(SUBJECT_SQL, NEWEST_JOBS, APPLICANTS, STAFF_COUNTIES)
     if row is None or not row["job_ids"] or row["county"] is None:
@@ -188,6 +236,9 @@ async def find_subject(pool: asyncpg.Pool) -> Subject:
     search = await pool.fetchrow(SEARCH_SUBJECT_SQL, SEARCH_COUNTIES)
     assert search is not None
     pairs = await pool.fetch(APPLY_PAIRS_SQL, APPLY_PAIRS)
+    province = await pool.fetchval(MATCH_PROVINCE_SQL) or ""
+    matched = await pool.fetchrow(MATCH_SUBJECTS_SQL, province[:2], MATCH_SUBJECTS)
+    assert matched is not None
     return Subject(
         job_ids=tuple(row["job_ids"]),
         county=row["county"],
@@ -200,6 +251,9 @@ async def find_subject(pool: asyncpg.Pool) -> Subject:
         search_text=search["search_text"],
         search_grams=search["search_grams"],
         apply_pairs=tuple((pair["worker_id"], pair["job_id"]) for pair in pairs),
+        match_province=province,
+        match_workers=tuple(matched["workers"]),
+        match_jobs=tuple(matched["jobs"]),
     )
 
 
