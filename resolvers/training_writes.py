@@ -26,7 +26,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, literal_column, select
 from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.engine import RowMapping
 
@@ -453,9 +453,11 @@ def _enrolling_problems(viewer: Viewer, new: NewEnrollment) -> list[TrainingProb
     return []
 
 
-ACTIVE_ENROLLMENT = ENROLLMENTS.c.status != EnrollmentStatus.DROPPED
+ACTIVE_ENROLLMENT = ENROLLMENTS.c.status != literal_column("'dropped'")
 """An enrollment that holds a seat: one per worker and training (a partial unique index);
-after dropping out, a worker may enrol again."""
+after dropping out, a worker may enrol again. Written as the index's predicate is, with the
+value in the text: `ON CONFLICT` infers the index only from a predicate that implies the
+index's, which a parameter (unknown to a generic plan) does not."""
 
 
 async def _enroll(tx: Tx, new: NewEnrollment) -> TrainingOutcome:

@@ -24,7 +24,9 @@ costs 1 whatever it selects, since it never reaches the database (the depth limi
 A list's `filter` adds 1 per condition (each field given and each filter object in `and`, `or`
 or `not`, at any depth), and one past `MAX_FILTER_CONDITIONS` conditions or nested deeper than
 `MAX_FILTER_DEPTH` is refused (BAD_USER_INPUT) naming where it went past
-(`filter.or[3].and[0]`), whatever the cost.
+(`filter.or[3].and[0]`), whatever the cost. A ranking (`recommendedWorkers`...) scores
+thousands of candidates whatever it returns: it costs `RANKING_COST` more, so one document
+holds a few at most; its `recommendations` are its page.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ from graphql import (
 )
 
 from resolvers.agreements import check_partner_agreement, declared_entity, reached_types
+from resolvers.declarations import Ranking, declaration_of
 from resolvers.errors import BadArgument
 from resolvers.filters import MAX_FILTER_CONDITIONS, filter_size
 from server.operation_checks import CheckedOperation, DocumentCheck, kept_by_operation
@@ -68,6 +71,7 @@ from server.text_inputs import literal_text_check, variable_text_check
 
 DEFAULT_PAGE_SIZE = 20  # `first`/`last` absent: what the connections return
 DEFAULT_LIST_SIZE = 20  # a plain list field: a guess, bounded in practice by the data
+RANKING_COST = 2_000  # a ranking's scoring, beyond what it returns: 10 per document at most
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 PAGE_SIZE_ARGUMENTS = ("first", "last")
 
@@ -174,6 +178,8 @@ class _CostCounter(Visitor):
         if node.name.value in INTROSPECTION_FIELDS:
             return SKIP
         self.cost += self.scale * self._filter_conditions(node)
+        if isinstance(declaration_of(self.type_info.get_field_def()), Ranking):
+            self.cost += self.scale * RANKING_COST
         multiplier, page = self._multiplier(node)
         self.multipliers.append(multiplier)
         self.pages.append(page)

@@ -430,3 +430,20 @@ def related_of(profile: Profile) -> set[str]:
 
 CREATE_JOB = """mutation ($input: CreateJobInput!) { createJob(input: $input) {
   job { id } userErrors { field code message } } }"""
+
+
+async def test_a_document_holds_a_few_rankings_at_most(
+    gql: GraphQLClient, surveyed: list[dict[str, Any]]
+) -> None:
+    """Each ranking scores thousands of candidates whatever it returns: it costs
+    RANKING_COST, so aliases can't multiply the work past the cost limit."""
+    def aliased(count: int) -> str:
+        return "query ($id: ID!) { " + " ".join(
+            f"r{n}: recommendedJobs(workerId: $id, first: 1) {{ userErrors {{ code }} }}"
+            for n in range(count)
+        ) + " }"
+
+    assert (await gql(aliased(3), {"id": surveyed[0]["id"]})).status == 200
+    refused = await gql(aliased(11), {"id": surveyed[0]["id"]})
+    assert refused.status == 400
+    assert refused.errors[0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
