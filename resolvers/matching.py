@@ -118,13 +118,18 @@ def _codes(values: ColumnElement[Any]) -> ColumnElement[Any]:
     return func.coalesce(values, cast(literal_column("'{}'"), ARRAY(Text)))
 
 
-def profile(viewer: Viewer, worker: FromClause, *, gathered: bool = True) -> Profile:
+def profile(
+    viewer: Viewer, worker: FromClause, *, occupation: ColumnElement[Any] | None = None
+) -> Profile:
     """The profile of the worker whose row `worker` (an alias of workers) holds.
 
-    `gathered`: the occupations of their skills and completed trainings are gathered into
-    arrays once (a ranking for one worker, over many jobs or trainings); otherwise each is
-    looked up for the one occupation asked (`EXISTS`: a ranking of many workers for one job,
-    where gathering every candidate's would cost more than the look-ups)."""
+    Without `occupation` (a ranking for one worker, over many jobs or trainings), the
+    occupations of their skills and completed trainings are gathered into arrays once. With
+    it (a ranking of many workers for one job), whether they have a skill of it or completed
+    a training in it is looked up (`EXISTS`) once per worker, in a lateral of its own that
+    the score and the filter both read (PostgreSQL would run a sub-select as often as it is
+    written), and gathering every candidate's occupations would cost more; the profile then
+    answers of that occupation only."""
     survey = SURVEYS.alias("survey")
     latest = (
         select(
@@ -174,7 +179,7 @@ def profile(viewer: Viewer, worker: FromClause, *, gathered: bool = True) -> Pro
     occupations = _codes(latest.c.intended_occupation_codes).op("||")(
         _codes(intended.c.occupations)
     )
-    if gathered:
+    if occupation is None:
         skilled = (  # through the primary key of skills: the codes are few
             select(func.array_agg(known.c.occupation_code).label("occupations"))
             .where(known.c.code == any_(skill_codes), known.c.occupation_code.is_not(None))
@@ -191,15 +196,16 @@ def profile(viewer: Viewer, worker: FromClause, *, gathered: bool = True) -> Pro
         trained_in: Fact = lambda code: code == any_(trained_codes)  # noqa: E731
         related = occupations.op("||")(skilled_codes).op("||")(trained_codes)
     else:
-        def skilled_in(code: ColumnElement[Any]) -> ColumnElement[bool]:
-            return exists(
-                select(1).where(known.c.occupation_code == code, known.c.code == any_(skill_codes))
+        facts = select(
+            exists(
+                select(1)
+                .where(known.c.occupation_code == occupation, known.c.code == any_(skill_codes))
                 .correlate_except(known)
-            )
-
-        def trained_in(code: ColumnElement[Any]) -> ColumnElement[bool]:
-            return exists(completed.where(course.c.occupation_code == code))
-
+            ).label("skilled"),
+            exists(completed.where(course.c.occupation_code == occupation)).label("trained"),
+        ).offset(0).lateral("facts")  # OFFSET 0: not pulled up, where each use runs it again
+        source = source.join(facts, true())
+        skilled_in, trained_in = _of(occupation, facts.c.skilled), _of(occupation, facts.c.trained)
         related = None
     return Profile(
         source=source,
@@ -210,6 +216,17 @@ def profile(viewer: Viewer, worker: FromClause, *, gathered: bool = True) -> Pro
         willing=func.coalesce(latest.c.willing_to_relocate, False),
         skilled_in=skilled_in, trained_in=trained_in, related=related,
     )
+
+
+def _of(occupation: ColumnElement[Any], fact: ColumnElement[bool]) -> Fact:
+    """A fact looked up for `occupation` alone, as a `Fact`."""
+
+    def holds(code: ColumnElement[Any]) -> ColumnElement[bool]:
+        if code is not occupation:
+            raise ValueError("this profile answers of the occupation it was made for only")
+        return fact
+
+    return holds
 
 
 def _division_prefix(code: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -376,7 +393,7 @@ def _candidates(occupation: ColumnElement[Any]) -> Any:
 def workers_for_job(viewer: Viewer, key: ColumnElement[Any], first: Any) -> Select[Any]:
     job, occupation = JOBS.alias("subject"), OCCUPATIONS.alias("occupation")
     worker = WORKERS.alias("candidate")
-    theirs = profile(viewer, worker, gathered=False)
+    theirs = profile(viewer, worker, occupation=occupation.c.code)
     wanted = select(JOBS.c.occupation_code).where(JOBS.c.id == key).scalar_subquery()
     candidates = _candidates(wanted).subquery("candidates")
     score, reasons = _fit(
@@ -393,7 +410,7 @@ def workers_for_job(viewer: Viewer, key: ColumnElement[Any], first: Any) -> Sele
         .where(
             job.c.id == key, visible_over(viewer, JOBS, job),
             visible_over(viewer, WORKERS, worker), not_(worker.c.recommendation_opt_out),
-            or_(*(fits(job.c.occupation_code) for fits in (
+            or_(*(fits(occupation.c.code) for fits in (
                 theirs.intends, theirs.skilled_in, theirs.trained_in
             ))),
             worker.c.id.not_in(_applicants(viewer, key)),
