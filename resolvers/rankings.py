@@ -91,7 +91,7 @@ async def rank(
             return _refused(ranking.argument, refusal.code, refusal.message)
     assert subject.key is not None
     statement = ranking.ranked(viewer, bindparam(None, key, subject.key.type), size)
-    ranked = await reads.rows(statement)
+    ranked = await reads.ranked_rows(statement)
     target = CATALOG.entity(ranking.target)
     rows = await asyncio.gather(*(reads.node(target, r["key"]) for r in ranked))
     if audits(viewer):

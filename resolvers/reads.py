@@ -22,7 +22,7 @@ from sqlalchemy import Column, ColumnElement, Executable, func, select
 from sqlalchemy.engine import RowMapping
 from strawberry.dataloader import DataLoader
 
-from db.session import reader_of
+from db.session import REPLAN, reader_of
 from resolvers.access import Viewer
 from resolvers.catalog import CATALOG, audited_as, visible
 from resolvers.database import Database, ReadSource
@@ -113,6 +113,12 @@ async def _scalar_on(statement: Executable, source: ReadSource) -> Any:
         return (await connection.execute(statement)).scalar_one()
 
 
+async def _replanned_rows_on(statement: Executable, source: ReadSource) -> list[RowMapping]:
+    async with source.engine.begin() as connection:  # a transaction, for `SET LOCAL`
+        await connection.exec_driver_sql(REPLAN)
+        return list((await connection.execute(statement)).mappings())
+
+
 def _grouped(rows: Sequence[RowMapping], column: str) -> defaultdict[Any, list[RowMapping]]:
     groups: defaultdict[Any, list[RowMapping]] = defaultdict(list)
     for row in rows:
@@ -144,9 +150,10 @@ class Reads:
     async def _rows(self, statement: Executable) -> list[RowMapping]:
         return await self._database.read(partial(_rows_on, statement))
 
-    async def rows(self, statement: Executable) -> list[RowMapping]:
-        """The rows of a statement that applies the row policies itself (a ranking's)."""
-        return await self._rows(statement)
+    async def ranked_rows(self, statement: Executable) -> list[RowMapping]:
+        """The rows of a ranking's statement, which applies the row policies itself, planned
+        for its values (`db.session.REPLAN`)."""
+        return await self._database.read(partial(_replanned_rows_on, statement))
 
     async def _read(
         self, entity: Entity, *where: ColumnElement[bool], order_by: Sequence[Any] = ()

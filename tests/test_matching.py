@@ -366,7 +366,9 @@ async def test_a_ranking_is_one_statement_compiled_and_a_few_on_the_resolver_pat
         resolved = await GraphQLClient(gql_resolvers.http, me.headers)(
             JOBS_FOR, {"id": worker["id"], "first": first}
         )
-        assert resolved.statements == 3, "the worker, the ranking, the jobs ranked"
+        assert resolved.statements == 4, (
+            "the worker; the ranking, planned for its values (SET LOCAL first); the jobs"
+        )
         assert key_of(worker["id"]) > 0
 
 

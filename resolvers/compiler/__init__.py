@@ -44,7 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
-from db.session import count_statement, reader_of
+from db.session import count_statement, fetchval_replanned, reader_of
 from resolvers.access import Viewer
 from resolvers.catalog import decode_node_id
 from resolvers.compiler.filters import compiled_filter
@@ -87,6 +87,8 @@ class CompiledField:
     viewer_values: tuple[tuple[int, str], ...] = ()
     # Its JSON carries audit marks for anyone (a ranking's), not only for a partner.
     audited: bool = False
+    # Planned for its values at every run (a ranking's: `db.session.REPLAN`).
+    replanned: bool = False
 
     def bound(self, variables: dict[str, Any], viewer: Viewer) -> tuple[Any, ...]:
         """The parameters for a request whose variables have the same shape
@@ -234,6 +236,7 @@ async def _compile(query: Query) -> list[CompiledField | Fallback]:
             CompiledField(
                 key, driven.sql, driven.parameters, variables=bindings,
                 viewer_values=driven.viewer_values, audited=ranked and audits(viewer),
+                replanned=ranked,
             )
         )
     return compiled
@@ -450,7 +453,10 @@ async def _run_on(
             continue
         count_statement()
         with statement_span(part.sql):
-            value = await connection.fetchval(part.sql, *values)
+            if part.replanned:
+                value = await fetchval_replanned(connection, part.sql, *values)
+            else:
+                value = await connection.fetchval(part.sql, *values)
         if isinstance(value, str):
             value = orjson.loads(value) if parsed else orjson.Fragment(value)
         data[part.key] = value
