@@ -121,7 +121,7 @@ async def fetch_ranked(
     sql, parameters, index = peer_statement(ranking.name, province)
     arguments = list(parameters)
     arguments[index] = key
-    return await db.fetch(sql, *arguments, limit_seconds=TIMEOUT_SECONDS)
+    return await db.fetch(sql, *arguments, limit_seconds=TIMEOUT_SECONDS, replanned=True)
 
 
 def match_workers(subject: Subject) -> int:

@@ -23,6 +23,8 @@ from typing import Any, Protocol, Required, TypedDict
 
 import asyncpg
 
+from db.session import REPLAN
+
 JSONObject = dict[str, Any]
 
 LABORHUB = "laborhub"
@@ -45,11 +47,18 @@ class CountingConnection:
         self.statements = 0
 
     async def fetch(
-        self, sql: str, *args: object, limit_seconds: float | None = None
+        self, sql: str, *args: object, limit_seconds: float | None = None,
+        replanned: bool = False,
     ) -> list[asyncpg.Record]:
-        """The rows; with `limit_seconds`, the statement cancelled after that long."""
+        """The rows; with `limit_seconds`, the statement cancelled after that long; with
+        `replanned`, planned for these values (as laborhub plans its rankings:
+        `db.session.REPLAN`)."""
         self.statements += 1
-        return await self._connection.fetch(sql, *args, timeout=limit_seconds)
+        if not replanned:
+            return await self._connection.fetch(sql, *args, timeout=limit_seconds)
+        async with self._connection.transaction(readonly=True):
+            await self._connection.execute(REPLAN)
+            return await self._connection.fetch(sql, *args, timeout=limit_seconds)
 
 
 NEWEST_JOBS = 1000
