@@ -87,6 +87,7 @@ def create_app(
             **settings.connection_options,
         )
         vault = PersonalDataVault(settings.master_key())
+        direct_url = settings.direct_url(database_url)
         statements = None
         replica = None
         try:
@@ -110,8 +111,8 @@ def create_app(
             async with (
                 sampling_pools(database),
                 shared_limits(engine, limits, settings.rate_limit_sync_seconds),
-                listening(database_url) as events,
-                connection_slots(database_url, settings.max_connections_per_principal) as slots,
+                listening(direct_url) as events,
+                connection_slots(direct_url, settings.max_connections_per_principal) as slots,
             ):
                 yield {
                     "engine": engine, "database": database, "authenticator": authenticator,

@@ -95,6 +95,7 @@ def check_serving_settings(settings: Settings) -> None:
     """Refuse unusable settings (a SettingsError) before starting anything."""
     settings.master_key()
     TokenVerifier(settings)
+    settings.direct_url(settings.database_url or "")
 
 
 def uvicorn_config(

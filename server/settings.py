@@ -38,6 +38,10 @@ class Settings:
     # DATABASE_URL is a PgBouncer in transaction mode: no named prepared statements, no
     # startup parameters (statement_timeout then comes from the role; see the README).
     db_pgbouncer: bool = False
+    # DATABASE_DIRECT_URL: PostgreSQL itself, for what a pooler in transaction mode can't
+    # carry: the live events' LISTEN and the session locks that cap WebSocket connections per
+    # principal. Needed with db_pgbouncer; otherwise DATABASE_URL serves.
+    database_direct_url: str | None = None
     # DATABASE_READ_URL: a streaming replica that answers queries (db.replica). A client that
     # sends back the write position of its last mutation waits at most replica_wait_ms for the
     # replica to replay it, else reads from the primary; a replica that can't be reached
@@ -108,6 +112,7 @@ class Settings:
                 env.get("LABORHUB_DB_CONNECT_TIMEOUT_SECONDS", "5")
             ),
             db_pgbouncer=_bool(env.get("LABORHUB_DB_PGBOUNCER", "0")),
+            database_direct_url=env.get("DATABASE_DIRECT_URL") or None,
             database_read_url=env.get("DATABASE_READ_URL") or None,
             replica_wait_ms=int(env.get("LABORHUB_REPLICA_WAIT_MS", "500")),
             replica_retry_seconds=float(env.get("LABORHUB_REPLICA_RETRY_SECONDS", "5")),
@@ -187,6 +192,20 @@ class Settings:
     def has_production_jwt_key(self) -> bool:
         """An identity provider's key is configured (so no development tokens are minted)."""
         return bool(self.jwt_secret or self.jwt_public_key or self.jwt_jwks_file)
+
+    def direct_url(self, database_url: str) -> str:
+        """Where the live events are listened for and the WebSocket connection locks are
+        held: DATABASE_DIRECT_URL, else `database_url`, which behind PgBouncer can't serve
+        (LISTEN and session locks don't cross its transaction pooling: a SettingsError)."""
+        if self.database_direct_url:
+            return self.database_direct_url
+        if self.db_pgbouncer:
+            raise SettingsError(
+                "Config 'DATABASE_DIRECT_URL' is missing: behind PgBouncer "
+                "(LABORHUB_DB_PGBOUNCER=1), live updates listen and lock on a connection "
+                "straight to PostgreSQL."
+            )
+        return database_url
 
     def master_key(self) -> bytes:
         """The 32-byte key behind PII encryption and keyed hashes.

@@ -127,6 +127,21 @@ def test_a_missing_production_setting_is_one_line_before_anything_starts(
     assert not (home / "pgdata").exists()
 
 
+def test_pgbouncer_without_a_direct_url_is_one_line_before_anything_starts(
+    monkeypatch: pytest.MonkeyPatch, home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Live updates LISTEN and hold session locks, which PgBouncer's transaction pooling
+    can't carry: behind it, serving needs PostgreSQL's own address too."""
+    monkeypatch.setenv("DATABASE_URL", "postgresql://app@127.0.0.1:1/hub")
+    monkeypatch.delenv("DATABASE_DIRECT_URL", raising=False)
+    monkeypatch.setenv("LABORHUB_HOME", str(home))
+    monkeypatch.setenv("LABORHUB_DB_PGBOUNCER", "1")
+    status = main(["serve", "--no-seed", "--port", str(free_port())])
+    assert status == 1
+    line = one_failure_line(capsys.readouterr().err)
+    assert line.startswith("laborhub serve: Config 'DATABASE_DIRECT_URL' is missing: behind ")
+
+
 @pytest.mark.parametrize("started", [2], indirect=True, ids=["2 workers"])
 def test_workers_share_their_metrics(started: ServeProcess) -> None:
     """Whichever worker answers /metrics, it counts every worker's requests."""
