@@ -66,7 +66,12 @@ from resolvers.agreements import check_partner_agreement, declared_entity, reach
 from resolvers.declarations import Ranking, declaration_of
 from resolvers.errors import BadArgument
 from resolvers.filters import MAX_FILTER_CONDITIONS, filter_size
-from server.operation_checks import CheckedOperation, DocumentCheck, kept_by_operation
+from server.operation_checks import (
+    CheckedOperation,
+    DocumentCheck,
+    kept_by_document,
+    kept_by_operation,
+)
 from server.text_inputs import literal_text_check, variable_text_check
 
 DEFAULT_PAGE_SIZE = 20  # `first`/`last` absent: what the connections return
@@ -353,7 +358,7 @@ def default_document_checks(*, max_query_cost: int, production: bool) -> list[Do
     limit, and in production no introspection for anonymous callers."""
     checks: list[DocumentCheck] = [
         variable_text_check,
-        kept_by_operation(literal_text_check),
+        kept_by_document(literal_text_check),
         partner_agreement_check,
         query_cost_check(max_query_cost),
     ]

@@ -85,6 +85,27 @@ DocumentCheck = Callable[[CheckedOperation], list[GraphQLError]]
 KEPT_OUTCOMES = 2_048
 
 
+def kept_by_document(check: DocumentCheck, size: int = KEPT_OUTCOMES) -> DocumentCheck:
+    """`check`, remembering its outcome per document text and operation name: for checks
+    that read nothing but the document (its literals), so that a mutation sent with new
+    variables each time (as every mutation is) is not walked again."""
+    outcomes: BoundedCache[Hashable, list[GraphQLError]] = BoundedCache(size)
+
+    def kept(checked: CheckedOperation) -> list[GraphQLError]:
+        source = getattr(checked.document.loc, "source", None)
+        if source is None:
+            return check(checked)
+        name = checked.operation.name.value if checked.operation.name else None
+        key = (source.body, name)
+        errors = outcomes.get(key)
+        if errors is None:
+            errors = check(checked)
+            outcomes.put(key, errors)
+        return list(errors)
+
+    return kept
+
+
 def kept_by_operation(
     check: DocumentCheck, size: int = KEPT_OUTCOMES, *, by_page_size: bool = False
 ) -> DocumentCheck:
