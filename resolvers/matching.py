@@ -365,9 +365,11 @@ def jobs_for_worker(viewer: Viewer, key: ColumnElement[Any], first: Any) -> Sele
 
 
 def _candidates(occupation: ColumnElement[Any]) -> Any:
-    """The workers with anything in `occupation` (any survey intending it, an intention, a
-    skill, a completed training): a superset, found through indexes, of those that fit as
-    the viewer reads them (which `jobs`' ranking checks after)."""
+    """The workers with anything in `occupation` (any survey intending it or naming a skill
+    of it, an intention, a skill, a completed training): a superset of those that fit as the
+    viewer reads them (which the ranking checks after). Intentions, skills and trainings are
+    found through their indexes; surveys are scanned, as a GIN index over their arrays can't
+    take a value the statement itself computes (the job's occupation)."""
     course = TRAININGS.alias("candidate_course")
     enrolment = ENROLLMENTS.alias("candidate_enrolment")
     known = SKILL_CODES.alias("candidate_skill")

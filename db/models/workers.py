@@ -102,11 +102,6 @@ class SkillSurvey(Base):
         CheckConstraint("expected_salary >= 0", name="expected_salary_non_negative"),
         Index("ix_skill_surveys_worker_id_surveyed_at_id", "worker_id", "surveyed_at", "id"),
         Index("ix_skill_surveys_surveyed_at_id", "surveyed_at", "id"),
-        Index(
-            "ix_skill_surveys_intended_occupation_codes", "intended_occupation_codes",
-            postgresql_using="gin",
-        ),
-        Index("ix_skill_surveys_skill_codes", "skill_codes", postgresql_using="gin"),
     )
 
     id: Mapped[int] = id_column()

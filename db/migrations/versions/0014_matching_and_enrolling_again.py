@@ -1,5 +1,5 @@
-"""matching: a worker's refusal of recommendations, the indexes matching reads; enrolling
-again in a training after dropping it
+"""matching: a worker's refusal of recommendations; enrolling again in a training after
+dropping it
 
 Revision ID: 0014
 Revises: 0013
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from alembic import op
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 
 revision = '0014'
@@ -23,16 +22,6 @@ def upgrade() -> None:
     # PIPL art. 24: a worker may refuse automated recommendations; when they did, and since when.
     op.add_column('workers', sa.Column('recommendation_opt_out', sa.Boolean(), server_default='false', nullable=False))
     op.add_column('workers', sa.Column('recommendation_preference_at', sa.DateTime(timezone=True), nullable=True))
-    # Workers whose surveys intend an occupation or name a skill of it, for ranking workers
-    # for a job.
-    op.create_index(
-        'ix_skill_surveys_intended_occupation_codes', 'skill_surveys',
-        ['intended_occupation_codes'], unique=False, postgresql_using='gin',
-    )
-    op.create_index(
-        'ix_skill_surveys_skill_codes', 'skill_surveys', ['skill_codes'], unique=False,
-        postgresql_using='gin',
-    )
     # One enrollment of a worker in a training that is not dropped: a dropped one no longer
     # keeps the worker from enrolling again.
     op.drop_constraint(op.f('uq_enrollments_worker_id_training_id'), 'enrollments', type_='unique')
@@ -53,9 +42,5 @@ def downgrade() -> None:
     op.create_unique_constraint(
         op.f('uq_enrollments_worker_id_training_id'), 'enrollments', ['worker_id', 'training_id']
     )
-    op.drop_index('ix_skill_surveys_skill_codes', table_name='skill_surveys',
-                  postgresql_using='gin')
-    op.drop_index('ix_skill_surveys_intended_occupation_codes', table_name='skill_surveys',
-                  postgresql_using='gin')
     op.drop_column('workers', 'recommendation_preference_at')
     op.drop_column('workers', 'recommendation_opt_out')
