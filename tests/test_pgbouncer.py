@@ -39,6 +39,10 @@ READS = [
     "insuranceRecords(first: 2) { nodes { period } } } } }",
     "{ regions { code name } }",
     "{ trainings(first: 3) { nodes { id title } } }",
+    # A ranking: planned for its values in a transaction of its own (a savepoint in the
+    # compiled path's, behind PgBouncer).
+    '{ recommendedJobs(workerId: "V29ya2VyOjE=", first: 3) { recommendations { score reasons '
+    "job { id } } userErrors { code } } }",
 ]
 
 
