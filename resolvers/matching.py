@@ -290,17 +290,16 @@ def _occupation(worker: Profile, code: ColumnElement[Any], name: ColumnElement[A
     return [(case((holds, points), else_=0), case((holds, said))) for holds, points, said in ways]
 
 
-def _reasons(parts: list[Any]) -> ColumnElement[Any]:
-    return func.array_remove(_array(parts), None)
-
-
-def _array(items: list[Any]) -> ColumnElement[Any]:
-    return array(items, type_=String)
+def _reasons(said: list[Any]) -> ColumnElement[Any]:
+    """The reasons that hold, in order, as a text array (a null one is one that doesn't)."""
+    return func.array_remove(array(said, type_=String), None)
 
 
 def _fit(worker: Profile, occupation: FromClause, region: Any, low: Any, high: Any) -> tuple[
     ColumnElement[Any], ColumnElement[Any]
 ]:
+    """The score and reasons of a job (its occupation's row, region and monthly pay range)
+    for the worker: occupation, place and pay, as the module's docstring counts them."""
     parts = [
         *_occupation(worker, occupation.c.code, occupation.c.name),
         _place(worker, region),
