@@ -393,10 +393,15 @@ def _candidates(occupation: ColumnElement[Any]) -> Any:
 
 def workers_for_job(viewer: Viewer, key: ColumnElement[Any], first: Any) -> Select[Any]:
     job, occupation = JOBS.alias("subject"), OCCUPATIONS.alias("occupation")
-    worker = WORKERS.alias("candidate")
-    theirs = profile(viewer, worker, occupation=occupation.c.code)
     wanted = select(JOBS.c.occupation_code).where(JOBS.c.id == key).scalar_subquery()
     candidates = _candidates(wanted).subquery("candidates")
+    # Each candidate's row by its key: LIMIT 1 keeps it a look-up per candidate, where the
+    # planner would otherwise read every worker the viewer may see to hash-join them.
+    worker = (
+        select(WORKERS).where(WORKERS.c.id == candidates.c.worker_id).limit(1)
+        .correlate_except(WORKERS).lateral("candidate")
+    )
+    theirs = profile(viewer, worker, occupation=occupation.c.code)
     score, reasons = _fit(
         theirs, occupation, job.c.region_code, job.c.monthly_salary_min, job.c.monthly_salary_max
     )
@@ -406,7 +411,7 @@ def workers_for_job(viewer: Viewer, key: ColumnElement[Any], first: Any) -> Sele
         .select_from(
             job.join(occupation, occupation.c.code == job.c.occupation_code)
             .join(candidates, true())
-            .join(theirs.source, worker.c.id == candidates.c.worker_id)
+            .join(theirs.source, true())
         )
         .where(
             job.c.id == key, visible_over(viewer, JOBS, job),
