@@ -57,6 +57,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, array
 
+from db.models import SurveyOccupation
+from db.models.base import table_of
 from db.models.enums import EnrollmentStatus
 from resolvers.access import Role, Viewer
 from resolvers.catalog import visible, visible_over
@@ -67,6 +69,9 @@ from resolvers.reference import OCCUPATIONS
 from resolvers.reference import SKILLS as SKILL_CODES
 from resolvers.trainings import ENROLLMENTS, TRAININGS, TrainingStatus, training_status_sql
 from resolvers.workers import INTENTIONS, SKILLS, SURVEYS, WORKERS
+
+SURVEY_OCCUPATIONS = table_of(SurveyOccupation)
+"""An index of every survey's occupations (migration 0014), for finding candidates."""
 
 
 class RecommendationErrorCode(enum.Enum):
@@ -365,22 +370,17 @@ def jobs_for_worker(viewer: Viewer, key: ColumnElement[Any], first: Any) -> Sele
 
 def _candidates(occupation: ColumnElement[Any]) -> Any:
     """The workers with anything in `occupation` (any survey intending it or naming a skill
-    of it, an intention, a skill, a completed training): a superset of those that fit as the
-    viewer reads them (which the ranking checks after). Intentions, skills and trainings are
-    found through their indexes; surveys are scanned, as a GIN index over their arrays can't
-    take a value the statement itself computes (the job's occupation)."""
+    of it, an intention, a skill, a completed training), each through an index: a superset
+    of those that fit as the viewer reads them (which the ranking checks after). Surveys are
+    found through `survey_occupations`: their arrays can't be searched by a value the
+    statement itself computes (the job's occupation), not even with a GIN index."""
     course = TRAININGS.alias("candidate_course")
     enrolment = ENROLLMENTS.alias("candidate_enrolment")
     known = SKILL_CODES.alias("candidate_skill")
     owned = SKILLS.alias("candidate_owned")
-    of_occupation = func.array(
-        select(known.c.code).where(known.c.occupation_code == occupation).scalar_subquery()
-    )
     return union(
-        select(SURVEYS.c.worker_id).where(
-            SURVEYS.c.intended_occupation_codes.contains(array([occupation]))
-        ),
-        select(SURVEYS.c.worker_id).where(SURVEYS.c.skill_codes.overlap(of_occupation)),
+        select(SURVEY_OCCUPATIONS.c.worker_id)
+        .where(SURVEY_OCCUPATIONS.c.occupation_code == occupation),
         select(INTENTIONS.c.worker_id).where(INTENTIONS.c.occupation_code == occupation),
         select(owned.c.worker_id).select_from(owned.join(known, known.c.code == owned.c.skill_code))
         .where(known.c.occupation_code == occupation),

@@ -11,7 +11,7 @@ from db.models.jobs import Application, Job, Placement
 from db.models.rate_limits import RateBucket
 from db.models.reference import Industry, Occupation, OccupationGroup, Region, Skill
 from db.models.trainings import Enrollment, Training
-from db.models.workers import JobIntention, SkillSurvey, Worker, WorkerSkill
+from db.models.workers import JobIntention, SkillSurvey, SurveyOccupation, Worker, WorkerSkill
 
 __all__ = [
     "ApiKey",
@@ -35,6 +35,7 @@ __all__ = [
     "Region",
     "Skill",
     "SkillSurvey",
+    "SurveyOccupation",
     "Training",
     "Worker",
     "WorkerSkill",

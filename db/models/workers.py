@@ -92,6 +92,18 @@ class JobIntention(Base):
     expected_salary: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
 
 
+class SurveyOccupation(Base):
+    """An occupation a worker's survey intends or names a skill of (any survey of theirs: a
+    superset of what their latest says), kept by triggers on `skill_surveys` and `skills`
+    (migration 0014), so that ranking workers for a job finds the surveyed ones by index.
+    No foreign keys: an index of the surveys, whose rows of a deleted worker are skipped."""
+
+    __tablename__ = "survey_occupations"
+
+    occupation_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    worker_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+
+
 class SkillSurvey(Base):
     """摸底: what a worker can do, wants and needs, as surveyed at one time. A worker's surveys
     are kept as history; the newest is the one that counts. Codes are checked against their
