@@ -89,21 +89,7 @@ def kept_by_document(check: DocumentCheck, size: int = KEPT_OUTCOMES) -> Documen
     """`check`, remembering its outcome per document text and operation name: for checks
     that read nothing but the document (its literals), so that a mutation sent with new
     variables each time (as every mutation is) is not walked again."""
-    outcomes: BoundedCache[Hashable, list[GraphQLError]] = BoundedCache(size)
-
-    def kept(checked: CheckedOperation) -> list[GraphQLError]:
-        source = getattr(checked.document.loc, "source", None)
-        if source is None:
-            return check(checked)
-        name = checked.operation.name.value if checked.operation.name else None
-        key = (source.body, name)
-        errors = outcomes.get(key)
-        if errors is None:
-            errors = check(checked)
-            outcomes.put(key, errors)
-        return list(errors)
-
-    return kept
+    return _kept(check, size, _document_key)
 
 
 def kept_by_operation(
@@ -113,14 +99,33 @@ def kept_by_operation(
     `by_page_size` the page sizes its variables give): for checks whose outcome depends on
     nothing but the document, the operation and its variables (not on who asks, and with no
     effect on the context), so the same request from any client is not walked twice."""
+
+    def key_of(checked: CheckedOperation) -> Hashable | None:
+        key = checked.key
+        if key is not None and by_page_size and checked.page_sizes:
+            return (key, checked.page_sizes)
+        return key
+
+    return _kept(check, size, key_of)
+
+
+def _document_key(checked: CheckedOperation) -> Hashable | None:
+    source = getattr(checked.document.loc, "source", None)
+    if source is None:
+        return None
+    return (source.body, checked.operation.name.value if checked.operation.name else None)
+
+
+def _kept(
+    check: DocumentCheck, size: int, key_of: Callable[[CheckedOperation], Hashable | None]
+) -> DocumentCheck:
+    """`check`, its outcome kept under `key_of` the operation (run each time when None)."""
     outcomes: BoundedCache[Hashable, list[GraphQLError]] = BoundedCache(size)
 
     def kept(checked: CheckedOperation) -> list[GraphQLError]:
-        key: Hashable = checked.key
+        key = key_of(checked)
         if key is None:
             return check(checked)
-        if by_page_size and checked.page_sizes:
-            key = (key, checked.page_sizes)
         errors = outcomes.get(key)
         if errors is None:
             errors = check(checked)

@@ -180,16 +180,33 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
+@asynccontextmanager
+async def rows_removed_after(engine: AsyncEngine, *tables: str) -> AsyncIterator[None]:
+    """The rows made in `tables` during the block (ids past each one's largest before it)
+    are deleted after it, table by table in the order given (those that point to others
+    first), so no other test meets them. Audit events stay: they are append-only."""
+    async with engine.connect() as connection:
+        last = {
+            table: (await connection.execute(text(f"SELECT max(id) FROM {table}"))).scalar_one()
+            for table in tables
+        }
+    try:
+        yield
+    finally:
+        async with engine.begin() as connection:
+            for table in tables:
+                await connection.execute(
+                    text(f"DELETE FROM {table} WHERE id > :last"), {"last": last[table] or 0}
+                )
+
+
 @pytest.fixture
 async def registered_workers_removed(engine: AsyncEngine) -> AsyncIterator[None]:
     """For a test that registers workers: they are deleted after it, with their skills,
-    intentions, surveys and consents (ON DELETE CASCADE; audit events stay, append-only), so
-    no other test meets them (lists of workers come newest first, before the seeded ones)."""
-    async with engine.connect() as connection:
-        last = (await connection.execute(text("SELECT max(id) FROM workers"))).scalar_one()
-    yield
-    async with engine.begin() as connection:
-        await connection.execute(text("DELETE FROM workers WHERE id > :last"), {"last": last})
+    intentions, surveys and consents (ON DELETE CASCADE), so no other test meets them (lists
+    of workers come newest first, before the seeded ones)."""
+    async with rows_removed_after(engine, "workers"):
+        yield
 
 
 class Claims(TypedDict, total=False):

@@ -12,12 +12,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.codes import generate_credit_code
 from server.settings import Settings
-from tests.conftest import GraphQLClient, bearer
+from tests.conftest import GraphQLClient, bearer, rows_removed_after
 from tests.registering import CURRENT, worker_input
 
 DIVISION = "440000"  # the caseworker's: Guangdong
@@ -55,17 +54,8 @@ async def walk_removed(
 ) -> AsyncIterator[None]:
     """The rows the walk makes are deleted after it (the worker, with their survey, by
     `registered_workers_removed`), so no other test meets a hire made today."""
-    async with engine.connect() as connection:
-        last = {
-            table: (await connection.execute(text(f"SELECT max(id) FROM {table}"))).scalar_one()
-            for table in MADE
-        }
-    yield
-    async with engine.begin() as connection:
-        for table in MADE:
-            await connection.execute(
-                text(f"DELETE FROM {table} WHERE id > :last"), {"last": last[table]}
-            )
+    async with rows_removed_after(engine, *MADE):
+        yield
 
 
 @pytest.mark.usefixtures("walk_removed")

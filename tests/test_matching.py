@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.settings import Settings
-from tests.conftest import GraphQLClient, bearer
+from tests.conftest import GraphQLClient, bearer, rows_removed_after
 from tests.matching_oracle import (
     JOB,
     TRAINING,
@@ -136,14 +136,8 @@ async def test_workers_for_a_job_are_the_oracle_s_on_both_paths(
 
 @pytest.fixture
 async def trainings_removed(engine: AsyncEngine) -> AsyncIterator[None]:
-    async with engine.connect() as connection:
-        last = (await connection.execute(text("SELECT max(id) FROM trainings"))).scalar_one()
-    yield
-    async with engine.begin() as connection:
-        await connection.execute(
-            text("DELETE FROM enrollments WHERE training_id > :last"), {"last": last}
-        )
-        await connection.execute(text("DELETE FROM trainings WHERE id > :last"), {"last": last})
+    async with rows_removed_after(engine, "enrollments", "trainings"):
+        yield
 
 
 CREATE_TRAINING = """mutation ($input: CreateTrainingInput!) { createTraining(input: $input) {

@@ -14,14 +14,13 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
 from server.app import create_app
 from server.settings import Settings
-from tests.conftest import GraphQLClient, bearer
+from tests.conftest import GraphQLClient, bearer, rows_removed_after
 from tests.live_server import uvicorn_in_thread
 from tests.matching_oracle import profiles
 from tests.postings import as_worker, key_of, seeded_employers
@@ -41,18 +40,10 @@ def live_url(settings: Settings, database_url: str) -> Iterator[str]:
 async def walk_removed(engine: AsyncEngine) -> AsyncIterator[None]:
     """What the walk makes goes after it: applications, jobs, enrolments, trainings and
     surveys newer than the walk."""
-    tables = ("applications", "jobs", "enrollments", "trainings", "skill_surveys")
-    async with engine.connect() as connection:
-        last = {
-            table: (await connection.execute(text(f"SELECT max(id) FROM {table}"))).scalar_one()
-            for table in tables
-        }
-    yield
-    async with engine.begin() as connection:
-        for table in tables:
-            await connection.execute(
-                text(f"DELETE FROM {table} WHERE id > :last"), {"last": last[table] or 0}
-            )
+    async with rows_removed_after(
+        engine, "applications", "jobs", "enrollments", "trainings", "skill_surveys"
+    ):
+        yield
 
 
 async def step(client: GraphQLClient, operation: str, field: str, **values: Any) -> Any:

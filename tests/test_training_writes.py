@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.settings import Settings
-from tests.conftest import GraphQLClient, bearer
+from tests.conftest import GraphQLClient, bearer, rows_removed_after
 from tests.partners import consented_partner_key
 from tests.postings import Employer, as_worker, codes, key_of, seeded_employers
 
@@ -53,16 +53,10 @@ TODAY = date.today()
 
 @pytest.fixture(scope="module", autouse=True)
 async def trainings_removed(engine: AsyncEngine) -> AsyncIterator[None]:
-    """The module's trainings (every one made after it starts) and the enrollments in them
-    go when it ends: other tests count the seeded ones."""
-    async with engine.connect() as connection:
-        last = (await connection.execute(text("SELECT max(id) FROM trainings"))).scalar_one()
-    yield
-    async with engine.begin() as connection:
-        await connection.execute(
-            text("DELETE FROM enrollments WHERE training_id > :last"), {"last": last}
-        )
-        await connection.execute(text("DELETE FROM trainings WHERE id > :last"), {"last": last})
+    """The module's trainings (every one made after it starts) and the enrollments made
+    meanwhile go when it ends: other tests count the seeded ones."""
+    async with rows_removed_after(engine, "enrollments", "trainings"):
+        yield
 
 
 @pytest.fixture(scope="module")
