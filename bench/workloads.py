@@ -16,6 +16,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -23,7 +24,7 @@ from typing import Any, Protocol, Required, TypedDict
 
 import asyncpg
 
-from db.session import REPLAN
+from db.session import replanning
 
 JSONObject = dict[str, Any]
 
@@ -52,12 +53,9 @@ class CountingConnection:
     ) -> list[asyncpg.Record]:
         """The rows; with `limit_seconds`, the statement cancelled after that long; with
         `replanned`, planned for these values (as laborhub plans its rankings:
-        `db.session.REPLAN`)."""
+        `db.session.replanning`)."""
         self.statements += 1
-        if not replanned:
-            return await self._connection.fetch(sql, *args, timeout=limit_seconds)
-        async with self._connection.transaction(readonly=True):
-            await self._connection.execute(REPLAN)
+        async with replanning(self._connection) if replanned else nullcontext():
             return await self._connection.fetch(sql, *args, timeout=limit_seconds)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextvars
 import logging
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary, WeakSet
@@ -170,12 +172,13 @@ whose cost hinges on the values (which occupation, which division), the generic 
 seconds where one made for the values took a tenth of one."""
 
 
-async def fetchval_replanned(connection: asyncpg.Connection, sql: str, *values: Any) -> Any:
-    """`connection.fetchval(sql, *values)`, planned for these values (`REPLAN`), in a
-    read-only transaction of its own (a savepoint inside one already open)."""
+@asynccontextmanager
+async def replanning(connection: asyncpg.Connection) -> AsyncIterator[None]:
+    """The statements `connection` runs in the block are planned for their values
+    (`REPLAN`), in a read-only transaction of its own (a savepoint inside one open)."""
     async with connection.transaction(readonly=True):
         await connection.execute(REPLAN)
-        return await connection.fetchval(sql, *values)
+        yield
 
 
 def _unique_statement_name() -> str:

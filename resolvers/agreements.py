@@ -261,12 +261,21 @@ class _AgreementVisitor(Visitor):
             return None
         known = next((found for found in reversed(self.lists) if found is not None), None)
         for type_name, column in [*_pairs(known)] if known else _possible_sorts(parent_type):
-            target = self.schema.get_type(type_name)
-            assert isinstance(target, GraphQLObjectType)
-            shown = field_showing(target, column)
-            if shown is None or not _allowed(self.grant, type_name, shown):
-                where = f"{type_name}.{shown or graphql_name(column.key)}"
+            where = self._unlisted(type_name, column)
+            if where is not None:
                 return self._refuse(node, f"does not include '{where}', which cursors carry.")
+        return None
+
+    def _unlisted(self, type_name: str, column: Column[Any]) -> str | None:
+        """`Type.field` of the field showing `column` when the field list leaves it out (or
+        no field shows it), else None."""
+        if self.grant.fields is None:
+            return None
+        target = self.schema.get_type(type_name)
+        assert isinstance(target, GraphQLObjectType)
+        shown = field_showing(target, column)
+        if shown is None or not _allowed(self.grant, type_name, shown):
+            return f"{type_name}.{shown or graphql_name(column.key)}"
         return None
 
     def _check_arguments(self, node: FieldNode, field: GraphQLField | None) -> object:
@@ -278,8 +287,6 @@ class _AgreementVisitor(Visitor):
         entity = declared_entity(field)
         if entity is None or field is None or self.grant.fields is None:
             return None
-        target = self.schema.get_type(entity.name)
-        assert isinstance(target, GraphQLObjectType)
         arguments = self._arguments(field, node)
         try:
             read = columns_read(entity, arguments)
@@ -287,9 +294,8 @@ class _AgreementVisitor(Visitor):
             self.errors.append(GraphQLError(error.message, [node], extensions=error.extensions))
             return SKIP
         for argument, column in read:
-            shown = field_showing(target, column)
-            if shown is None or not _allowed(self.grant, entity.name, shown):
-                where = f"{entity.name}.{shown or graphql_name(column.key)}"
+            where = self._unlisted(entity.name, column)
+            if where is not None:
                 return self._refuse(node, f"does not include '{where}', which {argument} reads.")
         return None
 
@@ -303,14 +309,10 @@ class _AgreementVisitor(Visitor):
                 return self._refuse(
                     node, f"does not reach the type '{type_name}', which {ranking.name} reads."
                 )
-            if column is None or self.grant.fields is None:
-                continue
-            target = self.schema.get_type(type_name)
-            assert isinstance(target, GraphQLObjectType)
-            shown = field_showing(target, column) or graphql_name(column.key)
-            if not _allowed(self.grant, type_name, shown):
+            where = None if column is None else self._unlisted(type_name, column)
+            if where is not None:
                 return self._refuse(
-                    node, f"does not include '{type_name}.{shown}', which {ranking.name} reads."
+                    node, f"does not include '{where}', which {ranking.name} reads."
                 )
         return None
 

@@ -75,6 +75,12 @@ def graphql_name(python_name: str) -> str:
     return head + "".join(word.title() for word in rest)
 
 
+def snake_name(name: str) -> str:
+    """The Python spelling of a GraphQL name: `workerId` -> `worker_id`, `SkillSurvey` ->
+    `skill_survey` (the reverse of `graphql_name`)."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
 @dataclass(frozen=True, eq=False)
 class ToOne:
     """The `target` row whose key this entity's column `via` holds."""
@@ -238,5 +244,5 @@ class Ranking:
 __all__ = [
     "Condition", "Derived", "Entity", "FirstOf", "KeyLookup", "Policy", "Range", "Ranked",
     "Ranking", "Refusal", "Relation", "Rule", "ToMany", "ToOne",
-    "declaration_of", "graphql_name",
+    "declaration_of", "graphql_name", "snake_name",
 ]

@@ -27,6 +27,7 @@ from resolvers.declarations import (
     ToMany,
     ToOne,
     graphql_name,
+    snake_name,
 )
 from resolvers.filters import LOGIC
 from resolvers.lists import list_page
@@ -65,8 +66,8 @@ def ranked(ranking: Ranking, description: str) -> Any:
     first: Int)` answering `<Target>Recommendations { recommendations: [<Target>Recommendation!]!
     userErrors: [<Codes>Error!]! }`, each recommendation the target object (`job`), its
     `score` and its `reasons`."""
-    target, argument = ranking.target, _snake(ranking.argument)
-    item_field = _snake(target)
+    target, argument = ranking.target, snake_name(ranking.argument)
+    item_field = snake_name(target)
     item = strawberry.type(
         type(f"{target}Recommendation", (), {
             "__annotations__": {item_field: named(target), "score": float, "reasons": list[str]},
@@ -76,7 +77,7 @@ def ranked(ranking: Ranking, description: str) -> Any:
                 "(同一区县, 期望月薪 6500，岗位 6000–9000, 已完成 数控车工 培训)."
             ),
         }),
-        description=f"A {_snake(target).replace('_', ' ')} recommended, with why.",
+        description=f"A {snake_name(target).replace('_', ' ')} recommended, with why.",
     )
     error_type = error_type_of(ranking.codes)
     answer = strawberry.type(
@@ -117,19 +118,10 @@ def ranked(ranking: Ranking, description: str) -> Any:
             annotation=Annotated[int | None, strawberry.argument(description=first)],
         ),
     ], return_annotation=answer)
-    resolve.__annotations__ = {
-        "info": Info, argument: strawberry.ID,
-        "first": Annotated[int | None, strawberry.argument(description=first)], "return": answer,
-    }
     return strawberry.field(
         resolver=resolve, name=ranking.name, description=description,
         metadata={"declaration": ranking},
     )
-
-
-def _snake(name: str) -> str:
-    """`workerId` -> `worker_id`, `Job` -> `job`."""
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
 def is_required(relation: ToOne) -> bool:

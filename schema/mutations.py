@@ -25,6 +25,7 @@ from typing import Any
 import strawberry
 from strawberry.types.field import StrawberryField
 
+from resolvers.declarations import snake_name
 from resolvers.global_ids import GlobalId
 from resolvers.writes import WRITES, Write, perform
 from schema.context import Info
@@ -40,14 +41,14 @@ IDEMPOTENCY_KEY_DOC = (
 def mutation_type(*bases: type) -> type:
     """The root `Mutation` type: `bases` (types with mutations of their own), then every
     declared write, by name (whatever order their modules were imported in)."""
-    namespace = {_snake(name): mutation_field(WRITES[name]) for name in sorted(WRITES)}
+    namespace = {snake_name(name): mutation_field(WRITES[name]) for name in sorted(WRITES)}
     return strawberry.type(type("Mutation", bases, namespace))
 
 
 def mutation_field(write: Write[Any, Any]) -> StrawberryField:
     upper = write.name[0].upper() + write.name[1:]
     input_type = _input_type(write, f"{upper}Input")
-    object_field = _snake(write.returns.name)
+    object_field = snake_name(write.returns.name)
     error_type = error_type_of(write.codes)
     payload_type = strawberry.type(
         type(f"{upper}Payload", (), {
@@ -110,14 +111,9 @@ def _graphql_type(hint: Any) -> Any:
     return hint
 
 
-def _snake(name: str) -> str:
-    """`registerWorker` -> `register_worker`, `SkillSurvey` -> `skill_survey`."""
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
-
-
 def _words(name: str) -> str:
     """`SkillSurvey` -> `skill survey`."""
-    return _snake(name).replace("_", " ")
+    return snake_name(name).replace("_", " ")
 
 
 def _described(write: Write[Any, Any]) -> str:

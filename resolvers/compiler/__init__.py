@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, NamedTuple
@@ -44,7 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
-from db.session import count_statement, fetchval_replanned, reader_of
+from db.session import count_statement, reader_of, replanning
 from resolvers.access import Viewer
 from resolvers.catalog import decode_node_id
 from resolvers.compiler.filters import compiled_filter
@@ -453,9 +454,7 @@ async def _run_on(
             continue
         count_statement()
         with statement_span(part.sql):
-            if part.replanned:
-                value = await fetchval_replanned(connection, part.sql, *values)
-            else:
+            async with replanning(connection) if part.replanned else nullcontext():
                 value = await connection.fetchval(part.sql, *values)
         if isinstance(value, str):
             value = orjson.loads(value) if parsed else orjson.Fragment(value)

@@ -151,19 +151,17 @@ def _errors_json(
         "__typename": error_type.name, "field": None if argument is None else [argument],
         "code": code.name, "message": message,
     }
-    asked = compiler.selections.of(
-        [n for node in nodes for n in _parts(node, "userErrors", compiler, answer)], error_type
-    )
+    asked = compiler.selections.of(_parts(compiler, answer, nodes, "userErrors"), error_type)
     error = {key: values[part[0].name.value] for key, part in asked.items()}
     return literal_json(orjson.dumps([error]).decode())
 
 
 def _parts(
-    node: FieldNode, name: str, compiler: Compiler, answer: GraphQLObjectType
+    compiler: Compiler, answer: GraphQLObjectType, nodes: list[FieldNode], name: str
 ) -> list[FieldNode]:
-    """The field nodes of `node`'s selection that ask for the answer's part `name`."""
+    """The field nodes of `nodes`' selections that ask for the answer's part `name`."""
     return [
-        part for key_nodes in compiler.selections.of([node], answer).values()
+        part for key_nodes in compiler.selections.of(nodes, answer).values()
         for part in key_nodes if part.name.value == name
     ]
 
@@ -176,7 +174,7 @@ def _items_json(
     ranked: Any,
 ) -> ColumnElement[Any]:
     """The ranked rows as the `recommendations` list, in ranking order."""
-    asked = [part for node in nodes for part in _parts(node, "recommendations", compiler, answer)]
+    asked = _parts(compiler, answer, nodes, "recommendations")
     if not asked:
         return literal_json("[]")
     item_type = _part_type(answer, "recommendations")
